@@ -1,0 +1,34 @@
+# agent-sync: `make` builds, `make test` tests, `make install REPO=/path` installs into a repo.
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: all build test bench stress clean install
+
+all: build
+
+build:
+	$(PYTHON) build.py
+
+$(STAMP): requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+test: $(STAMP) build
+	$(VPY) -m pytest -n 2 -q
+
+bench: $(STAMP) build
+	$(VPY) bench/run.py
+
+stress: $(STAMP) build
+	AGENT_SYNC_STRESS=long $(VPY) -m pytest -q tests -k stress
+
+install: build
+	@test -n "$(REPO)" || { echo "usage: make install REPO=/path/to/repo" >&2; exit 2; }
+	$(PYTHON) dist/agent-sync.pyz install --repo "$(REPO)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis bench/out
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

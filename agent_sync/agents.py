@@ -1,0 +1,132 @@
+"""Agents: registration, check-ins and presence (active, stale, idle, offline)."""
+
+from . import config, journal, validate
+from .errors import Conflict, NotFound, UsageError
+from .identity import OPERATOR
+
+# Effective presence, from the stored state and the time since the last check-in.
+STATUS_SQL = """CASE
+    WHEN {a}.state = 'offline' OR {a}.last_seen < :offline_before THEN 'offline'
+    WHEN {a}.state = 'idle' THEN 'idle'
+    WHEN {a}.last_seen < :stale_before THEN 'stale'
+    ELSE 'active' END"""
+
+# Does this agent still hold its locks and tasks? Active and idle agents do.
+HOLDS_SQL = """({a}.last_seen >= :offline_before AND (
+    {a}.state = 'idle' OR ({a}.state = 'active' AND {a}.last_seen >= :stale_before)))"""
+
+
+def status_sql(alias):
+    return STATUS_SQL.format(a=alias)
+
+
+def holds_sql(alias):
+    return HOLDS_SQL.format(a=alias)
+
+
+def get(ctx, agent_id):
+    params = dict(ctx.presence(), id=agent_id)
+    return ctx.db.one(f"SELECT *, {status_sql('a')} AS status FROM agents a WHERE a.id = :id", params)
+
+
+def check_in(ctx, state="active"):
+    """Record that the caller is alive. Cheap when nothing changed recently.
+
+    Call inside a write transaction, or outside one to get a short one of its
+    own only when a write is actually due.
+    """
+    row = ctx.db.one("SELECT state, last_seen FROM agents WHERE id = ?", (ctx.me.id,))
+    due = row is None or row["state"] != state or ctx.now - row["last_seen"] >= config.CHECKIN_THROTTLE
+    if not due:
+        return
+    if ctx.db.conn.in_transaction:
+        _touch(ctx, state)
+    else:
+        with ctx.db.write():
+            _touch(ctx, state)
+
+
+def _touch(ctx, state):
+    updated = ctx.db.execute(
+        "UPDATE agents SET state = ?, last_seen = ?, cwd = ? WHERE id = ?",
+        (state, ctx.now, ctx.cwd, ctx.me.id),
+    ).rowcount
+    if not updated:
+        _insert(ctx, state)
+
+
+def _insert(ctx, state):
+    me = ctx.me
+    name = _free_name(ctx, me.id)
+    kind = "operator" if me.id == OPERATOR else "agent"
+    floor = ctx.db.scalar("SELECT COALESCE(MAX(id), 0) FROM messages")
+    ctx.db.execute(
+        "INSERT INTO agents (id, name, name_key, kind, session, cwd, state, msg_floor, msg_hw,"
+        " created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (me.id, name, validate.key(name), kind, me.session, ctx.cwd, state, floor, floor, ctx.now, ctx.now),
+    )
+    log_presence(ctx, "joined")
+
+
+def _free_name(ctx, wanted):
+    """`wanted`, or `wanted-2`, `wanted-3`… if another agent already uses it."""
+    candidate, n = wanted, 1
+    while ctx.db.one("SELECT 1 FROM agents WHERE name_key = ?", (validate.key(candidate),)):
+        n += 1
+        candidate = f"{wanted}-{n}"
+    return candidate
+
+
+def log_presence(ctx, what):
+    journal.log(ctx, "presence", what)
+
+
+def register(ctx, name, role=None):
+    """Set the caller's name (and role). A name held by an active agent is refused."""
+    name = validate.text(name, "name")
+    if validate.key(name) == OPERATOR and ctx.me.id != OPERATOR:
+        raise UsageError("the name 'operator' is reserved for the console")
+    if role is not None:
+        role = validate.text(role, "role", allow_empty=True)
+    with ctx.db.write():
+        _touch(ctx, "active")
+        params = dict(ctx.presence(), key=validate.key(name), me=ctx.me.id)
+        other = ctx.db.one(
+            f"SELECT id, {status_sql('a')} AS status FROM agents a WHERE name_key = :key AND id != :me",
+            params,
+        )
+        if other is not None:
+            if other["status"] == "active":
+                raise Conflict(f"the name {name!r} is used by active agent {other['id']}; choose another")
+            # The old holder is gone: it falls back to its id so the name can move.
+            ctx.db.execute("UPDATE agents SET name = id, name_key = lower(id) WHERE id = ?", (other["id"],))
+        fields = {"name": name, "name_key": validate.key(name)}
+        if role is not None:
+            fields.update(role=role, role_key=validate.key(role))
+        sets = ", ".join(f"{column} = ?" for column in fields)
+        ctx.db.execute(f"UPDATE agents SET {sets} WHERE id = ?", (*fields.values(), ctx.me.id))
+    return get(ctx, ctx.me.id)
+
+
+def set_state(ctx, state):
+    """Mark the caller active, idle (session ended) or offline (logged out)."""
+    with ctx.db.write():
+        _touch(ctx, state)
+        if state != "active":
+            log_presence(ctx, f"went {state}")
+
+
+def listing(ctx, include_offline=True):
+    sql = f"""SELECT a.*, {status_sql('a')} AS status, t.title AS task_title
+              FROM agents a LEFT JOIN tasks t ON t.id = a.current_task
+              ORDER BY a.kind = 'operator', a.last_seen DESC"""
+    rows = ctx.db.all(sql, ctx.presence())
+    return [r for r in rows if include_offline or r["status"] != "offline"]
+
+
+def find(ctx, ref):
+    """An agent by id or name."""
+    row = ctx.db.one("SELECT id FROM agents WHERE id = ? OR name_key = ?", (ref, validate.key(ref)))
+    if row is None:
+        raise NotFound(f"no agent {ref!r}")
+    return get(ctx, row["id"])

@@ -1,0 +1,147 @@
+"""The command line: one parser table, one dispatch, one place that turns errors into exit codes."""
+
+import argparse
+import sqlite3
+import sys
+
+from . import __version__, agents, commands, errors
+from .errors import AgentSyncError, UsageError
+
+EPILOG = "Exit codes: " + ", ".join(f"{code} {name}" for code, name, _ in errors.EXIT_CODES) + "."
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and our usage exit code."""
+
+    def error(self, message):
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _add(sub, name, handler, help_text, *arguments, json_flag=False):
+    p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG)
+    for flags, options in arguments:
+        p.add_argument(*flags, **options)
+    if json_flag:
+        p.add_argument("--json", action="store_true", help="print one JSON document (see README: JSON output)")
+    p.set_defaults(handler=handler)
+    return p
+
+
+def arg(*flags, **options):
+    return flags, options
+
+
+TASK = arg("task", help="task id (12 or #12) or exact title")
+FORCE = arg("--force", action="store_true", help="act even though another agent owns it")
+TTL = arg("--ttl", help="lease length: minutes (60) or a duration (30s, 10m, 2h); default 60m")
+
+
+def build_parser():
+    c = commands
+    parser = Parser(prog="agent-sync", description="Coordinate AI coding-agent sessions in one repository.",
+                    epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"agent-sync {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    _add(sub, "init", c.cmd_init, "Create the database (every command does this on first use).")
+    _add(sub, "register", c.cmd_register, "Set this agent's name and role.",
+         arg("--name", required=True, help="unique agent name"), arg("--role", help="what this agent works on"))
+    _add(sub, "heartbeat", c.cmd_heartbeat, "Mark this agent active now.")
+    _add(sub, "whoami", c.cmd_whoami, "Show this agent's identity and where it came from.", json_flag=True)
+    _add(sub, "agents", c.cmd_agents, "List agents and their presence.", json_flag=True)
+    _add(sub, "status", c.cmd_status, "Show agents, tasks, locks, messages and activity.",
+         arg("--compact", action="store_true", help="terse framed Markdown for an agent's context"), json_flag=True)
+    _add(sub, "tasks", c.cmd_tasks, "List tasks.",
+         arg("--state", action="append", choices=("open", "in_progress", "blocked", "done", "cancelled"),
+             help="only tasks in this state (repeatable)"), json_flag=True)
+    _add(sub, "create-task", c.cmd_create_task, "Create a task.",
+         arg("title", help="task title"), arg("--description", help="longer description"),
+         arg("--file", action="append", help="a file, directory or pattern the task touches (repeatable)"),
+         arg("--priority", type=int, default=0, help="higher runs first (default 0)"),
+         arg("--depends-on", action="append", help="task that must be done first (repeatable)"))
+    lock_flag = arg("--lock", action="store_true", help="also lock the task's files, atomically with the claim")
+    _add(sub, "claim-task", c.cmd_claim_task, "Claim a task by id or title.", TASK, lock_flag, TTL)
+    _add(sub, "claim-next", c.cmd_claim_next,
+         "Claim the best available task (highest priority; reclaims tasks of stale agents).", lock_flag, TTL,
+         arg("--verbose", action="store_true", help="say why tasks were skipped"))
+    _add(sub, "complete-task", c.cmd_complete_task, "Mark a task done (owner only).", TASK, FORCE)
+    _add(sub, "block-task", c.cmd_block_task, "Mark a task blocked (owner only).", TASK,
+         arg("--reason", required=True, help="what it waits for"), FORCE)
+    _add(sub, "cancel-task", c.cmd_cancel_task, "Cancel a task (owner only).", TASK, FORCE)
+    _add(sub, "reopen-task", c.cmd_reopen_task, "Put a blocked, done or cancelled task back on the board.", TASK, FORCE)
+    paths = arg("paths", nargs="+", metavar="PATH", help="file, directory (dir/) or pattern ('src/**')")
+    resource = arg("--resource", action="store_true", help="PATH names a non-file resource (e.g. db-migrations)")
+    _add(sub, "lock", c.cmd_lock, "Lock files, directories, patterns or resources (all or nothing).", paths,
+         arg("--reason", help="why, shown to anyone blocked"), TTL, resource,
+         arg("--shared", action="store_true", help="shared lock: coexists with other shared locks"),
+         arg("--wait", nargs="?", const="60", metavar="SECONDS",
+             help="queue fairly until granted (default 60s; accepts 30s, 2m)"))
+    _add(sub, "unlock", c.cmd_unlock, "Release locks (owner only, unless --force).", paths, resource, FORCE)
+    _add(sub, "renew", c.cmd_renew, "Extend your locks (all, or the paths given).",
+         arg("paths", nargs="*", metavar="PATH", help="locks to renew (default: all of yours)"),
+         arg("--ttl", help="new lease length from now (default: each lock's own)"))
+    _add(sub, "locks", c.cmd_locks, "List live locks.",
+         arg("--all", action="store_true", help="include expired locks"),
+         arg("--mine", action="store_true", help="only your locks"), json_flag=True)
+    _add(sub, "send", c.cmd_send, "Send a message to an agent id, name, role, or all.",
+         arg("--to", required=True, help="id, name, role or 'all'"), arg("--message", required=True, help="text"),
+         arg("--reply-to", type=int, metavar="ID", help="the message this answers"))
+    _add(sub, "inbox", c.cmd_inbox, "Show unread messages (and mark them read).",
+         arg("--all", action="store_true", help="recent messages, read or not"), json_flag=True)
+    _add(sub, "read-message", c.cmd_read_message, "Show one message and mark it read.",
+         arg("id", help="message id"), json_flag=True)
+    _add(sub, "ack", c.cmd_ack, "Acknowledge a message addressed to you.", arg("id", help="message id"))
+    _add(sub, "decision", c.cmd_decision, "Record a shared decision.", arg("text", help="the decision"))
+    _add(sub, "decisions", c.cmd_decisions, "List recorded decisions, newest first.",
+         arg("--limit", type=int, help="at most this many"), json_flag=True)
+    _add(sub, "log", c.cmd_log, "Append an entry to the activity feed.",
+         arg("--type", required=True, help="kind of entry, e.g. note, test, edit"),
+         arg("--message", required=True, help="text"), arg("--file", help="the file it concerns"))
+    _add(sub, "gc", c.cmd_gc, "Drop expired locks, decay presence, prune old history.")
+    return parser
+
+
+def main(argv=None):
+    """Run one command; return its exit code. Only __main__ calls sys.exit."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+        if getattr(args, "handler", None) is None:
+            build_parser().print_help()
+            return errors.USAGE
+        return run(args)
+    except AgentSyncError as exc:
+        return fail(exc, exc.exit_code)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return errors.OK
+
+
+def run(args):
+    from .context import Context
+    from .db import translate
+
+    ctx = None
+    try:
+        ctx = Context()
+        agents.check_in(ctx)  # every command is a check-in, reads included (throttled)
+        return args.handler(ctx, args)
+    except sqlite3.Error as exc:
+        error = translate(exc, ctx.db.path if ctx else "the database")
+        return fail(error, error.exit_code)
+    except OSError as exc:
+        return fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), errors.STORAGE)
+    finally:
+        if ctx is not None:
+            ctx.close()
+
+
+def fail(message, code):
+    from .sanitize import one_line
+
+    print(f"agent-sync: {one_line(str(message), 2000)}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

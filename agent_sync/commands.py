@@ -1,0 +1,187 @@
+"""One small handler per CLI command: translate arguments, call the core, print.
+
+Handlers take (ctx, args) and return an exit code. They never touch SQL.
+"""
+
+import json
+import sys
+
+from . import agents, config, gc, journal, locks, lockspec, messages, render, tasks, views
+from .durations import format_duration, parse_duration
+from .errors import OK
+
+
+def emit(args, doc, text):
+    """Print a JSON document with --json, else the human text."""
+    if getattr(args, "json", False):
+        print(json.dumps(doc, ensure_ascii=False, indent=None, sort_keys=False))
+    else:
+        print(text)
+    return OK
+
+
+def _ttl(args):
+    return parse_duration(args.ttl, bare_unit="m") if getattr(args, "ttl", None) else config.DEFAULT_TTL
+
+
+def cmd_init(ctx, args):
+    print(f"agent-sync database ready: {ctx.db.path}")
+    return OK
+
+
+def cmd_register(ctx, args):
+    row = agents.register(ctx, args.name, args.role)
+    role = f" ({render.field(row['role'])})" if row["role"] else ""
+    print(f"registered {render.field(row['name'])}{role} as agent {row['id']}")
+    return OK
+
+
+def cmd_heartbeat(ctx, args):
+    agents.set_state(ctx, "active")
+    print(f"{ctx.me.id} is active")
+    return OK
+
+
+def cmd_whoami(ctx, args):
+    doc = views.whoami(ctx)
+    name = render.field(doc["agent"]["name"]) if doc["agent"] else "(unregistered)"
+    text = f"{name} [{doc['id']}] - identity from {doc['source']}"
+    if doc["source"] == "local":
+        text += " (set AGENT_SYNC_ID to tell shells apart)"
+    return emit(args, doc, text + f"\nrepository: {doc['root']}")
+
+
+def cmd_agents(ctx, args):
+    docs = [views.agent(r) for r in agents.listing(ctx)]
+    return emit(args, views.document("agents", agents=docs), render.agents_text(docs))
+
+
+def cmd_status(ctx, args):
+    doc = views.status(ctx)
+    if args.compact:
+        print(render.compact(doc))
+        return OK
+    return emit(args, doc, render.status_text(doc))
+
+
+def cmd_tasks(ctx, args):
+    states = args.state or None
+    docs = [views.task(r, tasks.files(ctx, r["id"])) for r in tasks.listing(ctx, states)]
+    return emit(args, views.document("tasks", tasks=docs), render.tasks_text(docs))
+
+
+def _task_done(args, row, verb):
+    print(f"{verb} #{row['id']} {render.field(row['title'])} [{row['status']}]")
+    return OK
+
+
+def cmd_create_task(ctx, args):
+    row = tasks.create(ctx, args.title, args.description or "", args.file or (), args.priority, args.depends_on or ())
+    return _task_done(args, row, "created")
+
+
+def cmd_claim_task(ctx, args):
+    return _task_done(args, tasks.claim(ctx, args.task, lock=args.lock, ttl=_ttl(args)), "claimed")
+
+
+def cmd_claim_next(ctx, args):
+    say = (lambda text: print(text, file=sys.stderr)) if args.verbose else None
+    return _task_done(args, tasks.claim_next(ctx, lock=args.lock, ttl=_ttl(args), explain=say), "claimed")
+
+
+def cmd_complete_task(ctx, args):
+    return _task_done(args, tasks.complete(ctx, args.task, force=args.force), "completed")
+
+
+def cmd_block_task(ctx, args):
+    return _task_done(args, tasks.block(ctx, args.task, args.reason, force=args.force), "blocked")
+
+
+def cmd_cancel_task(ctx, args):
+    return _task_done(args, tasks.cancel(ctx, args.task, force=args.force), "cancelled")
+
+
+def cmd_reopen_task(ctx, args):
+    return _task_done(args, tasks.reopen(ctx, args.task, force=args.force), "reopened")
+
+
+def _specs(ctx, args):
+    return [lockspec.parse(ctx, raw, resource=args.resource) for raw in args.paths]
+
+
+def cmd_lock(ctx, args):
+    wait = None if args.wait is None else parse_duration(args.wait, bare_unit="s")
+    mode = "shared" if args.shared else "exclusive"
+    rows = locks.acquire(ctx, _specs(ctx, args), reason=args.reason or "", ttl=_ttl(args), mode=mode, wait=wait)
+    for row in rows:
+        shared = " (shared)" if row["mode"] == "shared" else ""
+        print(f"locked {render.field(row['path'], 200)}{shared} for {format_duration(row['expires_at'] - ctx.now)}"
+              f" until {views.iso(row['expires_at'])} (token {row['token']})")
+    return OK
+
+
+def cmd_unlock(ctx, args):
+    for path in locks.release(ctx, _specs(ctx, args), force=args.force):
+        print(f"unlocked {render.field(path, 200)}")
+    return OK
+
+
+def cmd_renew(ctx, args):
+    specs = [lockspec.parse(ctx, raw) for raw in args.paths] if args.paths else None
+    ttl = parse_duration(args.ttl, bare_unit="m") if args.ttl else None
+    renewed = locks.renew(ctx, specs, ttl)
+    print("renewed " + ", ".join(render.field(p, 200) for p in renewed) if renewed else "you hold no live locks")
+    return OK
+
+
+def cmd_locks(ctx, args):
+    docs = [views.lock(r, ctx.now) for r in locks.listing(ctx, include_expired=args.all, mine=args.mine)]
+    return emit(args, views.document("locks", locks=docs), render.locks_text(docs))
+
+
+def cmd_send(ctx, args):
+    message_id = messages.send(ctx, args.to, args.message, reply_to=args.reply_to)
+    print(f"sent message #{message_id} to {render.field(args.to, 64)}")
+    return OK
+
+
+def cmd_inbox(ctx, args):
+    if args.all:
+        rows = messages.history(ctx)
+    else:
+        rows, _left = messages.take_pending(ctx, via="inbox")
+    docs = [views.message(r) for r in rows]
+    empty = "No messages." if args.all else "No unread messages."
+    return emit(args, views.document("inbox", messages=docs), render.messages_framed(docs, empty))
+
+
+def cmd_read_message(ctx, args):
+    doc = views.message(messages.read(ctx, messages.parse_id(args.id)))
+    return emit(args, views.document("message", message=doc), render.messages_framed([doc]))
+
+
+def cmd_ack(ctx, args):
+    messages.ack(ctx, messages.parse_id(args.id))
+    print(f"acknowledged message #{messages.parse_id(args.id)}")
+    return OK
+
+
+def cmd_decision(ctx, args):
+    print(f"recorded decision #{journal.decide(ctx, args.text)}")
+    return OK
+
+
+def cmd_decisions(ctx, args):
+    docs = [views.decision(r) for r in journal.decisions(ctx, limit=args.limit)]
+    return emit(args, views.document("decisions", decisions=docs), render.decisions_text(docs))
+
+
+def cmd_log(ctx, args):
+    print(f"logged activity #{journal.add_entry(ctx, args.type, args.message, args.file)}")
+    return OK
+
+
+def cmd_gc(ctx, args):
+    counts = gc.collect(ctx)
+    print("gc: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
+    return OK

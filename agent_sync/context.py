@@ -1,0 +1,44 @@
+"""Everything one command needs: the repository, the database, the caller and the clock."""
+
+import os
+import time
+
+from . import config, identity, repo
+from .db import Database
+
+
+class Context:
+    """The per-invocation state that core functions receive."""
+
+    def __init__(self, root=None, cwd=None, session_id=None, busy_timeout=None,
+                 allow_operator=False, agent_id=None):
+        self.cwd = os.path.realpath(cwd or os.getcwd())
+        self.root = root or repo.find_root(self.cwd)
+        if busy_timeout is None:
+            busy_timeout = config.duration("AGENT_SYNC_BUSY_TIMEOUT")
+        self.stale_after = config.duration("AGENT_SYNC_STALE_AFTER")
+        self.offline_after = config.duration("AGENT_SYNC_OFFLINE_AFTER")
+        self.db = Database(self.root, busy_timeout)
+        if agent_id is not None:
+            self.me = identity.Identity(agent_id, "env")
+        else:
+            self.me = identity.resolve(self.root, session_id, allow_operator=allow_operator)
+        self.now = time.time()
+
+    def tick(self):
+        """Refresh the clock (long waits) and return it."""
+        self.now = time.time()
+        return self.now
+
+    def presence(self):
+        """Named parameters for the presence SQL in `agents`."""
+        return {"stale_before": self.now - self.stale_after, "offline_before": self.now - self.offline_after}
+
+    def repo_path(self, raw):
+        return repo.relative_path(self.root, raw, self.cwd)
+
+    def key(self, rel):
+        return repo.fold(rel, self.db.case_insensitive)
+
+    def close(self):
+        self.db.close()

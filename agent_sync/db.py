@@ -1,0 +1,162 @@
+"""Connections to the coordination database: WAL, bounded waits, one writer at a time."""
+
+import contextlib
+import os
+import sqlite3
+import time
+
+from . import lockindex, repo, schema
+from .errors import Busy, StorageError
+
+
+def split_script(script):
+    """Statements of a DDL script, for running inside our own transaction."""
+    return [part.strip() for part in script.split(";") if part.strip()]
+
+
+class Database:
+    """One connection with the project's transaction rules.
+
+    Every write runs in `with db.write():`, a short BEGIN IMMEDIATE
+    transaction; reads that must agree with each other use `db.read()`.
+    """
+
+    def __init__(self, root, busy_timeout):
+        self.root = root
+        self.path = repo.db_path(root)
+        self.busy_timeout = busy_timeout
+        self._locks_touched = False
+        self._locks_removed = False
+        self.case_insensitive = False
+        self.conn = self._open()
+
+    def _open(self):
+        try:
+            os.makedirs(repo.state_dir(self.root), exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create {repo.state_dir(self.root)}: {exc.strerror}") from None
+        self.case_insensitive = repo.is_case_insensitive(self.root)
+        try:
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from None
+        try:
+            self._configure(conn)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise translate(exc, self.path) from None
+        return conn
+
+    def _configure(self, conn):
+        conn.row_factory = sqlite3.Row
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > schema.CURRENT:
+            raise StorageError(
+                f"{self.path} has schema version {version}, newer than this agent-sync "
+                f"understands ({schema.CURRENT}); upgrade agent-sync"
+            )
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # WAL keeps committed data safe from crashes
+        conn.execute("PRAGMA foreign_keys=ON")
+        if version < schema.CURRENT:
+            self._migrate(conn)
+
+    def _migrate(self, conn):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            for _name, script in schema.MIGRATIONS[version:]:
+                for statement in split_script(script):
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {schema.CURRENT}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def close(self):
+        self.conn.close()
+
+    def execute(self, sql, params=()):
+        return self.conn.execute(sql, params)
+
+    def one(self, sql, params=()):
+        return self.conn.execute(sql, params).fetchone()
+
+    def all(self, sql, params=()):
+        return self.conn.execute(sql, params).fetchall()
+
+    def scalar(self, sql, params=()):
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def locks_changed(self, removed=False):
+        """Mark that this transaction changed locks, so the lock index follows."""
+        self._locks_touched = True
+        self._locks_removed = self._locks_removed or removed
+
+    @contextlib.contextmanager
+    def write(self):
+        """A BEGIN IMMEDIATE transaction; the lock index is kept a superset of the truth."""
+        self._locks_touched = self._locks_removed = False
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+            if self._locks_touched:
+                lockindex.publish(self, merge_existing=True)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            _rollback(self.conn)
+            raise
+        if self._locks_removed:
+            self._shrink_lock_index()
+
+    def _shrink_lock_index(self):
+        # Removals reach the index only after they are committed, and under the
+        # write lock, so a crash can leave it too big but never too small.
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            lockindex.publish(self, merge_existing=False)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            _rollback(self.conn)
+            raise
+
+    @contextlib.contextmanager
+    def read(self):
+        """A read transaction: every query inside sees one snapshot."""
+        self.conn.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            _rollback(self.conn)
+
+
+def _rollback(conn):
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+
+def translate(exc, path):
+    """Turn a sqlite3 error into the domain error a user can act on."""
+    text = str(exc)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return Busy(f"the database is busy (another process holds the write lock): {path}")
+    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        return StorageError(f"{path} is damaged ({text}); run `agent-sync doctor --repair`")
+    if "readonly" in lowered or "read-only" in lowered:
+        return StorageError(f"{path} is read-only ({text})")
+    if "full" in lowered:
+        return StorageError(f"no space left for {path} ({text})")
+    if "unable to open" in lowered:
+        return StorageError(f"cannot open {path} ({text}); check the directory's permissions")
+    return StorageError(f"database error on {path}: {text}")
+
+
+def now():
+    return time.time()

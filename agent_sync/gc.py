@@ -1,0 +1,53 @@
+"""Housekeeping: expired locks, decayed presence, and bounded history."""
+
+from . import config
+
+AUTO_EVERY = 500  # activity rows between automatic history prunes
+
+
+def collect(ctx):
+    """Full pass (the `gc` command and session start). Returns what it removed."""
+    with ctx.db.write():
+        counts = {"expired_locks": ctx.db.execute("DELETE FROM locks WHERE expires_at <= ?", (ctx.now,)).rowcount}
+        if counts["expired_locks"]:
+            ctx.db.locks_changed(removed=True)
+        counts["went_offline"] = ctx.db.execute(
+            "UPDATE agents SET state = 'offline' WHERE state != 'offline' AND last_seen < ?",
+            (ctx.now - ctx.offline_after,),
+        ).rowcount
+        counts["stale_waiters"] = ctx.db.execute(
+            "DELETE FROM lock_waiters WHERE polled_at < ?", (ctx.now - 60,)
+        ).rowcount
+        counts.update(prune_history(ctx))
+        counts["forgotten_agents"] = _forget_agents(ctx)
+    return counts
+
+
+def prune_history(ctx):
+    """Keep activity and messages within the retention window and row caps."""
+    cutoff = ctx.now - config.duration("AGENT_SYNC_RETENTION")
+    removed = {}
+    for table, cap in (("activity", "AGENT_SYNC_KEEP_ACTIVITY"), ("messages", "AGENT_SYNC_KEEP_MESSAGES")):
+        newest = ctx.db.scalar(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+        removed[table] = ctx.db.execute(
+            f"DELETE FROM {table} WHERE created_at < ? OR id <= ?", (cutoff, newest - config.count(cap))
+        ).rowcount
+    return removed
+
+
+def maybe_prune(ctx, activity_id):
+    """The cheap automatic pass: every AUTO_EVERY activity rows, trim history."""
+    if activity_id % AUTO_EVERY == 0:
+        prune_history(ctx)
+
+
+def _forget_agents(ctx):
+    """Offline agents past the retention window that hold nothing are removed."""
+    cutoff = ctx.now - config.duration("AGENT_SYNC_RETENTION")
+    return ctx.db.execute(
+        """DELETE FROM agents WHERE kind = 'agent' AND last_seen < :cutoff
+              AND NOT EXISTS (SELECT 1 FROM locks l WHERE l.owner = agents.id)
+              AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.owner = agents.id AND t.status = 'in_progress')""",
+        {"cutoff": cutoff},
+    ).rowcount
+

@@ -1,0 +1,1 @@
+"""Hook entry points for Claude Code and other agents."""

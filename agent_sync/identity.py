@@ -1,0 +1,88 @@
+"""Which agent is speaking: AGENT_SYNC_ID, else the agent session, else a per-repo local id.
+
+Imported by hooks before SQLite, so it uses nothing beyond `os`.
+"""
+
+import os
+
+from . import repo
+from .errors import UsageError
+
+OPERATOR = "operator"
+SESSION_VARS = ("CLAUDE_CODE_SESSION_ID",)
+_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+MAX_ID = 64
+
+
+class Identity:
+    """An agent id and which rule produced it (env, session or local)."""
+
+    __slots__ = ("id", "source", "session")
+
+    def __init__(self, agent_id, source, session=None):
+        self.id = agent_id
+        self.source = source
+        self.session = session
+
+
+def session_agent_id(session_id):
+    """A stable, short id for a session id (64-bit FNV-1a: no hashlib import)."""
+    value = 0xCBF29CE484222325
+    for byte in session_id.encode("utf-8", "surrogatepass"):
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"s-{value:016x}"[:14]
+
+
+def check_id(agent_id):
+    if not agent_id or len(agent_id) > MAX_ID or not set(agent_id) <= _ID_CHARS:
+        raise UsageError(
+            f"invalid agent id {agent_id[:80]!r}: use 1-{MAX_ID} letters, digits, '.', '_' or '-'"
+        )
+    return agent_id
+
+
+def resolve(root, session_id=None, environ=os.environ, allow_operator=False):
+    """The caller's identity. A hook passes the payload's session_id."""
+    forced = environ.get("AGENT_SYNC_ID")
+    if forced:
+        check_id(forced)
+        if forced.lower() == OPERATOR and not allow_operator:
+            raise UsageError("'operator' is reserved for the console")
+        return Identity(forced, "env")
+    session = session_id if isinstance(session_id, str) and session_id else None
+    if session is None:
+        session = next((environ[v] for v in SESSION_VARS if environ.get(v)), None)
+    if session:
+        return Identity(session_agent_id(session), "session", session)
+    return Identity(_local_id(root), "local")
+
+
+def _local_id(root):
+    """One id per repository for plain shells, created atomically on first use."""
+    path = os.path.join(repo.state_dir(root), "local-id")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            existing = handle.read().strip()
+        if existing:
+            return check_id(existing)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    candidate = "local-" + os.urandom(4).hex()
+    os.makedirs(repo.state_dir(root), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(candidate + "\n")
+    try:
+        os.link(tmp, path)  # fails if another process won the race; then use theirs
+    except FileExistsError:
+        pass
+    except OSError:
+        if not os.path.exists(path):
+            os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    with open(path, encoding="utf-8") as handle:
+        return check_id(handle.read().strip())

@@ -1,0 +1,48 @@
+"""The shared record: the activity feed and decisions."""
+
+from . import gc, validate
+
+
+def log(ctx, kind, message, path=None):
+    """Append to the activity feed (inside the caller's write transaction)."""
+    ctx.db.execute(
+        "INSERT INTO activity (agent, type, message, path, created_at) VALUES (?, ?, ?, ?, ?)",
+        (ctx.me.id, kind, message, path, ctx.now),
+    )
+    gc.maybe_prune(ctx, ctx.db.scalar("SELECT last_insert_rowid()"))
+
+
+def add_entry(ctx, kind, message, path=None):
+    """`log --type T --message M [--file P]` for agents and people."""
+    kind = validate.text(kind, "type")
+    message = validate.text(message, "message", multiline=True)
+    rel = ctx.repo_path(path) if path else None
+    with ctx.db.write():
+        log(ctx, kind, message, rel)
+        return ctx.db.scalar("SELECT last_insert_rowid()")
+
+
+def decide(ctx, text):
+    text = validate.text(text, "decision", multiline=True)
+    with ctx.db.write():
+        ctx.db.execute("INSERT INTO decisions (agent, text, created_at) VALUES (?, ?, ?)",
+                       (ctx.me.id, text, ctx.now))
+        decision_id = ctx.db.scalar("SELECT last_insert_rowid()")
+        log(ctx, "decision", text[:200])
+    return decision_id
+
+
+def decisions(ctx, limit=None):
+    sql = """SELECT d.*, COALESCE(a.name, d.agent) AS agent_name FROM decisions d
+             LEFT JOIN agents a ON a.id = d.agent ORDER BY d.id DESC"""
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return ctx.db.all(sql)
+
+
+def recent(ctx, limit=20, after_id=0):
+    return ctx.db.all(
+        """SELECT v.*, COALESCE(a.name, v.agent) AS agent_name FROM activity v
+           LEFT JOIN agents a ON a.id = v.agent WHERE v.id > ? ORDER BY v.id DESC LIMIT ?""",
+        (after_id, limit),
+    )

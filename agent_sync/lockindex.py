@@ -1,0 +1,98 @@
+"""A small text file listing live locks, so hooks can skip SQLite when no lock can match.
+
+Writers publish it while holding the database's write lock, merging in the
+previous entries before commit and shrinking it only after commit. The index
+is therefore always a superset of the committed locks: a stale entry costs a
+database look-up, never a missed conflict. Readers import nothing but `os`.
+"""
+
+import os
+import time
+
+from . import repo
+
+NAME = "locks.idx"
+HEADER = "agent-sync lock index 1"
+ANY = "*"  # a line that matches every path: sends the caller to the database
+
+
+def path_of(root):
+    return os.path.join(repo.state_dir(root), NAME)
+
+
+def publish(db, merge_existing):
+    """Rewrite the index from the locks this transaction can see."""
+    now = time.time()
+    lines = set()
+    for row in db.all("SELECT expires_at, kind, mode, owner, key FROM locks WHERE expires_at > ?", (now,)):
+        lines.add(_line(row[0], row[1], row[2], row[3], row[4]))
+    if merge_existing:
+        entries = read(db.root)
+        if entries is None:
+            lines.add(ANY)
+        else:
+            for entry in entries:
+                if entry == ANY:
+                    lines.add(ANY)
+                elif entry[0] > now:
+                    lines.add(_line(*entry))
+    body = [HEADER, "ci\t" + ("1" if db.case_insensitive else "0")] + sorted(lines)
+    _replace(path_of(db.root), "\n".join(body) + "\n")
+
+
+def _line(expires_at, kind, mode, owner, key):
+    fields = (kind, mode, owner, key)
+    if any("\t" in f or "\n" in f for f in fields):
+        return ANY
+    return f"{expires_at!r}\t{kind}\t{mode}\t{owner}\t{key}"
+
+
+def _replace(path, text):
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+    for attempt in range(20):
+        try:
+            os.replace(tmp, path)
+            return
+        except PermissionError:  # Windows: a reader has the file open
+            time.sleep(0.01 * (attempt + 1))
+    os.remove(tmp)
+    os.remove(path)  # without an index every hook asks the database: slower, still correct
+
+
+def read(root):
+    """Entries as (expires_at, kind, mode, owner, key) or ANY; None when absent or unreadable."""
+    try:
+        with open(path_of(root), encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    lines = text.split("\n")
+    if not lines or lines[0] != HEADER or not text.endswith("\n"):
+        return None
+    entries = []
+    for line in lines[2:-1]:
+        if line == ANY:
+            entries.append(ANY)
+            continue
+        parts = line.split("\t")
+        if len(parts) != 5:
+            return None
+        try:
+            expires = float(parts[0])
+        except ValueError:
+            return None
+        entries.append((expires, parts[1], parts[2], parts[3], parts[4]))
+    return entries
+
+
+def case_insensitive(root):
+    """The case rule the last writer saw, or None if there is no index."""
+    try:
+        with open(path_of(root), encoding="utf-8") as handle:
+            handle.readline()
+            flag = handle.readline().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return {"ci\t1": True, "ci\t0": False}.get(flag)

@@ -1,0 +1,218 @@
+"""Locks: grant, renew, release and explain, all in short write transactions."""
+
+import time
+
+from . import agents, journal, lockspec, sanitize, validate, waitqueue
+from .durations import format_duration
+from .errors import Conflict, NotFound
+
+LOCK_COLUMNS = "l.id, l.key, l.path, l.kind, l.mode, l.owner, l.reason, l.task_id, l.token, l.ttl, l.created_at, l.expires_at"
+
+
+def _live_by_others(ctx, holding_only=True):
+    """Unexpired locks of other agents, with their owner's name and presence."""
+    hold = f"AND {agents.holds_sql('a')}" if holding_only else ""
+    params = dict(ctx.presence(), now=ctx.now, me=ctx.me.id)
+    return ctx.db.all(
+        f"""SELECT {LOCK_COLUMNS}, a.name AS owner_name, {agents.status_sql('a')} AS owner_status
+            FROM locks l JOIN agents a ON a.id = l.owner
+            WHERE l.expires_at > :now AND l.owner != :me {hold}""",
+        params,
+    )
+
+
+def find_conflicts(ctx, specs, mode):
+    """Locks held by other live agents that stop `specs` being granted in `mode`."""
+    found = []
+    for row in _live_by_others(ctx):
+        for spec in specs:
+            if lockspec.conflicts(mode, row["mode"]) and lockspec.overlaps(spec.key, spec.kind, row["key"], row["kind"]):
+                found.append((spec, row))
+                break
+    return found
+
+
+def acquire(ctx, specs, reason="", ttl=3600.0, mode="exclusive", task_id=None, wait=None):
+    """Grant every spec or none. With `wait` (seconds), queue fairly until granted."""
+    reason = validate.text(reason, "reason", allow_empty=True)
+    if wait is None:
+        with ctx.db.write():
+            waitqueue.refuse_if_queued(ctx, specs, mode)
+            return grant(ctx, specs, reason, ttl, mode, task_id)
+    return waitqueue.wait_for(ctx, specs, mode, wait, lambda: grant(ctx, specs, reason, ttl, mode, task_id))
+
+
+def grant(ctx, specs, reason, ttl, mode, task_id):
+    """Inside a write transaction: raise Conflict, or take every lock."""
+    clashes = find_conflicts(ctx, specs, mode)
+    if clashes:
+        raise Conflict(explain(ctx, clashes))
+    _void_abandoned(ctx, specs)
+    granted = []
+    for spec in specs:
+        granted.append(_upsert(ctx, spec, reason, ttl, mode, task_id))
+    ctx.db.locks_changed()
+    return granted
+
+
+def _void_abandoned(ctx, specs):
+    """Drop same-key locks whose owners are stale, offline or expired: they no longer hold."""
+    for spec in specs:
+        rows = ctx.db.all(
+            f"""SELECT l.id, l.owner FROM locks l JOIN agents a ON a.id = l.owner
+                WHERE l.key = :key AND l.owner != :me
+                  AND (l.expires_at <= :now OR NOT {agents.holds_sql('a')})""",
+            dict(ctx.presence(), key=spec.key, me=ctx.me.id, now=ctx.now),
+        )
+        for row in rows:
+            ctx.db.execute("DELETE FROM locks WHERE id = ?", (row["id"],))
+            journal.log(ctx, "lock", f"took over {spec.path} from {row['owner']}", spec.path)
+            ctx.db.locks_changed(removed=True)
+
+
+def _upsert(ctx, spec, reason, ttl, mode, task_id):
+    mine = ctx.db.one("SELECT id FROM locks WHERE key = ? AND owner = ?", (spec.key, ctx.me.id))
+    expires = ctx.now + ttl
+    if mine is not None:
+        ctx.db.execute(
+            "UPDATE locks SET expires_at = ?, ttl = ?, mode = ?, reason = CASE WHEN ? = '' THEN reason ELSE ? END,"
+            " task_id = COALESCE(?, task_id) WHERE id = ?",
+            (expires, ttl, mode, reason, reason, task_id, mine["id"]),
+        )
+        journal.log(ctx, "lock", f"renewed {spec.path}", spec.path)
+    else:
+        token = _next_token(ctx, spec.key)
+        ctx.db.execute(
+            "INSERT INTO locks (key, path, kind, mode, owner, reason, task_id, token, ttl, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (spec.key, spec.path, spec.kind, mode, ctx.me.id, reason, task_id, token, ttl, ctx.now, expires),
+        )
+        journal.log(ctx, "lock", f"locked {spec.path}" + (f" ({reason})" if reason else ""), spec.path)
+    return ctx.db.one(f"SELECT {LOCK_COLUMNS} FROM locks l WHERE key = ? AND owner = ?", (spec.key, ctx.me.id))
+
+
+def _next_token(ctx, key):
+    """The fencing token: a number per key that only ever grows."""
+    ctx.db.execute(
+        "INSERT INTO fences (key, token) VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET token = token + 1", (key,)
+    )
+    return ctx.db.scalar("SELECT token FROM fences WHERE key = ?", (key,))
+
+
+def release(ctx, specs, force=False):
+    """Release the caller's locks on specs; others' only with force. All or nothing."""
+    released = []
+    with ctx.db.write():
+        for spec in specs:
+            rows = ctx.db.all("SELECT id, owner FROM locks WHERE key = ?", (spec.key,))
+            mine = [r for r in rows if r["owner"] == ctx.me.id]
+            if mine:
+                victims = mine
+            elif not rows:
+                raise NotFound(f"{spec.path} is not locked")
+            elif force:
+                victims = rows
+            else:
+                owners = ", ".join(sorted({r["owner"] for r in rows}))
+                raise Conflict(f"{spec.path} is locked by {owners}, not by you; use --force to break the lock")
+            for row in victims:
+                ctx.db.execute("DELETE FROM locks WHERE id = ?", (row["id"],))
+                verb = "released" if row["owner"] == ctx.me.id else f"broke {row['owner']}'s lock on"
+                journal.log(ctx, "lock", f"{verb} {spec.path}", spec.path)
+            released.append(spec.path)
+        ctx.db.locks_changed(removed=True)
+    return released
+
+
+def release_task(ctx, task_id):
+    """Inside a write transaction: drop the leases a task claim took."""
+    count = ctx.db.execute("DELETE FROM locks WHERE task_id = ? AND owner = ?", (task_id, ctx.me.id)).rowcount
+    if count:
+        ctx.db.locks_changed(removed=True)
+    return count
+
+
+def renew(ctx, specs=None, ttl=None):
+    """Extend the caller's locks (all of them, or those named) by their own TTL."""
+    with ctx.db.write():
+        rows = ctx.db.all("SELECT id, key, path, ttl FROM locks WHERE owner = ? AND expires_at > ?",
+                          (ctx.me.id, ctx.now))
+        if specs is not None:
+            wanted = {s.key for s in specs}
+            missing = wanted - {r["key"] for r in rows}
+            if missing:
+                raise NotFound(f"you hold no live lock on {', '.join(sorted(missing))}")
+            rows = [r for r in rows if r["key"] in wanted]
+        for row in rows:
+            ctx.db.execute("UPDATE locks SET expires_at = MAX(expires_at, ?) WHERE id = ?",
+                           (ctx.now + (ttl or row["ttl"]), row["id"]))
+        if rows:
+            ctx.db.locks_changed()
+    return [r["path"] for r in rows]
+
+
+def renew_covering(ctx, spec):
+    """Inside a write transaction: extend the caller's locks that cover a file just edited."""
+    rows = ctx.db.all("SELECT id, key, kind, ttl FROM locks WHERE owner = ? AND expires_at > ?",
+                      (ctx.me.id, ctx.now))
+    touched = 0
+    for row in rows:
+        if lockspec.overlaps(row["key"], row["kind"], spec.key, spec.kind):
+            ctx.db.execute("UPDATE locks SET expires_at = MAX(expires_at, ?) WHERE id = ?",
+                           (ctx.now + row["ttl"], row["id"]))
+            touched += 1
+    if touched:
+        ctx.db.locks_changed()
+    return touched
+
+
+def listing(ctx, include_expired=False, mine=False):
+    where = ["1 = 1"]
+    params = dict(ctx.presence(), now=ctx.now, me=ctx.me.id)
+    if not include_expired:
+        where.append("l.expires_at > :now")
+    if mine:
+        where.append("l.owner = :me")
+    return ctx.db.all(
+        f"""SELECT {LOCK_COLUMNS}, a.name AS owner_name, {agents.status_sql('a')} AS owner_status,
+                   {agents.holds_sql('a')} AS enforced
+            FROM locks l JOIN agents a ON a.id = l.owner
+            WHERE {' AND '.join(where)} ORDER BY l.path, l.id""",
+        params,
+    )
+
+
+def blockers(ctx, specs):
+    """Locks that stop the caller editing any of `specs` (the hook's question)."""
+    others = _live_by_others(ctx)
+    if not others:
+        return []
+    mine = ctx.db.all("SELECT key, kind FROM locks WHERE owner = ? AND expires_at > ?", (ctx.me.id, ctx.now))
+    found = []
+    for spec in specs:
+        covering = [r for r in others if lockspec.overlaps(spec.key, spec.kind, r["key"], r["kind"])]
+        if not covering:
+            continue
+        shared_only = all(r["mode"] == "shared" for r in covering)
+        if shared_only and any(lockspec.overlaps(spec.key, spec.kind, m["key"], m["kind"]) for m in mine):
+            continue
+        found.extend((spec, r) for r in covering)
+    return found
+
+
+def explain(ctx, clashes):
+    """One line per clash: what, who, why, until when, and how to reach them."""
+    lines = []
+    for spec, row in clashes:
+        left = format_duration(row["expires_at"] - ctx.now)
+        until = time.strftime("%H:%M UTC", time.gmtime(row["expires_at"]))
+        why = sanitize.one_line(row["reason"]) or "no reason given"
+        what = spec.path if spec.key == row["key"] else f"{spec.path} (covered by {row['path']})"
+        shared = " (shared)" if row["mode"] == "shared" else ""
+        lines.append(
+            f"{what} is locked{shared} by {sanitize.one_line(row['owner_name'])} [{row['owner']}]"
+            f" - reason: {why} - expires in {left} ({until}). "
+            f"Ask them: agent-sync send --to {row['owner']} --message \"please release {row['path']}\""
+        )
+    return "\n".join(lines)
+

@@ -1,0 +1,83 @@
+"""What a lock covers: one file, a directory, a glob pattern, or a named resource."""
+
+import os
+
+from . import repo, validate, wildmatch
+from .errors import UsageError
+
+FILE, DIR, GLOB, RESOURCE = "file", "dir", "glob", "resource"
+
+
+class Spec:
+    """A lock target: `key` compares (folded), `path` shows."""
+
+    __slots__ = ("key", "path", "kind")
+
+    def __init__(self, key, path, kind):
+        self.key, self.path, self.kind = key, path, kind
+
+    def __repr__(self):
+        return f"Spec({self.path!r}, {self.kind})"
+
+
+def parse(ctx, raw, resource=False):
+    """The Spec for a command-line argument, resolved against the caller's cwd."""
+    if resource:
+        name = validate.text(raw, "resource")
+        return Spec("resource:" + validate.key(name), name, RESOURCE)
+    if not raw or "\x00" in raw:
+        raise UsageError("a path must be a non-empty string without NUL bytes")
+    if wildmatch.is_pattern(raw):
+        return _pattern(ctx, raw)
+    rel = ctx.repo_path(raw)
+    is_dir = raw.endswith(("/", os.sep)) or os.path.isdir(os.path.join(ctx.root, rel))
+    if rel == "":
+        return Spec("**", "**", GLOB)
+    if is_dir:
+        return Spec(ctx.key(rel) + "/", rel + "/", DIR)
+    return Spec(ctx.key(rel), rel, FILE)
+
+
+def _pattern(ctx, raw):
+    """Resolve the literal directories before the first glob segment; keep the rest."""
+    parts = raw.replace(os.sep, "/").split("/")
+    first = next(i for i, part in enumerate(parts) if wildmatch.is_pattern(part))
+    tail = parts[first:]
+    if any(part in ("..", ".") for part in tail):
+        raise UsageError(f"{raw}: '..' and '.' are not allowed after a wildcard")
+    head = "/".join(parts[:first]) or "."
+    if raw.startswith("/") and first == 1:
+        head = "/"
+    base = ctx.repo_path(head)
+    pattern = "/".join(p for p in ([base] if base else []) + tail)
+    if pattern.endswith("/"):
+        pattern += "**"
+    return Spec(ctx.key(pattern), pattern, GLOB)
+
+
+def for_file(ctx, absolute_or_relative, cwd=None):
+    """The Spec of a concrete file the hook sees (no directory guessing)."""
+    rel = repo.relative_path(ctx.root, absolute_or_relative, cwd or ctx.cwd)
+    if wildmatch.is_pattern(rel):
+        return Spec(ctx.key(rel), rel, GLOB)
+    return Spec(ctx.key(rel), rel, FILE)
+
+
+def overlaps(a_key, a_kind, b_key, b_kind):
+    """Could locks on a and b ever cover the same thing? Conservative for patterns."""
+    if a_kind == RESOURCE or b_kind == RESOURCE:
+        return a_kind == b_kind and a_key == b_key
+    return wildmatch.may_overlap(a_key, b_key)
+
+
+def conflicts(a_mode, b_mode):
+    return a_mode == "exclusive" or b_mode == "exclusive"
+
+
+def from_repo_path(ctx, rel):
+    """The Spec for a path already stored repo-relative (a task's files)."""
+    if wildmatch.is_pattern(rel):
+        return Spec(ctx.key(rel), rel, GLOB)
+    if rel.endswith("/"):
+        return Spec(ctx.key(rel), rel, DIR)
+    return Spec(ctx.key(rel), rel, FILE)

@@ -1,0 +1,198 @@
+"""Messages between agents: send, deliver once per recipient, read, acknowledge.
+
+Delivery state is per agent (a receipt row), whichever way the message
+reached it: pushed by a hook, listed by `inbox`, or opened with read-message.
+"""
+
+from . import agents, journal, validate
+from .errors import NotAllowed, NotFound, UsageError
+
+ALL = "all"
+
+
+def _my_keys(me_row):
+    keys = {ALL, me_row["id"].casefold(), me_row["name_key"]}
+    if me_row["role_key"]:
+        keys.add(me_row["role_key"])
+    return sorted(keys)
+
+
+def _me(ctx):
+    me = ctx.db.one("SELECT * FROM agents WHERE id = ?", (ctx.me.id,))
+    if me is None:
+        raise NotFound(f"agent {ctx.me.id} is not registered")
+    return me
+
+
+def resolve_recipient(ctx, recipient):
+    """The key a message is addressed to, checked against known agents."""
+    recipient = validate.text(recipient, "name")
+    key = validate.key(recipient)
+    if key == ALL:
+        return ALL
+    known = ctx.db.one(
+        "SELECT 1 FROM agents WHERE lower(id) = ? OR name_key = ? OR role_key = ? LIMIT 1", (key, key, key)
+    )
+    if known is None:
+        raise NotFound(f"no agent, name or role matches {recipient!r} (see `agent-sync agents`)")
+    return key
+
+
+def send(ctx, recipient, body, reply_to=None, kind="message"):
+    body = validate.text(body, "message", multiline=True)
+    with ctx.db.write():
+        me = _me(ctx)
+        key = resolve_recipient(ctx, recipient)
+        if reply_to is not None and ctx.db.one("SELECT 1 FROM messages WHERE id = ?", (reply_to,)) is None:
+            raise NotFound(f"no message #{reply_to} to reply to")
+        return _insert(ctx, me, recipient, key, body, reply_to, kind)
+
+
+def _insert(ctx, me, recipient, key, body, reply_to, kind):
+    ctx.db.execute(
+        "INSERT INTO messages (sender, sender_name, recipient, to_key, kind, body, reply_to, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (me["id"], me["name"], recipient, key, kind, body, reply_to, ctx.now),
+    )
+    message_id = ctx.db.scalar("SELECT last_insert_rowid()")
+    journal.log(ctx, "message", f"#{message_id} to {recipient}")
+    from . import mailstamp
+
+    mailstamp.publish(ctx.root, message_id)
+    return message_id
+
+
+def directive(ctx, recipient, body):
+    """Like send; to `all` it fans out one directed copy per active agent."""
+    body = validate.text(body, "message", multiline=True)
+    with ctx.db.write():
+        me = _me(ctx)
+        if validate.key(recipient) != ALL:
+            key = resolve_recipient(ctx, recipient)
+            return [_insert(ctx, me, recipient, key, body, None, "directive")]
+        rows = ctx.db.all(
+            f"SELECT id FROM agents a WHERE kind = 'agent' AND id != :me AND {agents.status_sql('a')} = 'active'"
+            " ORDER BY id",
+            dict(ctx.presence(), me=ctx.me.id),
+        )
+        return [_insert(ctx, me, r["id"], r["id"].casefold(), body, None, "directive") for r in rows]
+
+
+PENDING_SQL = """SELECT m.* FROM messages m
+    WHERE m.to_key IN ({marks}) AND m.id > :after AND m.sender != :me
+      AND (m.id > :floor OR m.to_key = :mykey)
+      AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.message_id = m.id AND r.agent_id = :me)
+      {extra}
+    ORDER BY m.id"""
+
+
+def _pending_query(me_row, directed_only=False, after=None):
+    keys = [k for k in _my_keys(me_row) if not (directed_only and k == ALL)]
+    marks = ", ".join(f":k{i}" for i in range(len(keys)))
+    params = {f"k{i}": k for i, k in enumerate(keys)}
+    params.update(
+        me=me_row["id"], floor=me_row["msg_floor"], mykey=me_row["id"].casefold(),
+        after=me_row["msg_hw"] if after is None else after,
+    )
+    return PENDING_SQL.format(marks=marks, extra=""), params
+
+
+def pending(ctx, directed_only=False):
+    """Messages for the caller that no channel has shown it yet (read-only)."""
+    me = ctx.db.one("SELECT * FROM agents WHERE id = ?", (ctx.me.id,))
+    if me is None:
+        return []
+    sql, params = _pending_query(me, directed_only)
+    return ctx.db.all(sql, params)
+
+
+def take_pending(ctx, via, directed_only=False, how_many=None):
+    """Mark pending messages seen and return them, oldest first, exactly once.
+
+    `how_many(rows)` may choose to take only the first n (a size budget);
+    the rest stay pending. Returns (taken, number left pending).
+    """
+    with ctx.db.write():
+        me = _me(ctx)
+        sql, params = _pending_query(me, directed_only)
+        rows = ctx.db.all(sql, params)
+        taken = rows if how_many is None else rows[: how_many(rows)]
+        for row in taken:
+            ctx.db.execute("INSERT INTO receipts (message_id, agent_id, seen_at, via) VALUES (?, ?, ?, ?)",
+                           (row["id"], me["id"], ctx.now, via))
+        _advance_high_water(ctx, me)
+    return taken, len(rows) - len(taken)
+
+
+def _advance_high_water(ctx, me):
+    """Everything below the first still-pending message is settled for this agent."""
+    sql, params = _pending_query(me)
+    first = ctx.db.one(sql.replace("SELECT m.*", "SELECT m.id", 1) + " LIMIT 1", params)
+    newest = ctx.db.scalar("SELECT COALESCE(MAX(id), 0) FROM messages")
+    hw = newest if first is None else first["id"] - 1
+    if hw > me["msg_hw"]:
+        ctx.db.execute("UPDATE agents SET msg_hw = ? WHERE id = ?", (hw, me["id"]))
+    return hw
+
+
+def history(ctx, limit=50):
+    """Recent messages addressed to the caller, seen or not (`inbox --all`)."""
+    me = _me(ctx)
+    sql, params = _pending_query(me, after=0)
+    sql = sql.replace("AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.message_id = m.id AND r.agent_id = :me)", "")
+    sql = sql.replace("ORDER BY m.id", "ORDER BY m.id DESC LIMIT :limit")
+    params["limit"] = limit
+    return list(reversed(ctx.db.all(sql, params)))
+
+
+def _addressed_to(me, message):
+    if message["to_key"] == me["id"].casefold():
+        return True
+    return message["to_key"] in _my_keys(me) and message["id"] > me["msg_floor"]
+
+
+def read(ctx, message_id):
+    """One message, marked seen for the caller. Only its recipients and sender may read it."""
+    with ctx.db.write():
+        me = _me(ctx)
+        message = ctx.db.one("SELECT * FROM messages WHERE id = ?", (message_id,))
+        if message is None:
+            raise NotFound(f"no message #{message_id}")
+        if message["sender"] == me["id"]:
+            return message
+        if not _addressed_to(me, message):
+            raise NotAllowed(f"message #{message_id} is not addressed to you")
+        ctx.db.execute(
+            "INSERT INTO receipts (message_id, agent_id, seen_at, via) VALUES (?, ?, ?, 'read')"
+            " ON CONFLICT DO NOTHING",
+            (message_id, me["id"], ctx.now),
+        )
+    return message
+
+
+def ack(ctx, message_id):
+    with ctx.db.write():
+        me = _me(ctx)
+        message = ctx.db.one("SELECT * FROM messages WHERE id = ?", (message_id,))
+        if message is None:
+            raise NotFound(f"no message #{message_id}")
+        if not _addressed_to(me, message) or message["sender"] == me["id"]:
+            raise NotAllowed(f"message #{message_id} is not addressed to you")
+        ctx.db.execute(
+            "INSERT INTO receipts (message_id, agent_id, seen_at, via, acked_at) VALUES (?, ?, ?, 'ack', ?)"
+            " ON CONFLICT (message_id, agent_id) DO UPDATE SET acked_at = excluded.acked_at",
+            (message_id, me["id"], ctx.now, ctx.now),
+        )
+        journal.log(ctx, "message", f"acknowledged #{message_id}")
+    return message
+
+
+def recent(ctx, limit=20, after_id=0):
+    return ctx.db.all("SELECT * FROM messages WHERE id > ? ORDER BY id DESC LIMIT ?", (after_id, limit))
+
+
+def parse_id(text):
+    raw = str(text).strip().lstrip("#")
+    if not raw.isdigit():
+        raise UsageError(f"message id must be a number, not {text!r}")
+    return int(raw)

@@ -1,0 +1,205 @@
+"""The task board: create, claim, complete, block, cancel, reopen."""
+
+from . import agents, config, journal, locks, lockspec, validate
+from .errors import Conflict, NotFound, UsageError
+
+OPEN, IN_PROGRESS, BLOCKED, DONE, CANCELLED = "open", "in_progress", "blocked", "done", "cancelled"
+FINISHED = (DONE, CANCELLED)
+
+
+def create(ctx, title, description="", files=(), priority=0, depends_on=()):
+    title = validate.text(title, "title")
+    description = validate.text(description, "description", multiline=True, allow_empty=True)
+    paths = [lockspec.parse(ctx, raw).path for raw in files]
+    with ctx.db.write():
+        deps = [find(ctx, ref)["id"] for ref in depends_on]
+        ctx.db.execute(
+            "INSERT INTO tasks (title, title_key, description, priority, created_by, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (title, validate.key(title), description, priority, ctx.me.id, ctx.now, ctx.now),
+        )
+        task_id = ctx.db.scalar("SELECT last_insert_rowid()")
+        for path in dict.fromkeys(paths):
+            ctx.db.execute("INSERT INTO task_files (task_id, path) VALUES (?, ?)", (task_id, path))
+        for dep in dict.fromkeys(deps):
+            ctx.db.execute("INSERT INTO task_deps (task_id, depends_on) VALUES (?, ?)", (task_id, dep))
+        journal.log(ctx, "task", f"created #{task_id} {title}")
+    return get(ctx, task_id)
+
+
+def get(ctx, task_id):
+    row = ctx.db.one(
+        f"""SELECT t.*, a.name AS owner_name, {agents.holds_sql('a')} AS owner_holds
+            FROM tasks t LEFT JOIN agents a ON a.id = t.owner WHERE t.id = :id""",
+        dict(ctx.presence(), id=task_id),
+    )
+    if row is None:
+        raise NotFound(f"no task #{task_id}")
+    return row
+
+
+def find(ctx, ref):
+    """A task by id (`12`, `#12`) or exact title (case-insensitive)."""
+    text = str(ref).strip()
+    if text.lstrip("#").isdigit():
+        return get(ctx, int(text.lstrip("#")))
+    rows = ctx.db.all("SELECT id, status FROM tasks WHERE title_key = ? ORDER BY id", (validate.key(text),))
+    if not rows:
+        raise NotFound(f"no task titled {text!r}")
+    live = [r for r in rows if r["status"] not in FINISHED] or rows
+    if len(live) > 1:
+        ids = ", ".join(f"#{r['id']}" for r in live)
+        raise UsageError(f"several tasks are titled {text!r} ({ids}); use the id")
+    return get(ctx, live[0]["id"])
+
+
+def files(ctx, task_id):
+    return [r["path"] for r in ctx.db.all("SELECT path FROM task_files WHERE task_id = ? ORDER BY path", (task_id,))]
+
+
+def unmet_deps(ctx, task_id):
+    return ctx.db.all(
+        """SELECT t.id, t.title, t.status FROM task_deps d JOIN tasks t ON t.id = d.depends_on
+           WHERE d.task_id = ? AND t.status != 'done' ORDER BY t.id""",
+        (task_id,),
+    )
+
+
+def _owned_by_other(ctx, task):
+    return task["owner"] is not None and task["owner"] != ctx.me.id and task["owner_holds"]
+
+
+def _take(ctx, task, lock, ttl):
+    """Inside a write transaction: make the caller the owner, leasing files if asked."""
+    if lock:
+        specs = [lockspec.from_repo_path(ctx, p) for p in files(ctx, task["id"])]
+        if specs:
+            locks.grant(ctx, specs, f"task #{task['id']}", ttl, "exclusive", task["id"])
+    ctx.db.execute(
+        "UPDATE tasks SET status = 'in_progress', owner = ?, block_reason = NULL, updated_at = ? WHERE id = ?",
+        (ctx.me.id, ctx.now, task["id"]),
+    )
+    ctx.db.execute("UPDATE agents SET current_task = ? WHERE id = ?", (task["id"], ctx.me.id))
+    verb = "reclaimed" if task["owner"] not in (None, ctx.me.id) else "claimed"
+    journal.log(ctx, "task", f"{verb} #{task['id']} {task['title']}")
+
+
+def claim(ctx, ref, lock=False, ttl=config.DEFAULT_TTL):
+    with ctx.db.write():
+        task = find(ctx, ref)
+        if task["status"] in FINISHED or task["status"] == BLOCKED:
+            raise Conflict(f"task #{task['id']} is {task['status']}; reopen-task it first")
+        if _owned_by_other(ctx, task):
+            raise Conflict(f"task #{task['id']} is owned by {task['owner_name']} [{task['owner']}], who is still active")
+        deps = unmet_deps(ctx, task["id"])
+        if deps:
+            raise Conflict(f"task #{task['id']} waits on " + ", ".join(f"#{d['id']} ({d['status']})" for d in deps))
+        _take(ctx, task, lock, ttl)
+    return get(ctx, task["id"])
+
+
+def claim_next(ctx, lock=False, ttl=config.DEFAULT_TTL, explain=None):
+    """Claim the best available task: highest priority, then oldest.
+
+    Skips tasks with unmet dependencies and tasks whose files another live
+    agent has locked; reclaims tasks whose owner went stale or offline.
+    `explain(text)` hears why each skipped task was skipped.
+    """
+    explain = explain or (lambda _text: None)
+    with ctx.db.write():
+        for task in _candidates(ctx):
+            if unmet_deps(ctx, task["id"]):
+                explain(f"#{task['id']} skipped: waits on unfinished dependencies")
+                continue
+            specs = [lockspec.from_repo_path(ctx, p) for p in files(ctx, task["id"])]
+            clashes = locks.find_conflicts(ctx, specs, "exclusive") if specs else []
+            if clashes:
+                who = ", ".join(sorted({row["owner_name"] for _spec, row in clashes}))
+                explain(f"#{task['id']} skipped: its files are locked by {who}")
+                continue
+            _take(ctx, get(ctx, task["id"]), lock, ttl)
+            return get(ctx, task["id"])
+    raise NotFound("no claimable task (open, dependencies done, files free)")
+
+
+def _candidates(ctx):
+    """Open tasks and abandoned in-progress ones, best first, read lazily."""
+    abandoned = ctx.db.all(
+        f"""SELECT t.id, t.priority FROM tasks t LEFT JOIN agents a ON a.id = t.owner
+            WHERE t.status = 'in_progress' AND (a.id IS NULL OR NOT {agents.holds_sql('a')})""",
+        ctx.presence(),
+    )
+    pending = sorted(((-r["priority"], r["id"]) for r in abandoned), reverse=True)
+    cursor = ctx.db.execute("SELECT id, priority FROM tasks WHERE status = 'open' ORDER BY priority DESC, id")
+    for row in cursor:
+        while pending and pending[-1] < (-row["priority"], row["id"]):
+            yield {"id": pending.pop()[1]}
+        yield row
+    while pending:
+        yield {"id": pending.pop()[1]}
+
+
+def _finish(ctx, ref, status, force, reason=None):
+    with ctx.db.write():
+        task = find(ctx, ref)
+        if task["owner"] not in (None, ctx.me.id) and not force:
+            raise Conflict(f"task #{task['id']} is owned by {task['owner_name']} [{task['owner']}]; use --force")
+        if task["status"] == status:
+            return task
+        ctx.db.execute(
+            "UPDATE tasks SET status = ?, block_reason = ?, updated_at = ? WHERE id = ?",
+            (status, reason, ctx.now, task["id"]),
+        )
+        if task["owner"]:
+            ctx.db.execute("UPDATE agents SET current_task = NULL WHERE id = ? AND current_task = ?",
+                           (task["owner"], task["id"]))
+            ctx.db.execute("DELETE FROM locks WHERE task_id = ?", (task["id"],))
+            ctx.db.locks_changed(removed=True)
+        note = f": {reason}" if reason else ""
+        journal.log(ctx, "task", f"{status} #{task['id']} {task['title']}{note}")
+    return get(ctx, task["id"])
+
+
+def complete(ctx, ref, force=False):
+    return _finish(ctx, ref, DONE, force)
+
+
+def block(ctx, ref, reason, force=False):
+    return _finish(ctx, ref, BLOCKED, force, validate.text(reason, "reason"))
+
+
+def cancel(ctx, ref, force=False):
+    return _finish(ctx, ref, CANCELLED, force)
+
+
+def reopen(ctx, ref, force=False):
+    with ctx.db.write():
+        task = find(ctx, ref)
+        if task["status"] == IN_PROGRESS and _owned_by_other(ctx, task) and not force:
+            raise Conflict(f"task #{task['id']} is in progress with {task['owner_name']}; use --force")
+        if task["owner"]:
+            ctx.db.execute("UPDATE agents SET current_task = NULL WHERE id = ? AND current_task = ?",
+                           (task["owner"], task["id"]))
+            ctx.db.execute("DELETE FROM locks WHERE task_id = ?", (task["id"],))
+            ctx.db.locks_changed(removed=True)
+        ctx.db.execute(
+            "UPDATE tasks SET status = 'open', owner = NULL, block_reason = NULL, updated_at = ? WHERE id = ?",
+            (ctx.now, task["id"]),
+        )
+        journal.log(ctx, "task", f"reopened #{task['id']} {task['title']}")
+    return get(ctx, task["id"])
+
+
+def listing(ctx, states=None):
+    order = "CASE t.status WHEN 'in_progress' THEN 0 WHEN 'open' THEN 1 WHEN 'blocked' THEN 2 ELSE 3 END"
+    where, params = "", dict(ctx.presence())
+    if states:
+        marks = ", ".join(f":s{i}" for i in range(len(states)))
+        where = f"WHERE t.status IN ({marks})"
+        params.update({f"s{i}": s for i, s in enumerate(states)})
+    return ctx.db.all(
+        f"""SELECT t.*, a.name AS owner_name, {agents.holds_sql('a')} AS owner_holds
+            FROM tasks t LEFT JOIN agents a ON a.id = t.owner {where}
+            ORDER BY {order}, t.priority DESC, t.id""",
+        params,
+    )

@@ -1,0 +1,148 @@
+"""Fair waiting for locks: a FIFO queue across processes, with deadlock detection.
+
+A waiter is a row in lock_waiters that its process refreshes while it polls.
+A row not refreshed for STALE_WAITER seconds belongs to a process that gave
+up or died, and no longer holds its place.
+"""
+
+import random
+import time
+
+from . import agents, lockspec, sanitize
+from .errors import Conflict
+
+STALE_WAITER = 5.0
+POLL_MIN, POLL_MAX = 0.02, 0.25
+
+
+def _encode(specs, mode):
+    return "\n".join(f"{mode}\t{s.kind}\t{s.key}" for s in specs)
+
+
+def _decode(text):
+    for line in text.split("\n"):
+        mode, kind, key = line.split("\t", 2)
+        yield mode, kind, key
+
+
+def _live_waiters(ctx):
+    return ctx.db.all(
+        "SELECT w.id, w.agent, w.specs, a.name FROM lock_waiters w JOIN agents a ON a.id = w.agent"
+        " WHERE w.polled_at > ? ORDER BY w.id",
+        (ctx.now - STALE_WAITER,),
+    )
+
+
+def ahead_of(ctx, specs, mode, my_waiter=None):
+    """Live waiters queued before us (or at all, if we are not queued) for anything we want."""
+    found = []
+    for row in _live_waiters(ctx):
+        if row["agent"] == ctx.me.id or (my_waiter is not None and row["id"] >= my_waiter):
+            continue
+        for wmode, wkind, wkey in _decode(row["specs"]):
+            if lockspec.conflicts(mode, wmode) and any(
+                lockspec.overlaps(s.key, s.kind, wkey, wkind) for s in specs
+            ):
+                found.append(row)
+                break
+    return found
+
+
+def refuse_if_queued(ctx, specs, mode):
+    """A plain lock request may not jump the queue."""
+    ahead = ahead_of(ctx, specs, mode)
+    if ahead:
+        names = ", ".join(sorted({sanitize.one_line(r["name"], 64) for r in ahead}))
+        raise Conflict(f"{specs[0].path}: {names} queued first; join the queue with --wait")
+
+
+def wait_for(ctx, specs, mode, timeout, grant):
+    """Call grant() in write transactions, in queue order, until it succeeds or time runs out."""
+    deadline = time.time() + timeout
+    waiter = None
+    delay = POLL_MIN
+    try:
+        while True:
+            ctx.tick()
+            outcome = _attempt(ctx, specs, mode, waiter, grant)
+            if not isinstance(outcome, Conflict):
+                return outcome
+            if time.time() >= deadline:
+                raise Conflict(f"{outcome} (gave up after waiting {timeout:g}s)")
+            if waiter is None:
+                waiter = _enqueue(ctx, specs, mode)
+            time.sleep(min(delay * random.uniform(0.8, 1.2), max(0.0, deadline - time.time())))
+            delay = min(delay * 1.5, POLL_MAX)
+    finally:
+        if waiter is not None:
+            _leave(ctx, waiter)
+
+
+def _attempt(ctx, specs, mode, waiter, grant):
+    """One try. Returns the grant's result, or the Conflict that stopped it."""
+    with ctx.db.write():
+        agents.check_in(ctx)
+        if waiter is not None:
+            ctx.db.execute("UPDATE lock_waiters SET polled_at = ? WHERE id = ?", (ctx.now, waiter))
+        ahead = ahead_of(ctx, specs, mode, waiter)
+        if ahead:
+            return Conflict(f"{specs[0].path}: waiting behind {len(ahead)} queued agent(s)")
+        try:
+            return grant()
+        except Conflict as exc:
+            return exc
+
+
+def _enqueue(ctx, specs, mode):
+    with ctx.db.write():
+        _check_deadlock(ctx, specs, mode)
+        ctx.db.execute(
+            "INSERT INTO lock_waiters (agent, specs, polled_at) VALUES (?, ?, ?)",
+            (ctx.me.id, _encode(specs, mode), ctx.now),
+        )
+        return ctx.db.scalar("SELECT last_insert_rowid()")
+
+
+def _leave(ctx, waiter):
+    try:
+        with ctx.db.write():
+            ctx.db.execute("DELETE FROM lock_waiters WHERE id = ?", (waiter,))
+    except Exception:  # noqa: BLE001 - the row goes stale on its own in seconds
+        pass
+
+
+def _check_deadlock(ctx, specs, mode):
+    """Refuse to wait when the holders we wait for are (transitively) waiting for us."""
+    waits = {}
+    for row in _live_waiters(ctx):
+        waits.setdefault(row["agent"], []).extend(_decode(row["specs"]))
+    held = ctx.db.all(
+        f"""SELECT l.owner, l.key, l.kind, l.mode, l.path FROM locks l JOIN agents a ON a.id = l.owner
+            WHERE l.expires_at > :now AND {agents.holds_sql('a')}""",
+        dict(ctx.presence(), now=ctx.now),
+    )
+
+    def blockers_of(agent, wanted):
+        out = {}
+        for lock in held:
+            if lock["owner"] == agent:
+                continue
+            for wmode, wkind, wkey in wanted:
+                if lockspec.conflicts(wmode, lock["mode"]) and lockspec.overlaps(wkey, wkind, lock["key"], lock["kind"]):
+                    out.setdefault(lock["owner"], lock["path"])
+        return out
+
+    start = blockers_of(ctx.me.id, [(mode, s.kind, s.key) for s in specs])
+    seen, frontier = set(), list(start.items())
+    while frontier:
+        agent, path = frontier.pop()
+        if agent in seen:
+            continue
+        seen.add(agent)
+        for holder, held_path in blockers_of(agent, waits.get(agent, [])).items():
+            if holder == ctx.me.id:
+                raise Conflict(
+                    f"deadlock: you would wait for {agent}'s lock on {path}, while {agent} waits "
+                    f"(directly or through others) for your lock on {held_path}; release one of them first"
+                )
+            frontier.append((holder, held_path))

@@ -1,0 +1,100 @@
+"""Shared fixtures: the built artifact, an isolated temporary git repo, and a runner.
+
+Every test that runs the tool runs dist/agent-sync.pyz as a subprocess, the
+way hooks and people do, with HOME and every variable the tool reads
+pointed into the test's own temporary directory.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PYZ = ROOT / "dist" / "agent-sync.pyz"
+sys.path.insert(0, str(ROOT))
+
+import build  # noqa: E402
+
+# Variables the tool reads; none may leak in from the developer's shell.
+TOOL_VARS = ("AGENT_SYNC_", "CLAUDE_", "GEMINI_", "CURSOR_", "CODEX_")
+
+
+def pytest_configure(config):
+    """Make sure dist/agent-sync.pyz is the build of the sources under test."""
+    fresh = build.archive_bytes()
+    if not PYZ.exists() or PYZ.read_bytes() != fresh:
+        build.write(PYZ, fresh)
+
+
+def clean_env(home, **extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(TOOL_VARS)}
+    env.pop("PYTHONPATH", None)
+    env["HOME"] = str(home)
+    env["LC_ALL"] = "C.UTF-8"
+    env.update({k: str(v) for k, v in extra.items() if v is not None})
+    return env
+
+
+class Repo:
+    """A temporary git repository and a way to run agent-sync inside it."""
+
+    def __init__(self, path, home):
+        self.path = path
+        self.home = home
+        self.env = {}
+
+    def run(self, *args, agent=None, input=None, cwd=None, env=None, timeout=60, check=None):
+        """Run the pyz. `agent` sets AGENT_SYNC_ID; `check` asserts the exit code."""
+        merged = dict(self.env)
+        if agent is not None:
+            merged["AGENT_SYNC_ID"] = agent
+        merged.update(env or {})
+        proc = subprocess.run(
+            [sys.executable, str(PYZ), *map(str, args)],
+            cwd=str(cwd or self.path), env=clean_env(self.home, **merged),
+            input=input if input is None or isinstance(input, bytes) else input.encode(),
+            capture_output=True, timeout=timeout,
+        )
+        result = Result(proc)
+        assert "Traceback" not in result.err, result.err
+        if check is not None:
+            assert result.code == check, f"exit {result.code} != {check}\nstdout: {result.out}\nstderr: {result.err}"
+        return result
+
+    def ok(self, *args, **kw):
+        return self.run(*args, check=0, **kw)
+
+    def json(self, *args, **kw):
+        return json.loads(self.ok(*args, "--json", **kw).out)
+
+    def hook(self, event, payload, agent=None, env=None, **kw):
+        data = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
+        return self.run("hook", event, input=data, agent=agent, env=env, **kw)
+
+    @property
+    def db(self):
+        return self.path / ".claude" / "coordination" / "state.sqlite"
+
+
+class Result:
+    def __init__(self, proc):
+        self.code = proc.returncode
+        self.out = proc.stdout.decode("utf-8", "replace")
+        self.err = proc.stderr.decode("utf-8", "replace")
+
+    def __repr__(self):
+        return f"Result(code={self.code}, out={self.out!r}, err={self.err!r})"
+
+
+@pytest.fixture
+def repo(tmp_path):
+    path = tmp_path / "repo"
+    path.mkdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    subprocess.run(["git", "init", "-q", str(path)], check=True, env=clean_env(home))
+    return Repo(path, home)
