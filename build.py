@@ -68,7 +68,7 @@ def compile_source(name, text):
 
 def entry(name, data, executable=False):
     info = zipfile.ZipInfo(name, date_time=date_time())
-    info.compress_type = zipfile.ZIP_DEFLATED
+    info.compress_type = zipfile.ZIP_STORED  # no zlib work at import time
     info.external_attr = (0o100755 if executable else 0o100644) << 16
     info.create_system = 3
     return info, data
@@ -85,7 +85,7 @@ def archive_bytes():
     buffer.write(SHEBANG)
     with zipfile.ZipFile(buffer, "w") as zf:
         for info, data in sorted(entries, key=lambda e: e[0].filename):
-            zf.writestr(info, data, compresslevel=9)
+            zf.writestr(info, data)
     return buffer.getvalue()
 
 

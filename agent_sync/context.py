@@ -11,7 +11,7 @@ class Context:
     """The per-invocation state that core functions receive."""
 
     def __init__(self, root=None, cwd=None, session_id=None, busy_timeout=None,
-                 allow_operator=False, agent_id=None):
+                 allow_operator=False, me=None):
         self.cwd = os.path.realpath(cwd or os.getcwd())
         self.root = root or repo.find_root(self.cwd)
         if busy_timeout is None:
@@ -19,10 +19,7 @@ class Context:
         self.stale_after = config.duration("AGENT_SYNC_STALE_AFTER")
         self.offline_after = config.duration("AGENT_SYNC_OFFLINE_AFTER")
         self.db = Database(self.root, busy_timeout)
-        if agent_id is not None:
-            self.me = identity.Identity(agent_id, "env")
-        else:
-            self.me = identity.resolve(self.root, session_id, allow_operator=allow_operator)
+        self.me = me or identity.resolve(self.root, session_id, allow_operator=allow_operator)
         self.now = time.time()
 
     def tick(self):

@@ -27,11 +27,12 @@ def publish(db, merge_existing):
     for row in db.all("SELECT expires_at, kind, mode, owner, key FROM locks WHERE expires_at > ?", (now,)):
         lines.add(_line(row[0], row[1], row[2], row[3], row[4]))
     if merge_existing:
-        entries = read(db.root)
-        if entries is None:
-            lines.add(ANY)
+        current = read(db.root)
+        if current is None:
+            if os.path.exists(path_of(db.root)):
+                lines.add(ANY)  # unreadable: keep every hook on the database until a clean rewrite
         else:
-            for entry in entries:
+            for entry in current[1]:
                 if entry == ANY:
                     lines.add(ANY)
                 elif entry[0] > now:
@@ -62,14 +63,17 @@ def _replace(path, text):
 
 
 def read(root):
-    """Entries as (expires_at, kind, mode, owner, key) or ANY; None when absent or unreadable."""
+    """(case_insensitive, entries) with entries as (expires_at, kind, mode, owner, key) or ANY.
+
+    None when the index is absent or unreadable.
+    """
     try:
         with open(path_of(root), encoding="utf-8") as handle:
             text = handle.read()
     except (OSError, UnicodeDecodeError):
         return None
     lines = text.split("\n")
-    if not lines or lines[0] != HEADER or not text.endswith("\n"):
+    if len(lines) < 3 or lines[0] != HEADER or lines[1] not in ("ci\t0", "ci\t1") or not text.endswith("\n"):
         return None
     entries = []
     for line in lines[2:-1]:
@@ -84,15 +88,5 @@ def read(root):
         except ValueError:
             return None
         entries.append((expires, parts[1], parts[2], parts[3], parts[4]))
-    return entries
+    return lines[1] == "ci\t1", entries
 
-
-def case_insensitive(root):
-    """The case rule the last writer saw, or None if there is no index."""
-    try:
-        with open(path_of(root), encoding="utf-8") as handle:
-            handle.readline()
-            flag = handle.readline().strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return {"ci\t1": True, "ci\t0": False}.get(flag)

@@ -124,9 +124,19 @@ def release(ctx, specs, force=False):
     return released
 
 
+def release_all(ctx):
+    """Drop every lock the caller holds (session end with auto-release)."""
+    with ctx.db.write():
+        count = ctx.db.execute("DELETE FROM locks WHERE owner = ?", (ctx.me.id,)).rowcount
+        if count:
+            journal.log(ctx, "lock", f"released all {count} lock(s) at session end")
+            ctx.db.locks_changed(removed=True)
+    return count
+
+
 def release_task(ctx, task_id):
     """Inside a write transaction: drop the leases a task claim took."""
-    count = ctx.db.execute("DELETE FROM locks WHERE task_id = ? AND owner = ?", (task_id, ctx.me.id)).rowcount
+    count = ctx.db.execute("DELETE FROM locks WHERE task_id = ?", (task_id,)).rowcount
     if count:
         ctx.db.locks_changed(removed=True)
     return count

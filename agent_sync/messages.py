@@ -4,7 +4,7 @@ Delivery state is per agent (a receipt row), whichever way the message
 reached it: pushed by a hook, listed by `inbox`, or opened with read-message.
 """
 
-from . import agents, journal, validate
+from . import agents, journal, mailstamp, validate
 from .errors import NotAllowed, NotFound, UsageError
 
 ALL = "all"
@@ -56,8 +56,6 @@ def _insert(ctx, me, recipient, key, body, reply_to, kind):
     )
     message_id = ctx.db.scalar("SELECT last_insert_rowid()")
     journal.log(ctx, "message", f"#{message_id} to {recipient}")
-    from . import mailstamp
-
     mailstamp.publish(ctx.root, message_id)
     return message_id
 
@@ -121,7 +119,13 @@ def take_pending(ctx, via, directed_only=False, how_many=None):
             ctx.db.execute("INSERT INTO receipts (message_id, agent_id, seen_at, via) VALUES (?, ?, ?, ?)",
                            (row["id"], me["id"], ctx.now, via))
         _advance_high_water(ctx, me)
+        if mailstamp.newest(ctx.root) is None:  # lost or never written: restore under the write lock
+            mailstamp.publish(ctx.root, ctx.db.scalar("SELECT COALESCE(MAX(id), 0) FROM messages"))
     return taken, len(rows) - len(taken)
+
+
+def high_water(ctx):
+    return ctx.db.scalar("SELECT msg_hw FROM agents WHERE id = ?", (ctx.me.id,))
 
 
 def _advance_high_water(ctx, me):

@@ -153,8 +153,7 @@ def _finish(ctx, ref, status, force, reason=None):
         if task["owner"]:
             ctx.db.execute("UPDATE agents SET current_task = NULL WHERE id = ? AND current_task = ?",
                            (task["owner"], task["id"]))
-            ctx.db.execute("DELETE FROM locks WHERE task_id = ?", (task["id"],))
-            ctx.db.locks_changed(removed=True)
+            locks.release_task(ctx, task["id"])
         note = f": {reason}" if reason else ""
         journal.log(ctx, "task", f"{status} #{task['id']} {task['title']}{note}")
     return get(ctx, task["id"])
@@ -180,8 +179,7 @@ def reopen(ctx, ref, force=False):
         if task["owner"]:
             ctx.db.execute("UPDATE agents SET current_task = NULL WHERE id = ? AND current_task = ?",
                            (task["owner"], task["id"]))
-            ctx.db.execute("DELETE FROM locks WHERE task_id = ?", (task["id"],))
-            ctx.db.locks_changed(removed=True)
+            locks.release_task(ctx, task["id"])
         ctx.db.execute(
             "UPDATE tasks SET status = 'open', owner = NULL, block_reason = NULL, updated_at = ? WHERE id = ?",
             (ctx.now, task["id"]),
@@ -203,3 +201,8 @@ def listing(ctx, states=None):
             ORDER BY {order}, t.priority DESC, t.id""",
         params,
     )
+
+
+def listing_owned(ctx):
+    """The caller's in-progress tasks."""
+    return ctx.db.all("SELECT id, title FROM tasks WHERE owner = ? AND status = 'in_progress'", (ctx.me.id,))

@@ -1,0 +1,35 @@
+"""JSON decoding without importing the `json` package (which pulls in `re`).
+
+The C scanner behind json.loads is used directly; any failure means "not JSON".
+"""
+
+import _json
+
+_WS = " \t\n\r"
+
+
+class _Options:
+    strict = False
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = float
+    memo = {}
+
+
+_scan = _json.make_scanner(_Options())
+
+
+def loads(text):
+    """The decoded value, or None when text is not one complete JSON document."""
+    if not isinstance(text, str):
+        return None
+    start = len(text) - len(text.lstrip(_WS))
+    try:
+        value, end = _scan(text, start)
+    except Exception:  # noqa: BLE001 - the C scanner signals failure in several ways
+        return None
+    if text[end:].strip(_WS):
+        return None
+    return value

@@ -1,0 +1,21 @@
+"""The command line that settings files run for each hook event.
+
+`python3 -I -S -c ...` imports the hook entry straight from the archive:
+running the .pyz as a script would import runpy first, which costs more
+than everything agent-sync does on an allowed edit.
+"""
+
+LAUNCH = "import sys;sys.path.insert(0,sys.argv[1]);from agent_sync.hooks.entry import main;main()"
+PROJECT_PYZ = '"$CLAUDE_PROJECT_DIR/.claude/skills/agent-sync/agent-sync.pyz"'
+PLUGIN_PYZ = '"${CLAUDE_PLUGIN_ROOT}/bin/agent-sync.pyz"'
+MARKER = "agent_sync.hooks.entry"  # how our own entries are recognised, however they were written
+
+
+def prefix(pyz_ref=PROJECT_PYZ, python="python3", agent=None):
+    """Everything before the event name."""
+    agent_flag = f" --agent {agent}" if agent and agent != "claude" else ""
+    return f'{python} -I -S -c "{LAUNCH}" {pyz_ref}{agent_flag}'
+
+
+def is_ours(command):
+    return isinstance(command, str) and (MARKER in command or "agent-sync" in command and " hook " in command)

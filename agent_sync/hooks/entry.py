@@ -1,0 +1,101 @@
+"""`agent-sync hook [--agent NAME] EVENT`: read the payload, act, answer in the agent's format.
+
+Everything but a genuine lock conflict exits 0: a hook must never break the
+agent's session, so every failure becomes one note on stderr.
+"""
+
+import sys
+
+from .. import fastjson
+from . import model
+
+MAX_INPUT = 8 * 1024 * 1024
+USAGE = "usage: agent-sync hook [--agent NAME] EVENT  (reads the hook's JSON payload on stdin)"
+
+
+def _adapter(name):
+    if name == "claude":
+        from . import claude
+
+        return claude
+    from . import adapters
+
+    return adapters.get(name)
+
+
+def _read_payload():
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        return {}
+    raw = stream.buffer.read(MAX_INPUT + 1)
+    if len(raw) > MAX_INPUT:
+        return {}
+    value = fastjson.loads(raw.decode("utf-8", "replace"))
+    return value if isinstance(value, dict) else {}
+
+
+def _fail_open_note(exc):
+    from ..errors import AgentSyncError
+
+    if isinstance(exc, AgentSyncError):
+        text = str(exc)
+    else:
+        import sqlite3
+
+        if isinstance(exc, sqlite3.Error):
+            from ..db import translate
+
+            text = str(translate(exc, "the coordination database"))
+        else:
+            text = f"internal error {type(exc).__name__}: {exc}"
+    return f"agent-sync hook: {text} (allowed; nothing was blocked)"
+
+
+def main():
+    """Entry for the hook command line the installer writes (no runpy, no CLI)."""
+    sys.exit(run_hook(sys.argv[2:]))
+
+
+def run_hook(argv):
+    agent = "claude"
+    if argv[:1] == ["--agent"] and len(argv) >= 2:
+        agent, argv = argv[1], argv[2:]
+    elif argv[:1] and argv[0].startswith("--agent="):
+        agent, argv = argv[0].split("=", 1)[1], argv[1:]
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0
+    try:
+        adapter = _adapter(agent)
+    except KeyError:
+        print(f"agent-sync hook: unknown agent {agent!r} (allowed)", file=sys.stderr)
+        return 0
+    name = argv[0]
+    if name not in adapter.EVENTS:
+        print(f"agent-sync hook: unknown event {name!r}; expected one of {', '.join(adapter.EVENTS)} (allowed)",
+              file=sys.stderr)
+        return 0
+    event = None
+    try:
+        event = adapter.parse(name, _read_payload())
+        if event.kind == model.PRE_TOOL and event.tool == model.OTHER:
+            return 0  # not a write: answer before importing anything else
+        from .handlers import handle
+
+        outcome = handle(event)
+    except Exception as exc:  # noqa: BLE001 - the fail-open boundary
+        outcome = model.Outcome(note=_fail_open_note(exc))
+    code, out, err = adapter.render(event or model.Event(model.PRE_TOOL), outcome)
+    _write(sys.stdout, out)
+    _write(sys.stderr, err)
+    return code
+
+
+def _write(stream, text):
+    if not text:
+        return
+    try:
+        stream.write(text if text.endswith("\n") else text + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        pass

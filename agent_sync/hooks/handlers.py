@@ -1,0 +1,219 @@
+"""What agent-sync does at each hook event, for any agent.
+
+Pre-tool checks consult the lock index first and open SQLite only when some
+lock of another agent could cover a target; prompt and stop checks consult
+the mail stamps first. Heavy modules are imported only on those slow paths.
+"""
+
+import os
+import time
+
+from .. import config, identity, lockindex, lockspec, mailstamp, repo
+from . import model
+
+BLOCK_ADVICE = ("Do not work around this lock with another tool or a shell command. "
+                "Message the owner, or pick other work (agent-sync status).")
+STOP_ADVICE = ("Other agents addressed these messages to you. Act on them or reply "
+               "(agent-sync send --to <sender> --message ...) before you finish.")
+
+
+class Where:
+    """Repository, working directory and caller for one hook call."""
+
+    def __init__(self, event):
+        cwd = event.cwd if event.cwd and os.path.isdir(event.cwd) else os.getcwd()
+        self.cwd = cwd
+        self.root = repo.find_root(cwd)
+        self.me = identity.resolve(self.root, event.session_id)
+        self.has_db = os.path.exists(repo.db_path(self.root))
+
+    def context(self):
+        from ..context import Context
+
+        return Context(root=self.root, cwd=self.cwd, me=self.me,
+                       busy_timeout=config.duration("AGENT_SYNC_HOOK_BUSY_TIMEOUT"))
+
+
+def handle(event):
+    return HANDLERS[event.kind](event)
+
+
+def _targets(event, cwd):
+    """Raw paths the tool would write, or None when it writes nothing we can see."""
+    if event.tool == model.EDIT:
+        return event.paths or None
+    if event.tool == model.SHELL and event.command:
+        from .. import shellparse
+
+        return shellparse.write_targets(event.command, cwd) or None
+    return None
+
+
+def _specs(where, raw_paths, fold):
+    """Repo-relative (key, path, kind) for targets inside the repository."""
+    specs = []
+    for raw in raw_paths:
+        try:
+            rel = repo.relative_path(where.root, raw, where.cwd)
+        except Exception:  # noqa: BLE001 - outside the repo, or unusable: not ours to guard
+            continue
+        kind = lockspec.GLOB if lockspec.wildmatch.is_pattern(rel) else lockspec.FILE
+        specs.append(lockspec.Spec(repo.fold(rel, fold), rel, kind))
+    return specs
+
+
+def _index_may_block(where, raw_paths):
+    """False only when no live lock of another agent can cover any target."""
+    index = lockindex.read(where.root)
+    if index is None:
+        return where.has_db
+    case_insensitive, entries = index
+    specs = _specs(where, raw_paths, case_insensitive)
+    now = time.time()
+    for entry in entries:
+        if entry == lockindex.ANY:
+            return True
+        expires, kind, _mode, owner, key = entry
+        if expires <= now or owner == where.me.id or kind == lockspec.RESOURCE:
+            continue
+        if any(lockspec.overlaps(s.key, s.kind, key, kind) for s in specs):
+            return True
+    return False
+
+
+def pre_tool(event):
+    if event.tool == model.OTHER:
+        return model.ALLOW
+    cwd = event.cwd if event.cwd and os.path.isdir(event.cwd) else os.getcwd()
+    raw_paths = _targets(event, cwd)
+    if not raw_paths:
+        return model.ALLOW
+    where = Where(event)
+    if not _index_may_block(where, raw_paths):
+        return model.ALLOW
+    from .. import locks
+
+    ctx = where.context()
+    try:
+        found = locks.blockers(ctx, _specs(where, raw_paths, ctx.db.case_insensitive))
+        if not found:
+            return model.ALLOW
+        return model.Outcome(block_reason=f"[agent-sync] BLOCKED: {locks.explain(ctx, found)}\n{BLOCK_ADVICE}")
+    finally:
+        ctx.close()
+
+
+def post_tool(event):
+    if event.tool == model.OTHER:
+        return model.ALLOW
+    where = Where(event)
+    raw_paths = _targets(event, where.cwd)
+    if not raw_paths or not where.has_db:
+        return model.ALLOW
+    from .. import agents, journal, locks
+
+    ctx = where.context()
+    try:
+        agents.check_in(ctx)
+        with ctx.db.write():
+            for spec in _specs(where, raw_paths, ctx.db.case_insensitive):
+                journal.log(ctx, "edit", f"{event.tool_name} {spec.path}", spec.path)
+                locks.renew_covering(ctx, spec)
+    finally:
+        ctx.close()
+    return model.ALLOW
+
+
+def session_start(event):
+    from .. import agents, gc, messages, render, tasks, views
+    from ..errors import AgentSyncError
+
+    where = Where(event)
+    ctx = where.context()
+    try:
+        agents.check_in(ctx)
+        gc.collect(ctx)
+        note = ""
+        if config.flag("AGENT_SYNC_AUTO_CLAIM") and not tasks.listing_owned(ctx):
+            try:
+                task = tasks.claim_next(ctx)
+                note = f"\nagent-sync assigned you task #{task['id']}: {render.field(task['title'])}. " \
+                       "Lock its files before editing; complete-task when done."
+            except AgentSyncError:
+                pass
+        text = render.compact(views.status(ctx)) + note
+        mailstamp.mark_seen(where.root, where.me.id, messages.high_water(ctx))
+    finally:
+        ctx.close()
+    return model.Outcome(context=text)
+
+
+def _settled(where):
+    """True when the stamps prove nothing new can be waiting and a check-in is not due."""
+    newest = mailstamp.newest(where.root)
+    seen = mailstamp.settled(where.root, where.me.id)
+    if newest is None or seen is None:
+        return False
+    high_water, checked_at = seen
+    return newest <= high_water and time.time() - checked_at < config.CHECKIN_THROTTLE
+
+
+def _deliver(event, directed_only):
+    where = Where(event)
+    if not where.has_db or _settled(where):
+        return None
+    from .. import agents, messages, render, views
+
+    ctx = where.context()
+    try:
+        agents.check_in(ctx)
+
+        def fit(rows):
+            return render.context_fit([views.message(r) for r in rows])
+
+        via = "stop-hook" if directed_only else "prompt-hook"
+        rows, left = messages.take_pending(ctx, via, directed_only=directed_only, how_many=fit)
+        mailstamp.mark_seen(where.root, where.me.id, messages.high_water(ctx))
+    finally:
+        ctx.close()
+    if not rows:
+        return None
+    return render.context_messages([views.message(r) for r in rows], left)
+
+
+def prompt(event):
+    text = _deliver(event, directed_only=False)
+    return model.Outcome(context=text) if text else model.ALLOW
+
+
+def stop(event):
+    if event.stop_active:
+        return model.ALLOW  # never block twice in a row; the message waits for the next turn
+    text = _deliver(event, directed_only=True)
+    return model.Outcome(stop_reason=f"{text}\n{STOP_ADVICE}") if text else model.ALLOW
+
+
+def session_end(event):
+    where = Where(event)
+    if not where.has_db:
+        return model.ALLOW
+    from .. import agents, locks
+
+    ctx = where.context()
+    try:
+        agents.set_state(ctx, "offline" if event.end_reason in ("logout", "prompt_input_exit") else "idle")
+        if config.flag("AGENT_SYNC_AUTO_RELEASE_LOCKS"):
+            locks.release_all(ctx)
+    finally:
+        ctx.close()
+    return model.ALLOW
+
+
+HANDLERS = {
+    model.SESSION_START: session_start,
+    model.PROMPT: prompt,
+    model.PRE_TOOL: pre_tool,
+    model.POST_TOOL: post_tool,
+    model.STOP: stop,
+    model.SESSION_END: session_end,
+}

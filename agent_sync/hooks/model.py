@@ -1,0 +1,49 @@
+"""The one internal event model that every agent's hook payload is normalised into.
+
+Adapters translate payloads into an Event and an Outcome back into the
+agent's own output format; the handlers never learn agent names.
+"""
+
+SESSION_START = "session_start"
+PROMPT = "prompt"
+PRE_TOOL = "pre_tool"
+POST_TOOL = "post_tool"
+STOP = "stop"
+SESSION_END = "session_end"
+
+EDIT, SHELL, OTHER = "edit", "shell", "other"
+
+
+class Event:
+    """What happened, in agent-neutral terms."""
+
+    __slots__ = ("kind", "session_id", "cwd", "tool", "tool_name", "paths", "command", "stop_active",
+                 "end_reason", "source")
+
+    def __init__(self, kind, session_id=None, cwd=None, tool=OTHER, tool_name="", paths=(), command=None,
+                 stop_active=False, end_reason="", source=""):
+        self.kind = kind
+        self.session_id = session_id if isinstance(session_id, str) and session_id else None
+        self.cwd = cwd if isinstance(cwd, str) and cwd else None
+        self.tool = tool
+        self.tool_name = tool_name if isinstance(tool_name, str) else ""
+        self.paths = [p for p in paths if isinstance(p, str) and p]
+        self.command = command if isinstance(command, str) else None
+        self.stop_active = stop_active is True
+        self.end_reason = end_reason if isinstance(end_reason, str) else ""
+        self.source = source if isinstance(source, str) else ""
+
+
+class Outcome:
+    """What to tell the agent: nothing, extra context, a refusal, or a stop block."""
+
+    __slots__ = ("block_reason", "context", "stop_reason", "note")
+
+    def __init__(self, block_reason=None, context=None, stop_reason=None, note=None):
+        self.block_reason = block_reason  # pre-tool refusal (a real lock conflict)
+        self.context = context            # text for the agent's context
+        self.stop_reason = stop_reason    # keep the agent working: messages await it
+        self.note = note                  # one line for stderr (fail-open explanations)
+
+
+ALLOW = Outcome()
