@@ -123,6 +123,8 @@ def run(args):
 
     ctx = None
     try:
+        if not getattr(args.handler, "needs_context", True):
+            return args.handler(None, args)  # install, console…: they pick their own repo or identity
         ctx = Context()
         agents.check_in(ctx)  # every command is a check-in, reads included (throttled)
         return args.handler(ctx, args)
