@@ -97,6 +97,9 @@ def build_parser():
          arg("--type", required=True, help="kind of entry, e.g. note, test, edit"),
          arg("--message", required=True, help="text"), arg("--file", help="the file it concerns"))
     _add(sub, "gc", c.cmd_gc, "Drop expired locks, decay presence, prune old history.")
+    _add(sub, "hook", c.cmd_hook, "Hook entry point: reads the agent's JSON payload on stdin.",
+         arg("words", nargs=argparse.REMAINDER, metavar="[--agent NAME] EVENT",
+             help="session-start, user-prompt-submit, pre-tool-use, post-tool-use, stop, subagent-stop, session-end"))
     return parser
 
 

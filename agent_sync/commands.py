@@ -185,3 +185,12 @@ def cmd_gc(ctx, args):
     counts = gc.collect(ctx)
     print("gc: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
     return OK
+
+
+def cmd_hook(ctx, args):
+    from .hooks.entry import run_hook
+
+    return run_hook(args.words)
+
+
+cmd_hook.needs_context = False

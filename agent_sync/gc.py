@@ -29,8 +29,10 @@ def prune_history(ctx):
     removed = {}
     for table, cap in (("activity", "AGENT_SYNC_KEEP_ACTIVITY"), ("messages", "AGENT_SYNC_KEEP_MESSAGES")):
         newest = ctx.db.scalar(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
-        removed[table] = ctx.db.execute(
-            f"DELETE FROM {table} WHERE created_at < ? OR id <= ?", (cutoff, newest - config.count(cap))
+        # Two statements, so each uses its index (time, rowid) instead of a full scan.
+        removed[table] = ctx.db.execute(f"DELETE FROM {table} WHERE created_at < ?", (cutoff,)).rowcount
+        removed[table] += ctx.db.execute(
+            f"DELETE FROM {table} WHERE id <= ?", (newest - config.count(cap),)
         ).rowcount
     return removed
 
