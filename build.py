@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build dist/agent-sync.pyz: one executable file, byte-identical across builds.
 
-    python3 build.py           write dist/agent-sync.pyz
+    python3 build.py           write dist/agent-sync.pyz and the Claude Code plugin in dist/plugin/
     python3 build.py --check   exit 1 if the committed file differs from a fresh build
 
 The archive holds the agent_sync package as source plus legacy-layout .pyc
@@ -20,6 +20,8 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+
+import build_plugin
 
 ROOT = Path(__file__).resolve().parent
 PACKAGE = "agent_sync"
@@ -102,16 +104,22 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true", help="compare the committed build with a fresh one")
     args = parser.parse_args(argv)
     fresh = archive_bytes()
+    plugin = build_plugin.files(fresh)
     if args.check:
         current = TARGET.read_bytes() if TARGET.exists() else b""
         if current != fresh:
             print(f"{TARGET.relative_to(ROOT)} is stale: run `python3 build.py` and commit it "
                   f"(built with Python {sys.version_info[0]}.{sys.version_info[1]})", file=sys.stderr)
             return 1
-        print(f"{TARGET.relative_to(ROOT)} is up to date ({len(fresh)} bytes)")
+        stale = build_plugin.differences(build_plugin.PLUGIN_DIR, plugin)
+        if stale:
+            print(f"dist/plugin is stale ({', '.join(stale)}): run `python3 build.py` and commit it", file=sys.stderr)
+            return 1
+        print(f"{TARGET.relative_to(ROOT)} ({len(fresh)} bytes) and dist/plugin/ are up to date")
         return 0
     write(TARGET, fresh)
-    print(f"wrote {TARGET.relative_to(ROOT)} ({len(fresh)} bytes)")
+    build_plugin.write_tree(build_plugin.PLUGIN_DIR, plugin)
+    print(f"wrote {TARGET.relative_to(ROOT)} ({len(fresh)} bytes) and dist/plugin/")
     return 0
 
 

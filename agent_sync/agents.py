@@ -1,8 +1,13 @@
 """Agents: registration, check-ins and presence (active, stale, idle, offline)."""
 
+import sqlite3
+
 from . import config, journal, validate
+from .db import is_busy
 from .errors import Conflict, NotFound, UsageError
 from .identity import OPERATOR
+
+CHECKIN_WAIT = 0.25  # seconds a presence refresh waits for a busy database before it is skipped
 
 # Effective presence, from the stored state and the time since the last check-in.
 STATUS_SQL = """CASE
@@ -33,7 +38,11 @@ def check_in(ctx, state="active"):
     """Record that the caller is alive. Cheap when nothing changed recently.
 
     Call inside a write transaction, or outside one to get a short one of its
-    own only when a write is actually due.
+    own only when a write is actually due. Outside a transaction, refreshing a
+    known agent is best effort: if another process holds the write lock for
+    CHECKIN_WAIT seconds it is skipped (the next command retries), so a busy
+    database never fails a read or stretches a write's wait. A new agent's
+    first check-in creates its row, and that waits like any write.
     """
     row = ctx.db.one("SELECT state, last_seen FROM agents WHERE id = ?", (ctx.me.id,))
     due = row is None or row["state"] != state or ctx.now - row["last_seen"] >= config.CHECKIN_THROTTLE
@@ -41,9 +50,16 @@ def check_in(ctx, state="active"):
         return
     if ctx.db.conn.in_transaction:
         _touch(ctx, state)
-    else:
+    elif row is None:
         with ctx.db.write():
             _touch(ctx, state)
+    else:
+        try:
+            with ctx.db.write(wait=CHECKIN_WAIT):
+                _touch(ctx, state)
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
 
 
 def _touch(ctx, state):

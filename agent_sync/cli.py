@@ -4,7 +4,7 @@ import argparse
 import sqlite3
 import sys
 
-from . import __version__, agents, commands, errors
+from . import __version__, agents, commands, errors, validate, guard
 from .errors import AgentSyncError, UsageError
 
 EPILOG = "Exit codes: " + ", ".join(f"{code} {name}" for code, name, _ in errors.EXIT_CODES) + "."
@@ -97,6 +97,35 @@ def build_parser():
          arg("--type", required=True, help="kind of entry, e.g. note, test, edit"),
          arg("--message", required=True, help="text"), arg("--file", help="the file it concerns"))
     _add(sub, "gc", c.cmd_gc, "Drop expired locks, decay presence, prune old history.")
+    from .mcp import cmd_mcp
+
+    _add(sub, "mcp", cmd_mcp, "Serve the coordination state to an MCP client over stdio (JSON-RPC, one per line).")
+    from .console import entry as live
+
+    every = arg("--interval", default="1", metavar="S", help="seconds between polls (default 1; e.g. 0.5 or 2s)")
+    _add(sub, "console", live.cmd_console, "Live operator console: see agents, locks, tasks, messages; steer them.",
+         every, arg("--name", metavar="N", help="the operator's display name (default: operator)"))
+    _add(sub, "watch", live.cmd_watch, "Stream the console's live feed as plain timestamped lines (pipes, logs).",
+         every, arg("--backlog", type=int, default=20, metavar="N", help="recent entries to print first (default 20)"))
+    _add(sub, "guard", guard.cmd_guard, "Install or remove the git pre-commit guard against committing locked files.",
+         arg("action", choices=guard.ACTIONS, help="install or uninstall (check and trailers are run by the hooks)"),
+         arg("--trailers", action="store_true", help="install: also add Agent-Sync-Agent/-Task commit trailers"),
+         arg("hook_args", nargs="*", metavar="ARG", help=argparse.SUPPRESS))
+    from . import installcmd
+
+    repo_flag = arg("--repo", metavar="DIR", help="a directory inside the target repository (default: here)")
+    _add(sub, "install", installcmd.cmd_install,
+         "Install the archive, the skill and the Claude Code hooks into a repository, then test the hooks.",
+         repo_flag, arg("--no-hooks", action="store_true", help="install the skill only; locks are not enforced"),
+         arg("--settings", choices=("shared", "local"), default="shared",
+             help="shared: .claude/settings.json (default); local: .claude/settings.local.json"),
+         arg("--force", action="store_true", help="downgrade a newer install, or install outside a git repository"),
+         arg("--agent", action="append", metavar="NAME",
+             help="agent to wire: claude (default), codex, gemini, cursor, windsurf, copilot, or all (repeatable)"),
+         arg("--mcp", action="store_true", help="also add the agent-sync MCP server to the project's .mcp.json"))
+    _add(sub, "uninstall", installcmd.cmd_uninstall,
+         "Remove what install added: hook entries, the skill folder, the .gitignore line.", repo_flag,
+         arg("--purge", action="store_true", help="also delete .claude/coordination/ (all shared state)"))
     _add(sub, "hook", c.cmd_hook, "Hook entry point: reads the agent's JSON payload on stdin.",
          arg("words", nargs=argparse.REMAINDER, metavar="[--agent NAME] EVENT",
              help="session-start, user-prompt-submit, pre-tool-use, post-tool-use, stop, subagent-stop, session-end"))
@@ -107,6 +136,7 @@ def main(argv=None):
     """Run one command; return its exit code. Only __main__ calls sys.exit."""
     argv = sys.argv[1:] if argv is None else argv
     try:
+        validate.argv_is_text(argv)
         args = build_parser().parse_args(argv)
         if getattr(args, "handler", None) is None:
             build_parser().print_help()

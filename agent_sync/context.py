@@ -11,9 +11,10 @@ class Context:
     """The per-invocation state that core functions receive."""
 
     def __init__(self, root=None, cwd=None, session_id=None, busy_timeout=None,
-                 allow_operator=False, me=None):
+                 allow_operator=False, me=None, tree=None):
         self.cwd = os.path.realpath(cwd or os.getcwd())
         self.root = root or repo.find_root(self.cwd)
+        self.tree = tree or (self.root if root else repo.find_tree(self.cwd))
         if busy_timeout is None:
             busy_timeout = config.duration("AGENT_SYNC_BUSY_TIMEOUT")
         self.stale_after = config.duration("AGENT_SYNC_STALE_AFTER")
@@ -32,7 +33,7 @@ class Context:
         return {"stale_before": self.now - self.stale_after, "offline_before": self.now - self.offline_after}
 
     def repo_path(self, raw):
-        return repo.relative_path(self.root, raw, self.cwd)
+        return repo.relative_path(self.tree, raw, self.cwd)
 
     def key(self, rel):
         return repo.fold(rel, self.db.case_insensitive)

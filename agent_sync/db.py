@@ -97,10 +97,13 @@ class Database:
         self._locks_removed = self._locks_removed or removed
 
     @contextlib.contextmanager
-    def write(self):
-        """A BEGIN IMMEDIATE transaction; the lock index is kept a superset of the truth."""
+    def write(self, wait=None):
+        """A BEGIN IMMEDIATE transaction; the lock index is kept a superset of the truth.
+
+        `wait` (seconds) shortens the busy timeout for this one transaction.
+        """
         self._locks_touched = self._locks_removed = False
-        self.conn.execute("BEGIN IMMEDIATE")
+        self._begin(wait)
         try:
             yield self
             if self._locks_touched:
@@ -111,6 +114,16 @@ class Database:
             raise
         if self._locks_removed:
             self._shrink_lock_index()
+
+    def _begin(self, wait):
+        if wait is None or wait >= self.busy_timeout:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return
+        self.conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
 
     def _shrink_lock_index(self):
         # Removals reach the index only after they are committed, and under the
@@ -139,6 +152,12 @@ def _rollback(conn):
             conn.execute("ROLLBACK")
         except sqlite3.Error:
             pass
+
+
+def is_busy(exc):
+    """Is this sqlite3 error another process holding the write lock past our wait?"""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
 def translate(exc, path):

@@ -18,4 +18,12 @@ def prefix(pyz_ref=PROJECT_PYZ, python="python3", agent=None):
 
 
 def is_ours(command):
-    return isinstance(command, str) and (MARKER in command or "agent-sync" in command and " hook " in command)
+    """Our entry, in today's form or an older one: `agent-sync hook EVENT`, `.../scripts/agent-sync hook
+    EVENT`, `python3 .../agent-sync.pyz hook EVENT`, `python -m agent_sync hook EVENT`."""
+    if not isinstance(command, str):
+        return False
+    if MARKER in command:
+        return True
+    import re
+
+    return re.search(r"""(?:^|[\s/"'])agent[-_]sync(?:\.pyz)?["']?\s+hook\s""", command + " ") is not None

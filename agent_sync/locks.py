@@ -37,9 +37,16 @@ def acquire(ctx, specs, reason="", ttl=3600.0, mode="exclusive", task_id=None, w
     reason = validate.text(reason, "reason", allow_empty=True)
     if wait is None:
         with ctx.db.write():
-            waitqueue.refuse_if_queued(ctx, specs, mode)
+            waitqueue.refuse_if_queued(ctx, _not_held(ctx, specs), mode)
             return grant(ctx, specs, reason, ttl, mode, task_id)
     return waitqueue.wait_for(ctx, specs, mode, wait, lambda: grant(ctx, specs, reason, ttl, mode, task_id))
+
+
+def _not_held(ctx, specs):
+    """The specs the caller holds no live lock on: re-locking your own lock renews it, queue or not."""
+    held = {r["key"] for r in ctx.db.all("SELECT key FROM locks WHERE owner = ? AND expires_at > ?",
+                                         (ctx.me.id, ctx.now))}
+    return [s for s in specs if s.key not in held]
 
 
 def grant(ctx, specs, reason, ttl, mode, task_id):
@@ -217,10 +224,15 @@ def explain(ctx, clashes):
         left = format_duration(row["expires_at"] - ctx.now)
         until = time.strftime("%H:%M UTC", time.gmtime(row["expires_at"]))
         why = sanitize.one_line(row["reason"]) or "no reason given"
-        what = spec.path if spec.key == row["key"] else f"{spec.path} (covered by {row['path']})"
         shared = " (shared)" if row["mode"] == "shared" else ""
+        if spec.key == row["key"]:
+            what = f"{spec.path} is locked{shared}"
+        elif spec.kind == lockspec.FILE:
+            what = f"{spec.path} (covered by {row['path']}) is locked{shared}"
+        else:  # a pattern or directory: name both locks, since neither need contain the other
+            what = f"{spec.path} overlaps {row['path']}, which is locked{shared}"
         lines.append(
-            f"{what} is locked{shared} by {sanitize.one_line(row['owner_name'])} [{row['owner']}]"
+            f"{what} by {sanitize.one_line(row['owner_name'])} [{row['owner']}]"
             f" - reason: {why} - expires in {left} ({until}). "
             f"Ask them: agent-sync send --to {row['owner']} --message \"please release {row['path']}\""
         )

@@ -57,17 +57,36 @@ def _pattern(ctx, raw):
 
 def for_file(ctx, absolute_or_relative, cwd=None):
     """The Spec of a concrete file the hook sees (no directory guessing)."""
-    rel = repo.relative_path(ctx.root, absolute_or_relative, cwd or ctx.cwd)
+    rel = repo.relative_path(ctx.tree, absolute_or_relative, cwd or ctx.cwd)
     if wildmatch.is_pattern(rel):
         return Spec(ctx.key(rel), rel, GLOB)
     return Spec(ctx.key(rel), rel, FILE)
 
 
 def overlaps(a_key, a_kind, b_key, b_kind):
-    """Could locks on a and b ever cover the same thing? Conservative for patterns."""
+    """Could locks on a and b ever cover the same thing? Exact, so never a missed conflict."""
     if a_kind == RESOURCE or b_kind == RESOURCE:
         return a_kind == b_kind and a_key == b_key
+    a_head, b_head = _head(a_key), _head(b_key)
+    if not (a_head.startswith(b_head) or b_head.startswith(a_head)):
+        return False  # every path a covers starts with a_head, every path b covers with b_head
+    if a_kind == FILE and a_head == a_key:
+        return wildmatch.covers(b_key, a_key)  # a plain file: does b cover it?
+    if b_kind == FILE and b_head == b_key:
+        return wildmatch.covers(a_key, b_key)
     return wildmatch.may_overlap(a_key, b_key)
+
+
+def _head(key):
+    """The literal text every path a lock on `key` covers starts with (the hook's cheap pre-filter)."""
+    end = len(key)
+    for special in "*?[\\":
+        found = key.find(special, 0, end)
+        if found >= 0:
+            end = found
+    if end == len(key) and key.endswith("/"):
+        end -= 1  # a directory lock also covers the directory itself
+    return key[:end]
 
 
 def conflicts(a_mode, b_mode):

@@ -35,6 +35,26 @@ def find_root(cwd=None, environ=os.environ):
         here = parent
 
 
+def find_tree(cwd=None, environ=os.environ):
+    """The working tree holding cwd: where repo-relative paths start.
+
+    Usually the root itself; in a linked worktree it is that worktree, so a
+    path there names the same repo-relative file as in the main worktree.
+    """
+    forced = environ.get("AGENT_SYNC_ROOT")
+    start = os.path.realpath(cwd or os.getcwd())
+    if forced:
+        return os.path.realpath(os.path.expanduser(forced))
+    here = start
+    while True:
+        if os.path.exists(os.path.join(here, ".git")):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return start
+        here = parent
+
+
 def _main_worktree(worktree, git_file):
     """Main worktree of a linked worktree, read from gitdir/commondir files."""
     gitdir = _read_pointer(git_file, "gitdir:")

@@ -114,8 +114,8 @@ def claim_next(ctx, lock=False, ttl=config.DEFAULT_TTL, explain=None):
             specs = [lockspec.from_repo_path(ctx, p) for p in files(ctx, task["id"])]
             clashes = locks.find_conflicts(ctx, specs, "exclusive") if specs else []
             if clashes:
-                who = ", ".join(sorted({row["owner_name"] for _spec, row in clashes}))
-                explain(f"#{task['id']} skipped: its files are locked by {who}")
+                held = ", ".join(f"{row['path']} ({row['owner_name']} [{row['owner']}])" for _spec, row in clashes)
+                explain(f"#{task['id']} skipped: its files overlap locks held by other agents: {held}")
                 continue
             _take(ctx, get(ctx, task["id"]), lock, ttl)
             return get(ctx, task["id"])

@@ -25,6 +25,8 @@ def text(value, field, multiline=False, allow_empty=False):
         raise UsageError(f"{field} contains a NUL byte")
     if not multiline and any(ch in value for ch in "\n\r"):
         raise UsageError(f"{field} must be a single line")
+    if not multiline and any(_is_control(ch) for ch in value):
+        raise UsageError(f"{field} must not contain control characters or escape sequences")
     limit = LIMITS[field]
     if len(value) > limit:
         raise UsageError(f"{field} is {len(value)} characters long; the limit is {limit}")
@@ -36,3 +38,15 @@ def text(value, field, multiline=False, allow_empty=False):
 def key(value):
     """Case-insensitive comparison key for names, roles and titles."""
     return " ".join(value.split()).casefold()
+
+
+def _is_control(ch):
+    code = ord(ch)
+    return code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0
+
+
+def argv_is_text(argv):
+    """Reject arguments that were not valid UTF-8 (decoded with surrogateescape)."""
+    for position, value in enumerate(argv, 1):
+        if any(0xD800 <= ord(ch) < 0xE000 for ch in value):
+            raise UsageError(f"argument {position} is not valid UTF-8")

@@ -111,38 +111,53 @@ def _leave(ctx, waiter):
         pass
 
 
+def _clashes(wanted, mode, kind, key):
+    """Does any (mode, kind, key) in `wanted` conflict with a lock or request on key?"""
+    return any(lockspec.conflicts(wmode, mode) and lockspec.overlaps(wkey, wkind, key, kind)
+               for wmode, wkind, wkey in wanted)
+
+
 def _check_deadlock(ctx, specs, mode):
-    """Refuse to wait when the holders we wait for are (transitively) waiting for us."""
-    waits = {}
-    for row in _live_waiters(ctx):
-        waits.setdefault(row["agent"], []).extend(_decode(row["specs"]))
+    """Refuse to wait when what we would wait for waits, directly or through others, for us.
+
+    A queued request waits for the holders of conflicting locks, and for the
+    conflicting requests queued before it (the queue is first come, first served).
+    A new request joins at the back, so it waits for every conflicting request.
+    """
+    queue = [(row["id"], row["agent"], list(_decode(row["specs"]))) for row in _live_waiters(ctx)]
     held = ctx.db.all(
         f"""SELECT l.owner, l.key, l.kind, l.mode, l.path FROM locks l JOIN agents a ON a.id = l.owner
             WHERE l.expires_at > :now AND {agents.holds_sql('a')}""",
         dict(ctx.presence(), now=ctx.now),
     )
 
-    def blockers_of(agent, wanted):
+    def waited_for(agent, wanted, place):
+        """{agent: what of theirs} that a request of `agent` queued at `place` waits for."""
         out = {}
         for lock in held:
-            if lock["owner"] == agent:
-                continue
-            for wmode, wkind, wkey in wanted:
-                if lockspec.conflicts(wmode, lock["mode"]) and lockspec.overlaps(wkey, wkind, lock["key"], lock["kind"]):
-                    out.setdefault(lock["owner"], lock["path"])
+            if lock["owner"] != agent and _clashes(wanted, lock["mode"], lock["kind"], lock["key"]):
+                out.setdefault(lock["owner"], f"lock on {lock['path']}")
+        for waiter_id, other, theirs in queue:
+            if waiter_id < place and other != agent and any(_clashes(wanted, *t) for t in theirs):
+                out.setdefault(other, "place in the queue")
         return out
 
-    start = blockers_of(ctx.me.id, [(mode, s.kind, s.key) for s in specs])
-    seen, frontier = set(), list(start.items())
-    while frontier:
-        agent, path = frontier.pop()
-        if agent in seen:
-            continue
-        seen.add(agent)
-        for holder, held_path in blockers_of(agent, waits.get(agent, [])).items():
-            if holder == ctx.me.id:
-                raise Conflict(
-                    f"deadlock: you would wait for {agent}'s lock on {path}, while {agent} waits "
-                    f"(directly or through others) for your lock on {held_path}; release one of them first"
-                )
-            frontier.append((holder, held_path))
+    start = waited_for(ctx.me.id, [(mode, s.kind, s.key) for s in specs], float("inf"))
+    seen = set()
+    for first, first_what in start.items():
+        frontier = [first]
+        while frontier:
+            agent = frontier.pop()
+            if agent in seen:
+                continue
+            seen.add(agent)
+            for waiter_id, waiter, wanted in queue:
+                if waiter != agent:
+                    continue
+                for holder, what in waited_for(agent, wanted, waiter_id).items():
+                    if holder == ctx.me.id:
+                        raise Conflict(
+                            f"deadlock: you would wait for {first}'s {first_what}, while {agent} waits "
+                            f"(directly or through others) for your {what}; release one of them first"
+                        )
+                    frontier.append(holder)

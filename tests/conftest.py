@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,18 @@ TOOL_VARS = ("AGENT_SYNC_", "CLAUDE_", "GEMINI_", "CURSOR_", "CODEX_")
 
 
 def pytest_configure(config):
-    """Make sure dist/agent-sync.pyz is the build of the sources under test."""
+    """Make sure dist/agent-sync.pyz is the build of the sources under test.
+
+    Each test process then runs its own byte-identical copy, so a rebuild in
+    another process can never swap the archive under a running test.
+    """
+    global PYZ
     fresh = build.archive_bytes()
     if not PYZ.exists() or PYZ.read_bytes() != fresh:
         build.write(PYZ, fresh)
+    copy = Path(tempfile.mkdtemp(prefix="agent-sync-pyz-")) / "agent-sync.pyz"
+    build.write(copy, fresh)
+    PYZ = copy
 
 
 def clean_env(home, **extra):

@@ -24,13 +24,14 @@ class Where:
         cwd = event.cwd if event.cwd and os.path.isdir(event.cwd) else os.getcwd()
         self.cwd = cwd
         self.root = repo.find_root(cwd)
+        self.tree = repo.find_tree(cwd)
         self.me = identity.resolve(self.root, event.session_id)
         self.has_db = os.path.exists(repo.db_path(self.root))
 
     def context(self):
         from ..context import Context
 
-        return Context(root=self.root, cwd=self.cwd, me=self.me,
+        return Context(root=self.root, tree=self.tree, cwd=self.cwd, me=self.me,
                        busy_timeout=config.duration("AGENT_SYNC_HOOK_BUSY_TIMEOUT"))
 
 
@@ -54,7 +55,7 @@ def _specs(where, raw_paths, fold):
     specs = []
     for raw in raw_paths:
         try:
-            rel = repo.relative_path(where.root, raw, where.cwd)
+            rel = repo.relative_path(where.tree, raw, where.cwd)
         except Exception:  # noqa: BLE001 - outside the repo, or unusable: not ours to guard
             continue
         kind = lockspec.GLOB if lockspec.wildmatch.is_pattern(rel) else lockspec.FILE

@@ -1,0 +1,288 @@
+"""The MCP tools: one table mirroring the CLI, each entry a JSON Schema and a handler over the core.
+
+A handler takes (ctx, arguments) and returns (text, structured document).
+Domain errors propagate as they are; the server turns them into tool
+results with isError, worded exactly as the CLI words them.
+"""
+
+from .. import agents, config, journal, locks, lockspec, messages, render, tasks, views
+from ..durations import format_duration, parse_duration
+from ..errors import UsageError
+
+MAX_WAIT = 300
+
+
+def string(description):
+    return {"type": "string", "description": description}
+
+
+def flag(description):
+    return {"type": "boolean", "description": description}
+
+
+def strings(description, min_items=0):
+    schema = {"type": "array", "items": {"type": "string"}, "description": description}
+    if min_items:
+        schema["minItems"] = min_items
+    return schema
+
+
+TASK = {"type": ["string", "integer"], "description": "task id (12 or \"#12\") or exact title"}
+MESSAGE_ID = {"type": ["string", "integer"], "description": "message id"}
+TTL = {"type": ["string", "number"], "description": "lease length: minutes (60) or a duration (30s, 10m, 2h); default 60m"}
+FORCE = flag("act even though another agent owns it")
+PATHS = strings("files, directories (dir/), patterns ('src/**'), relative to the repository root or absolute", 1)
+
+
+class Tool:
+    """One MCP tool: its name, schema and handler."""
+
+    def __init__(self, name, title, description, handler, properties=None, required=(), read_only=False,
+                 destructive=False):
+        self.name, self.title, self.description, self.handler = name, title, description, handler
+        self.properties = properties or {}
+        self.required = tuple(required)
+        self.read_only, self.destructive = read_only, destructive
+
+    def listing(self):
+        schema = {"type": "object", "properties": self.properties, "additionalProperties": False}
+        if self.required:
+            schema["required"] = list(self.required)
+        return {"name": self.name, "title": self.title, "description": self.description, "inputSchema": schema,
+                "annotations": {"readOnlyHint": self.read_only, "destructiveHint": self.destructive,
+                                "openWorldHint": False}}
+
+    def check(self, arguments):
+        """UsageError unless `arguments` fits the schema (the subset of JSON Schema used here)."""
+        missing = [name for name in self.required if name not in arguments]
+        if missing:
+            raise UsageError(f"{self.name}: missing required argument(s): {', '.join(missing)}")
+        for name, value in arguments.items():
+            schema = self.properties.get(name)
+            if schema is None:
+                raise UsageError(f"{self.name}: unknown argument {name!r}; expected {', '.join(self.properties) or 'none'}")
+            if not _fits(value, schema):
+                raise UsageError(f"{self.name}: argument {name!r} must be {_describe(schema)}")
+
+
+_TYPES = {
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "array": lambda v: isinstance(v, list),
+}
+
+
+def _fits(value, schema):
+    if not any(_TYPES[kind](value) for kind in _kinds(schema)):
+        return False
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            return False
+        return all(_fits(item, schema["items"]) for item in value)
+    return True
+
+
+def _kinds(schema):
+    return schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+
+
+def _describe(schema):
+    """'a string or an integer', 'an array of string values with at least 1 item'."""
+    parts = []
+    for kind in _kinds(schema):
+        if kind == "array":
+            parts.append("an array of " + "/".join(_kinds(schema["items"])) + " values")
+        else:
+            parts.append(("an " if kind[0] in "aeiou" else "a ") + kind)
+    least = f" with at least {schema['minItems']} item(s)" if schema.get("minItems") else ""
+    return " or ".join(parts) + least
+
+
+def _ttl(arguments):
+    ttl = arguments.get("ttl")
+    return config.DEFAULT_TTL if ttl is None else parse_duration(ttl, bare_unit="m")
+
+
+def _task_text(verb, row):
+    return f"{verb} #{row['id']} {render.field(row['title'])} [{row['status']}]"
+
+
+def _task_result(ctx, verb, row):
+    return _task_text(verb, row), views.document("task", task=views.task(row, tasks.files(ctx, row["id"])))
+
+
+# --- handlers -------------------------------------------------------------------------------------------
+
+
+def do_status(ctx, a):
+    doc = views.status(ctx)
+    return (render.compact(doc) if a.get("compact") else render.status_text(doc)), doc
+
+
+def do_register(ctx, a):
+    row = agents.register(ctx, a["name"], a.get("role"))
+    role = f" ({render.field(row['role'])})" if row["role"] else ""
+    return f"registered {render.field(row['name'])}{role} as agent {row['id']}", views.document(
+        "agent", agent=views.agent(row))
+
+
+def do_whoami(ctx, a):
+    doc = views.whoami(ctx)
+    name = render.field(doc["agent"]["name"]) if doc["agent"] else "(unregistered)"
+    return f"{name} [{doc['id']}] - identity from {doc['source']}\nrepository: {doc['root']}", doc
+
+
+def _specs(ctx, a, key="paths"):
+    return [lockspec.parse(ctx, raw, resource=a.get("resource", False)) for raw in a[key]]
+
+
+def do_lock(ctx, a):
+    wait = a.get("wait")
+    if wait is not None:
+        wait = parse_duration(wait, bare_unit="s")
+        if wait > MAX_WAIT:
+            raise UsageError(f"wait is at most {MAX_WAIT}s over MCP")
+    mode = "shared" if a.get("shared") else "exclusive"
+    rows = locks.acquire(ctx, _specs(ctx, a), reason=a.get("reason", ""), ttl=_ttl(a), mode=mode, wait=wait)
+    lines, docs = [], []
+    for row in rows:
+        shared = " (shared)" if row["mode"] == "shared" else ""
+        lines.append(f"locked {render.field(row['path'], 200)}{shared} for "
+                     f"{format_duration(row['expires_at'] - ctx.now)} until {views.iso(row['expires_at'])}"
+                     f" (token {row['token']})")
+        docs.append({"path": row["path"], "kind": row["kind"], "mode": row["mode"], "token": row["token"],
+                     "expires_at": views.iso(row["expires_at"])})
+    return "\n".join(lines), views.document("locked", locks=docs)
+
+
+def do_unlock(ctx, a):
+    released = locks.release(ctx, _specs(ctx, a), force=a.get("force", False))
+    return "\n".join(f"unlocked {render.field(p, 200)}" for p in released), views.document("unlocked", paths=released)
+
+
+def do_locks(ctx, a):
+    docs = [views.lock(r, ctx.now) for r in locks.listing(ctx, include_expired=a.get("all", False),
+                                                          mine=a.get("mine", False))]
+    return render.locks_text(docs), views.document("locks", locks=docs)
+
+
+def do_renew(ctx, a):
+    specs = [lockspec.parse(ctx, raw) for raw in a["paths"]] if a.get("paths") else None
+    ttl = parse_duration(a["ttl"], bare_unit="m") if a.get("ttl") is not None else None
+    renewed = locks.renew(ctx, specs, ttl)
+    text = "renewed " + ", ".join(render.field(p, 200) for p in renewed) if renewed else "you hold no live locks"
+    return text, views.document("renewed", paths=renewed)
+
+
+def do_create_task(ctx, a):
+    row = tasks.create(ctx, a["title"], a.get("description", ""), a.get("files", ()), a.get("priority", 0),
+                       [str(d) for d in a.get("depends_on", ())])
+    return _task_result(ctx, "created", row)
+
+
+def do_claim_task(ctx, a):
+    return _task_result(ctx, "claimed", tasks.claim(ctx, str(a["task"]), lock=a.get("lock", False), ttl=_ttl(a)))
+
+
+def do_claim_next(ctx, a):
+    return _task_result(ctx, "claimed", tasks.claim_next(ctx, lock=a.get("lock", False), ttl=_ttl(a)))
+
+
+def do_complete_task(ctx, a):
+    return _task_result(ctx, "completed", tasks.complete(ctx, str(a["task"]), force=a.get("force", False)))
+
+
+def do_block_task(ctx, a):
+    row = tasks.block(ctx, str(a["task"]), a["reason"], force=a.get("force", False))
+    return _task_result(ctx, "blocked", row)
+
+
+def do_send(ctx, a):
+    message_id = messages.send(ctx, a["to"], a["message"], reply_to=a.get("reply_to"))
+    return f"sent message #{message_id} to {render.field(a['to'], 64)}", views.document("sent", id=message_id)
+
+
+def do_inbox(ctx, a):
+    rows = messages.history(ctx) if a.get("all") else messages.take_pending(ctx, via="mcp")[0]
+    docs = [views.message(r) for r in rows]
+    empty = "No messages." if a.get("all") else "No unread messages."
+    return render.messages_framed(docs, empty), views.document("inbox", messages=docs)
+
+
+def do_read_message(ctx, a):
+    doc = views.message(messages.read(ctx, messages.parse_id(a["id"])))
+    return render.messages_framed([doc]), views.document("message", message=doc)
+
+
+def do_ack(ctx, a):
+    message_id = messages.parse_id(a["id"])
+    messages.ack(ctx, message_id)
+    return f"acknowledged message #{message_id}", views.document("acknowledged", id=message_id)
+
+
+def do_decision(ctx, a):
+    decision_id = journal.decide(ctx, a["text"])
+    return f"recorded decision #{decision_id}", views.document("decision", id=decision_id)
+
+
+def do_log(ctx, a):
+    entry_id = journal.add_entry(ctx, a["type"], a["message"], a.get("file"))
+    return f"logged activity #{entry_id}", views.document("logged", id=entry_id)
+
+
+TOOLS = {tool.name: tool for tool in (
+    Tool("status", "Coordination status", "Agents, tasks, locks, unread messages and recent activity in this "
+         "repository. compact=true gives the terse view meant for an agent's context.", do_status,
+         {"compact": flag("terse framed Markdown")}, read_only=True),
+    Tool("register", "Register this agent", "Set this agent's name (unique among active agents) and role.",
+         do_register, {"name": string("unique agent name"), "role": string("what this agent works on")}, ["name"]),
+    Tool("whoami", "Who am I", "This agent's id, where the id came from, and the repository.", do_whoami,
+         read_only=True),
+    Tool("lock", "Lock files", "Lock files, directories, patterns or named resources, all or nothing. Lock a "
+         "file before editing it; other agents' edits to it are then refused.", do_lock,
+         {"paths": PATHS, "reason": string("why, shown to anyone blocked"), "ttl": TTL,
+          "shared": flag("shared lock: coexists with other shared locks"),
+          "resource": flag("paths name non-file resources (e.g. db-migrations)"),
+          "wait": {"type": ["string", "number"],
+                   "description": f"queue fairly until granted: seconds or a duration, at most {MAX_WAIT}s"}},
+         ["paths"]),
+    Tool("unlock", "Release locks", "Release your locks (another agent's only with force).", do_unlock,
+         {"paths": PATHS, "resource": flag("paths name non-file resources"), "force": FORCE}, ["paths"],
+         destructive=True),
+    Tool("locks", "List locks", "Live locks in this repository.", do_locks,
+         {"all": flag("include expired locks"), "mine": flag("only your locks")}, read_only=True),
+    Tool("renew", "Renew locks", "Extend your locks (all of them, or the paths given).", do_renew,
+         {"paths": strings("locks to renew (default: all of yours)"),
+          "ttl": {"type": ["string", "number"], "description": "new lease length from now (default: each lock's own)"}}),
+    Tool("create_task", "Create a task", "Put a task on the shared board.", do_create_task,
+         {"title": string("task title"), "description": string("longer description"),
+          "files": strings("files, directories or patterns the task touches"),
+          "priority": {"type": "integer", "description": "higher runs first (default 0)"},
+          "depends_on": {"type": "array", "items": {"type": ["string", "integer"]},
+                         "description": "tasks that must be done first"}}, ["title"]),
+    Tool("claim_task", "Claim a task", "Claim a task by id or title.", do_claim_task,
+         {"task": TASK, "lock": flag("also lock the task's files, atomically with the claim"), "ttl": TTL}, ["task"]),
+    Tool("claim_next", "Claim the next task", "Claim the best available task: highest priority, dependencies "
+         "done, files free; reclaims tasks of stale agents.", do_claim_next,
+         {"lock": flag("also lock the task's files"), "ttl": TTL}),
+    Tool("complete_task", "Complete a task", "Mark your task done (another agent's only with force).",
+         do_complete_task, {"task": TASK, "force": FORCE}, ["task"]),
+    Tool("block_task", "Block a task", "Mark your task blocked, saying what it waits for.", do_block_task,
+         {"task": TASK, "reason": string("what it waits for"), "force": FORCE}, ["task", "reason"]),
+    Tool("send", "Send a message", "Send a message to an agent id, name, role, or all.", do_send,
+         {"to": string("id, name, role or 'all'"), "message": string("text"),
+          "reply_to": {"type": "integer", "description": "the message this answers"}}, ["to", "message"]),
+    Tool("inbox", "Read the inbox", "Unread messages addressed to you (they are then marked read); all=true "
+         "shows recent messages, read or not.", do_inbox, {"all": flag("recent messages, read or not")}),
+    Tool("read_message", "Read a message", "Show one message and mark it read.", do_read_message,
+         {"id": MESSAGE_ID}, ["id"]),
+    Tool("ack", "Acknowledge a message", "Acknowledge a message addressed to you.", do_ack, {"id": MESSAGE_ID},
+         ["id"]),
+    Tool("decision", "Record a decision", "Record a shared decision for every agent to see.", do_decision,
+         {"text": string("the decision")}, ["text"]),
+    Tool("log", "Log activity", "Append an entry to the shared activity feed.", do_log,
+         {"type": string("kind of entry, e.g. note, test, edit"), "message": string("text"),
+          "file": string("the file it concerns")}, ["type", "message"]),
+)}
