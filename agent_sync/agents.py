@@ -65,7 +65,7 @@ def check_in(ctx, state="active"):
 def _touch(ctx, state):
     updated = ctx.db.execute(
         "UPDATE agents SET state = ?, last_seen = ?, cwd = ? WHERE id = ?",
-        (state, ctx.now, ctx.cwd, ctx.me.id),
+        (state, ctx.now, _storable(ctx.cwd), ctx.me.id),
     ).rowcount
     if not updated:
         _insert(ctx, state)
@@ -79,9 +79,17 @@ def _insert(ctx, state):
     ctx.db.execute(
         "INSERT INTO agents (id, name, name_key, kind, session, cwd, state, msg_floor, msg_hw,"
         " created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (me.id, name, validate.key(name), kind, me.session, ctx.cwd, state, floor, floor, ctx.now, ctx.now),
+        (me.id, name, validate.key(name), kind, _storable(me.session), _storable(ctx.cwd), state, floor, floor,
+         ctx.now, ctx.now),
     )
     log_presence(ctx, "joined")
+
+
+def _storable(text):
+    """Text from a hook payload or the filesystem, as valid UTF-8 (lone surrogates become U+FFFD)."""
+    if text is None:
+        return None
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 def _free_name(ctx, wanted):

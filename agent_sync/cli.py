@@ -107,7 +107,8 @@ def build_parser():
          every, arg("--name", metavar="N", help="the operator's display name (default: operator)"))
     _add(sub, "watch", live.cmd_watch, "Stream the console's live feed as plain timestamped lines (pipes, logs).",
          every, arg("--backlog", type=int, default=20, metavar="N", help="recent entries to print first (default 20)"))
-    _add(sub, "guard", guard.cmd_guard, "Install or remove the git pre-commit guard against committing locked files.",
+    _add(sub, "guard", guard.cmd_guard, "Install or remove the git pre-commit hook that refuses commits of files "
+         "other agents have locked (bypass once: git commit --no-verify).",
          arg("action", choices=guard.ACTIONS, help="install or uninstall (check and trailers are run by the hooks)"),
          arg("--trailers", action="store_true", help="install: also add Agent-Sync-Agent/-Task commit trailers"),
          arg("hook_args", nargs="*", metavar="ARG", help=argparse.SUPPRESS))

@@ -174,7 +174,7 @@ def uninstall(cwd):
 def _context(root, cwd):
     from .context import Context
 
-    return Context(root=root, cwd=cwd)
+    return Context(root=root, tree=repo.find_tree(cwd), cwd=cwd)
 
 
 def check(cwd):

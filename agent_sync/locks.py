@@ -223,18 +223,23 @@ def explain(ctx, clashes):
     for spec, row in clashes:
         left = format_duration(row["expires_at"] - ctx.now)
         until = time.strftime("%H:%M UTC", time.gmtime(row["expires_at"]))
-        why = sanitize.one_line(row["reason"]) or "no reason given"
+        why = _shown(row["reason"]) or "no reason given"
+        path, held = _shown(spec.path), _shown(row["path"])  # agent-written: no controls, no markup
         shared = " (shared)" if row["mode"] == "shared" else ""
         if spec.key == row["key"]:
-            what = f"{spec.path} is locked{shared}"
+            what = f"{path} is locked{shared}"
         elif spec.kind == lockspec.FILE:
-            what = f"{spec.path} (covered by {row['path']}) is locked{shared}"
+            what = f"{path} (covered by {held}) is locked{shared}"
         else:  # a pattern or directory: name both locks, since neither need contain the other
-            what = f"{spec.path} overlaps {row['path']}, which is locked{shared}"
+            what = f"{path} overlaps {held}, which is locked{shared}"
         lines.append(
-            f"{what} by {sanitize.one_line(row['owner_name'])} [{row['owner']}]"
+            f"{what} by {_shown(row['owner_name'])} [{row['owner']}]"
             f" - reason: {why} - expires in {left} ({until}). "
-            f"Ask them: agent-sync send --to {row['owner']} --message \"please release {row['path']}\""
+            f"Ask them: agent-sync send --to {row['owner']} --message \"please release {held}\""
         )
     return "\n".join(lines)
+
+
+def _shown(text):
+    return sanitize.escape_markup(sanitize.one_line(text, 300))
 

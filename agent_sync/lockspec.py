@@ -30,12 +30,18 @@ def parse(ctx, raw, resource=False):
     if wildmatch.is_pattern(raw):
         return _pattern(ctx, raw)
     rel = ctx.repo_path(raw)
-    is_dir = raw.endswith(("/", os.sep)) or os.path.isdir(os.path.join(ctx.root, rel))
+    return of_path(rel, ctx.tree, ctx.db.case_insensitive, raw.endswith(("/", os.sep)))
+
+
+def of_path(rel, tree, case_insensitive, is_dir=False):
+    """The Spec for a resolved repo path: the root, a directory, a pattern or a file."""
     if rel == "":
         return Spec("**", "**", GLOB)
-    if is_dir:
-        return Spec(ctx.key(rel) + "/", rel + "/", DIR)
-    return Spec(ctx.key(rel), rel, FILE)
+    if wildmatch.is_pattern(rel):
+        return Spec(repo.fold(rel, case_insensitive), rel, GLOB)
+    if is_dir or os.path.isdir(os.path.join(tree, rel)):
+        return Spec(repo.fold(rel, case_insensitive) + "/", rel + "/", DIR)
+    return Spec(repo.fold(rel, case_insensitive), rel, FILE)
 
 
 def _pattern(ctx, raw):
@@ -53,14 +59,6 @@ def _pattern(ctx, raw):
     if pattern.endswith("/"):
         pattern += "**"
     return Spec(ctx.key(pattern), pattern, GLOB)
-
-
-def for_file(ctx, absolute_or_relative, cwd=None):
-    """The Spec of a concrete file the hook sees (no directory guessing)."""
-    rel = repo.relative_path(ctx.tree, absolute_or_relative, cwd or ctx.cwd)
-    if wildmatch.is_pattern(rel):
-        return Spec(ctx.key(rel), rel, GLOB)
-    return Spec(ctx.key(rel), rel, FILE)
 
 
 def overlaps(a_key, a_kind, b_key, b_kind):
@@ -95,8 +93,4 @@ def conflicts(a_mode, b_mode):
 
 def from_repo_path(ctx, rel):
     """The Spec for a path already stored repo-relative (a task's files)."""
-    if wildmatch.is_pattern(rel):
-        return Spec(ctx.key(rel), rel, GLOB)
-    if rel.endswith("/"):
-        return Spec(ctx.key(rel), rel, DIR)
-    return Spec(ctx.key(rel), rel, FILE)
+    return of_path(rel.rstrip("/"), ctx.tree, ctx.db.case_insensitive, is_dir=rel.endswith("/"))

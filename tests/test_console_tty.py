@@ -248,6 +248,34 @@ def test_hostile_values_render_as_plain_text(repo, consoles):
     assert screen.splitlines()[0].lstrip().startswith("agent-sync console")
     assert "pwned" not in console.pane("#{pane_title}")
     assert "^[" not in screen and "\x1b" not in screen
+    coloured = console.tmux("capture-pane", "-p", "-e", "-t", console.name)
+    (title_row,) = [line for line in coloured.splitlines() if "titlered" in line]
+    assert "[31m" not in title_row, repr(title_row)  # the title's own colour code was dropped
+
+
+@needs_tmux
+def test_an_idle_console_does_not_write(repo, consoles):
+    register(repo, "alice")
+    console = consoles()
+    console.wait_for("Locks 0")
+    time.sleep(0.5)  # let start-up writes settle
+    db = sqlite3.connect(repo.db)
+    try:
+        before = db.execute("PRAGMA data_version").fetchone()[0]
+        time.sleep(1.5)  # several ticks at --interval 0.2
+        assert db.execute("PRAGMA data_version").fetchone()[0] == before, "the console committed while idle"
+    finally:
+        db.close()
+
+
+@needs_tmux
+def test_name_flag_names_the_operator(repo, consoles):
+    register(repo, "alice")
+    console = consoles(extra=("--name", "lead"))
+    console.type("send alice ping")
+    console.wait_for("sent #")
+    (message,) = repo.json("inbox", agent="alice")["messages"]
+    assert (message["from"], message["from_name"]) == ("operator", "lead")
 
 
 @needs_tmux
@@ -274,6 +302,34 @@ def test_two_consoles_share_the_operator(repo, consoles):
     second.type("quit")
     assert second.exit_code() == 0
     assert agent_states(repo)["operator"] == "offline"
+
+
+NO_CURSES = """import sys
+sys.modules["_curses"] = None  # as on Windows: importing curses fails
+sys.path.insert(0, sys.argv[1])
+sys.argv = ["agent-sync", *sys.argv[2:]]
+from agent_sync.__main__ import main
+main()
+"""
+
+
+def test_console_without_curses_says_so_and_watch_still_works(repo):
+    env = clean_env(repo.home)
+    proc = subprocess.run([sys.executable, "-c", NO_CURSES, str(PYZ), "console"], cwd=str(repo.path), env=env,
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and proc.stdout == "", proc
+    assert "curses" in proc.stderr and "watch" in proc.stderr and len(proc.stderr.splitlines()) == 1
+    watcher = subprocess.Popen([sys.executable, "-c", NO_CURSES, str(PYZ), "watch", "--interval", "0.1"],
+                               cwd=str(repo.path), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = Reader(watcher.stdout)
+    try:
+        repo.ok("decision", "works without curses", agent="alice")
+        out.wait_for("decided: works without curses")
+        watcher.send_signal(signal.SIGINT)
+        assert watcher.wait(timeout=WAIT) == 0
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
 
 
 def test_console_without_a_terminal_says_so(repo):

@@ -333,3 +333,14 @@ def test_a_crashed_console_stops_counting(tmp_path):
     live.start()
     assert live.stop() == 0
     assert not os.path.exists(dead.path)
+
+
+def test_pane_rows_clean_values_before_aligning_them():
+    doc = {"id": "evil", "name": HOSTILE, "role": "r\x1b[31mole", "kind": "agent", "status": "active",
+           "current_task": None, "task_title": None, "seen_ago": 3}
+    text = "".join(t for t, _style in panes.agent_rows([doc], 80)[0])
+    assert text.startswith("evil / name    active  3s   role")
+    lock = {"path": "a\x1b[2J.py", "owner_name": HOSTILE, "reason": "x\x07y", "mode": "exclusive",
+            "enforced": True, "expires_in": 61}
+    text = "".join(t for t, _style in panes.lock_rows([lock], 80)[0])
+    assert text == " 01:01 a.py \u2192 evil / name  xy"

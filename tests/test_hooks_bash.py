@@ -9,9 +9,8 @@ repository's absolute path.
 import subprocess
 
 import pytest
-
 from conftest import Repo, clean_env
-from test_hooks_contract import ALICE, BOB, Session, _pyz_snapshot, payload, stable_pyz  # noqa: F401
+from test_hooks_contract import ALICE, BOB, Session, payload
 
 BLOCK, ALLOW = "block", "allow"
 

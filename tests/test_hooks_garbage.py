@@ -12,11 +12,10 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 import conftest
+import pytest
 from conftest import Repo, Result, clean_env
-from test_hooks_contract import ALICE, BOB, CAROL, Session, _pyz_snapshot, payload, stable_pyz  # noqa: F401
+from test_hooks_contract import ALICE, BOB, CAROL, Session, payload
 
 EVENTS = {  # event: the fixture it is normally sent
     "session-start": "session_start",

@@ -10,7 +10,6 @@ held lock at once, and a failing multi-path `lock` reports one clash per case.
 import fnmatch
 import itertools
 import json
-import os
 import random
 import re
 import sqlite3
@@ -245,7 +244,7 @@ def test_hook_with_200_pattern_locks(repo):
     started = time.monotonic()
     for path in ("pkg137/a/b.txt", "other/x.py", "pkg1370/x.py"):
         assert hook_edit(repo, path, agent="bob").code == 0, path
-    assert (time.monotonic() - started) / 3 < 2.0  # generous: bench/run.py measures it properly
+    assert (time.monotonic() - started) / 3 < 5.0  # only a guard against blow-ups: bench/run.py measures it
 
 
 # ---------------------------------------------------------------------------
@@ -380,7 +379,7 @@ def test_plain_lock_cannot_jump_the_queue_and_a_quitter_leaves_it(repo):
     repo.ok("unlock", "q.py", agent="alice")
     jumper = repo.run("lock", "q.py", agent="carol")  # bob is still queued, or already granted
     assert jumper.code == 3 and ("queued first" in jumper.err or "is locked by bob" in jumper.err), jumper
-    out, err = waiter.communicate(timeout=30)
+    _out, err = waiter.communicate(timeout=30)
     assert waiter.returncode == 0, err.decode()
     assert [lk["owner"] for lk in locks_by_path(repo)["q.py"]] == ["bob"]
     assert queued(repo) == 0
@@ -405,8 +404,8 @@ def test_deadlock_is_refused_at_once(repo):
     alice_waits = spawn(repo, "lock", "y.py", "--wait=30", agent="alice")
     wait_until(lambda: queued(repo) == 1, what="alice to queue for y.py")
     started = time.monotonic()
-    refused = repo.run("lock", "x.py", "--wait=30", agent="bob")
-    assert time.monotonic() - started < 5, "the cycle must be refused, not waited out"
+    refused = repo.run("lock", "x.py", "--wait=60", agent="bob")
+    assert time.monotonic() - started < 15, "the cycle must be refused, not waited out"
     assert refused.code == 3 and "deadlock" in refused.err, refused
     assert "alice" in refused.err and "x.py" in refused.err and "y.py" in refused.err, refused
     repo.ok("unlock", "y.py", agent="bob")
@@ -420,11 +419,11 @@ def test_deadlock_through_the_queue_is_refused(repo):
     bob_waits = spawn(repo, "lock", "x.py", "y.py", "--wait=30", agent="bob")
     wait_until(lambda: queued(repo) == 1, what="bob to queue")
     started = time.monotonic()
-    refused = repo.run("lock", "y.py", "--wait=30", agent="alice")
-    assert time.monotonic() - started < 5
+    refused = repo.run("lock", "y.py", "--wait=60", agent="alice")
+    assert time.monotonic() - started < 15, "the cycle must be refused, not waited out"
     assert refused.code == 3 and "deadlock" in refused.err and "place in the queue" in refused.err, refused
     repo.ok("unlock", "x.py", agent="alice")
-    out, err = bob_waits.communicate(timeout=30)
+    _out, err = bob_waits.communicate(timeout=30)
     assert bob_waits.returncode == 0, err.decode()
 
 

@@ -37,6 +37,7 @@ class Session:
         self.board = None
         self.snap_at = self.board_at = -1e9
         self.version = None
+        self.opened = False
 
     def open(self, name=None):
         """Register this console and check the operator in (active: its locks hold)."""
@@ -45,10 +46,11 @@ class Session:
             agents.register(self.ctx, name)
         else:
             agents.set_state(self.ctx, "active")
+        self.opened = True
 
     def close(self):
         """Turn the operator offline, unless another console is still open."""
-        if self.console.stop() == 0:
+        if self.console.stop() == 0 and self.opened:
             self.ctx.tick()
             agents.set_state(self.ctx, "offline")
 

@@ -172,10 +172,11 @@ def status_lines(snap):
     peers = [a for a in snap["agents"] if a["kind"] == "agent"]
     active = sum(1 for a in peers if a["status"] == "active")
     lines = [f"agents ({active} active / {len(peers)} total):"]
-    width = max((len(a["name"]) for a in peers), default=0)
-    for a in peers:
+    names = [one_line(a["name"], 64) for a in peers]
+    width = max(map(len, names), default=0)
+    for a, name in zip(peers, names):
         task = f" #{a['current_task']} {a['task_title']}" if a["current_task"] else ""
-        lines.append(f"  {a['name']:<{width}} [{a['status']}] {a['role']}{task}".rstrip())
+        lines.append(f"  {name:<{width}} [{a['status']}] {a['role']}{task}".rstrip())
     lines.append(f"locks ({len(snap['locks'])}):")
     for lk in snap["locks"]:
         reason = f" - {lk['reason']}" if lk["reason"] else ""

@@ -30,9 +30,6 @@ def _context(source):
 
 def cmd_console(_ctx, args):
     interval = _interval(args.interval)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise NoTerminal("console needs an interactive terminal (stdin and stdout); "
-                         "to follow the feed in a pipe or log, use `agent-sync watch`")
     try:
         from . import app
     except ImportError as exc:
@@ -40,6 +37,9 @@ def cmd_console(_ctx, args):
             raise
         raise NoTerminal("console needs Python's curses module, which this Python lacks "
                          "(on Windows: pip install windows-curses); `agent-sync watch` works without it") from None
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise NoTerminal("console needs an interactive terminal (stdin and stdout); "
+                         "to follow the feed in a pipe or log, use `agent-sync watch`")
     ctx = _context("console")
     try:
         app.run(ctx, interval, args.name)

@@ -1,11 +1,13 @@
 """What each pane shows and where it goes, as plain data (no curses).
 
 A row is a list of (text, style) segments; `screen` maps style names to
-colours. `layout` places the panes for any terminal size.
+colours. `layout` places the panes for any terminal size. Agent-written
+values are cleaned (`_t`) before they are measured, padded or clipped.
 """
 
 from collections import namedtuple
 
+from ..sanitize import one_line
 from .cells import clip, pad, width, wrap
 from .feed import ARROW, columns, local_clock
 
@@ -15,6 +17,11 @@ MIN_TOP_BODY = 10  # body rows below which only the feed is shown
 TOO_SMALL = (6, 30)  # fewer rows or columns: just say so
 
 TASK_HEADINGS = (("in_progress", "in progress"), ("open", "open"), ("blocked", "blocked"), ("done", "done"))
+
+
+def _t(value, limit=300):
+    """An agent-written value as one control-free line."""
+    return one_line(str(value) if value is not None else "", limit)
 
 
 # ---------------------------------------------------------------------------
@@ -82,9 +89,9 @@ def agent_rows(agent_docs, cells):
     name_w = 14 if cells >= 50 else 10
     rows = []
     for a in order:
-        name = a["name"]
-        role = "(operator)" if a["kind"] == "operator" else a["role"] or ""
-        task = f"#{a['current_task']} {a['task_title'] or ''}" if a["current_task"] else ""
+        name = _t(a["name"])
+        role = "(operator)" if a["kind"] == "operator" else _t(a["role"])
+        task = f"#{a['current_task']} {_t(a['task_title'])}" if a["current_task"] else ""
         row = [(pad(name, name_w) + " ", "name"), (pad(a["status"], 7) + " ", a["status"]),
                (pad(ago(a["seen_ago"]), 4) + " ", "dim")]
         if cells >= 70:
@@ -124,10 +131,10 @@ def lock_rows(lock_docs, cells, elapsed=0.0):
         extra = (" (shared)" if lk["mode"] == "shared" else "") + ("" if held else " (not held)")
         rows.append([
             (f"{countdown(lk['expires_in'] - elapsed):>6} ", "countdown" if held else "dim"),
-            (clip(lk["path"], path_w), "path" if held else "dim"),
+            (clip(_t(lk["path"]), path_w), "path" if held else "dim"),
             (f" {ARROW} ", "dim"),
-            (lk["owner_name"], "name" if held else "dim"),
-            (extra + ("  " + lk["reason"] if lk["reason"] else ""), "dim"),
+            (_t(lk["owner_name"]), "name" if held else "dim"),
+            (extra + ("  " + _t(lk["reason"]) if lk["reason"] else ""), "dim"),
         ])
     return rows
 
@@ -154,11 +161,11 @@ def task_rows(board, rows_available):
 
 
 def _task_row(t):
-    row = [(f"  #{t['id']} ", "dim"), (f"P{t['priority']} ", "dim"), (t["title"], "plain")]
+    row = [(f"  #{t['id']} ", "dim"), (f"P{t['priority']} ", "dim"), (_t(t["title"]), "plain")]
     if t["owner"]:
-        row.append((" @" + (t["owner_name"] or t["owner"]), "name"))
+        row.append((" @" + _t(t["owner_name"] or t["owner"]), "name"))
     if t["status"] == "blocked" and t["block_reason"]:
-        row.append((" - " + t["block_reason"], "dim"))
+        row.append((" - " + _t(t["block_reason"]), "dim"))
     return row
 
 

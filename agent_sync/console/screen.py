@@ -152,7 +152,7 @@ class Screen:
         task_n = panes.count_task_rows(board) if board else 0
         placed = panes.layout(h, w, len(snap["agents"]), len(snap["locks"]), task_n)
         if placed is None:
-            self.put(0, 0, "agent-sync console: terminal too small", "error")
+            self.put(0, 0, "terminal too small", "error")
             self.win.refresh()
             return view.offset
         rects, seps = placed

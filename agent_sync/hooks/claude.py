@@ -23,6 +23,8 @@ def parse(event_name, payload):
     """An Event from a Claude Code payload (any shape: bad fields become empty)."""
     kind = EVENTS[event_name]
     tool_name = payload.get("tool_name")
+    if not isinstance(tool_name, str):
+        tool_name = ""  # a list or object here must not reach the dict look-ups below
     tool_input = payload.get("tool_input")
     if not isinstance(tool_input, dict):
         tool_input = {}

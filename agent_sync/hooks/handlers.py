@@ -58,8 +58,7 @@ def _specs(where, raw_paths, fold):
             rel = repo.relative_path(where.tree, raw, where.cwd)
         except Exception:  # noqa: BLE001 - outside the repo, or unusable: not ours to guard
             continue
-        kind = lockspec.GLOB if lockspec.wildmatch.is_pattern(rel) else lockspec.FILE
-        specs.append(lockspec.Spec(repo.fold(rel, fold), rel, kind))
+        specs.append(lockspec.of_path(rel, where.tree, fold))  # `rm -rf src` covers src/**
     return specs
 
 
