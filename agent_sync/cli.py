@@ -97,6 +97,10 @@ def build_parser():
          arg("--type", required=True, help="kind of entry, e.g. note, test, edit"),
          arg("--message", required=True, help="text"), arg("--file", help="the file it concerns"))
     _add(sub, "gc", c.cmd_gc, "Drop expired locks, decay presence, prune old history.")
+    _add(sub, "doctor", _doctor, "Check the database, its state files and the installed hooks; exit 7 on a problem.",
+         arg("--repair", action="store_true",
+             help="move a damaged database aside (kept, timestamped), salvage its rows into a fresh one, "
+                  "and rewrite the lock index and mail stamps"))
     from .mcp import cmd_mcp
 
     _add(sub, "mcp", cmd_mcp, "Serve the coordination state to an MCP client over stdio (JSON-RPC, one per line).")
@@ -131,6 +135,15 @@ def build_parser():
          arg("words", nargs=argparse.REMAINDER, metavar="[--agent NAME] EVENT",
              help="session-start, user-prompt-submit, pre-tool-use, post-tool-use, stop, subagent-stop, session-end"))
     return parser
+
+
+def _doctor(ctx, args):
+    from .doctor import cmd_doctor
+
+    return cmd_doctor(ctx, args)
+
+
+_doctor.needs_context = False  # it must open a damaged or too-new database its own way
 
 
 def main(argv=None):

@@ -170,11 +170,20 @@ def translate(exc, path):
         return StorageError(f"{path} is damaged ({text}); run `agent-sync doctor --repair`")
     if "readonly" in lowered or "read-only" in lowered:
         return StorageError(f"{path} is read-only ({text})")
-    if "full" in lowered:
-        return StorageError(f"no space left for {path} ({text})")
+    if "full" in lowered or ("disk i/o" in lowered and _no_space(path)):
+        return StorageError(f"no space left on the device holding {path} ({text}); free some space and retry")
     if "unable to open" in lowered:
         return StorageError(f"cannot open {path} ({text}); check the directory's permissions")
     return StorageError(f"database error on {path}: {text}")
+
+
+def _no_space(path):
+    """Is the filesystem holding `path` full? (SQLite reports a full disk as an I/O error at times.)"""
+    try:
+        stats = os.statvfs(os.path.dirname(str(path)) or ".")
+    except (OSError, AttributeError):  # no statvfs on Windows
+        return False
+    return stats.f_bavail * stats.f_frsize < 64 * 1024
 
 
 def now():

@@ -128,10 +128,17 @@ def _save_settings(path, text, value, backup_dir):
     new = settings_merge.dumps(value, indent)
     if new == text:
         return False
-    if text is not None and backup_dir:
-        write_atomic(os.path.join(backup_dir, os.path.basename(path) + ".bak"), text.encode("utf-8"))
+    if text is not None:
+        _backup(path, text, backup_dir)
     write_atomic(path, new.encode("utf-8"))
     return True
+
+
+def _backup(path, text, backup_dir):
+    """Keep the previous version, as private as the original (settings can hold secrets in `env`)."""
+    if backup_dir:
+        mode = os.stat(path).st_mode & 0o777
+        write_atomic(os.path.join(backup_dir, os.path.basename(path) + ".bak"), text.encode("utf-8"), mode)
 
 
 def merge_file(path, hooks, is_ours=hookcommand.is_ours, backup_dir=None):
@@ -148,8 +155,7 @@ def unmerge_file(path, is_ours=hookcommand.is_ours, backup_dir=None):
     result = settings_merge.unmerge(value, is_ours)
     if result:
         return _save_settings(path, text, result, backup_dir)
-    if backup_dir:
-        write_atomic(os.path.join(backup_dir, os.path.basename(path) + ".bak"), text.encode("utf-8"))
+    _backup(path, text, backup_dir)
     os.remove(path)
     return True
 

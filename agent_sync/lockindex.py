@@ -50,8 +50,13 @@ def _line(expires_at, kind, mode, owner, key):
 
 def _replace(path, text):
     tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except OSError:  # a full disk: leave no partial file behind (the caller's transaction rolls back)
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
     for attempt in range(20):
         try:
             os.replace(tmp, path)

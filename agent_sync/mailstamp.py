@@ -16,8 +16,13 @@ SEEN_DIR = "seen"
 
 def _write(path, text):
     tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError:  # a full disk: leave no partial file behind
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
     try:
         os.replace(tmp, path)
     except OSError:

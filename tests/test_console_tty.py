@@ -46,6 +46,8 @@ class Console:
         command = (f"{' '.join(map(shlex.quote, argv))} 2>{shlex.quote(str(self.err_file))}; "
                    f"echo $? >{shlex.quote(str(self.rc_file))}")
         env = clean_env(repo.home, **repo.env)
+        for var in ("LINES", "COLUMNS"):  # the pane's own size must rule
+            env.pop(var, None)
         self.tmux("new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]),
                   "-c", str(repo.path), command, ";", "set-option", "-t", name, "remain-on-exit", "on", env=env)
 

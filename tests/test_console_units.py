@@ -283,7 +283,8 @@ def test_layout_refuses_a_tiny_terminal():
 def test_fit_groups_shares_rows():
     groups = [(["A"], ["a1", "a2", "a3"]), (["B"], ["b1"]), (["C"], ["c1", "c2"])]
     assert panes.fit_groups(groups, 6) == [["A"], "a1", ["B"], "b1", ["C"], "c1"]
-    assert panes.fit_groups(groups, 2) == [["A"], ["B"]]
+    assert panes.fit_groups(groups, 5) == [["A"], "a1", "a2", ["B"], "b1"]
+    assert panes.fit_groups(groups, 2) == [["A"], "a1"]  # a heading always comes with a task
 
 
 def test_countdown_and_ago():

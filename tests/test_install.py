@@ -197,6 +197,17 @@ def test_existing_keys_and_user_hooks_are_preserved_and_old_entries_replaced(rep
     assert path.read_bytes() == before
 
 
+def test_a_private_settings_file_stays_private_and_so_does_its_backup(repo):
+    path = repo.path / ".claude" / "settings.local.json"
+    path.parent.mkdir()
+    path.write_text('{"env": {"TOKEN": "secret"}}')
+    path.chmod(0o600)
+    ok(repo, "install", "--settings", "local")
+    backup = repo.path / ".claude" / "coordination" / "backups" / "settings.local.json.bak"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert settings(repo, "settings.local.json")["env"] == {"TOKEN": "secret"}
+
+
 def test_settings_local_leaves_the_shared_file_alone(repo):
     ok(repo, "install", "--settings", "local")
     assert not (repo.path / ".claude" / "settings.json").exists()

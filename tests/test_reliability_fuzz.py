@@ -151,6 +151,40 @@ def materialise(kind, value, repo):
     return data[: len(data) // 2] if kind == "truncated" else data
 
 
+def variants(kind, value, rng, repo, n):
+    """`n` cheap mutations of one drawn case, steered by Hypothesis' own Random (so they replay)."""
+    base = value if kind != "raw" else {}
+    for _ in range(n):
+        how = rng.randrange(6)
+        if how == 0:  # one field swapped for something nasty
+            mutated = dict(base)
+            mutated[rng.choice(["session_id", "cwd", "tool_name", "tool_input", "prompt", "reason", "source",
+                                "stop_hook_active"])] = rng.choice(NASTY + [None, 0, [], {}, 1e308, True])
+            yield encode(mutated, repo)
+        elif how == 1:  # a write aimed at a real path, locked or not
+            path = rng.choice(["src/a.py", "src/b.py", "src/free.py", "{repo}/src/a.py", "src/\x1b[31mred"]
+                              + NASTY)
+            tool = rng.choice(["Edit", "Write", "MultiEdit", "NotebookEdit"])
+            key = "notebook_path" if tool == "NotebookEdit" else "file_path"
+            yield encode(dict(base, tool_name=tool, tool_input={key: path}), repo)
+        elif how == 2:  # a shell command
+            command = rng.choice(COMMANDS)
+            cut = rng.randrange(len(command) + 1)
+            command = command[:cut] + rng.choice(["", ">", "'", "\"", "$(", "\x00", "\n", "*"]) + command[cut:]
+            yield encode(dict(base, tool_name="Bash", tool_input={"command": command}), repo)
+        elif how == 3:  # cut anywhere
+            data = materialise(kind, value, repo)
+            yield data[: rng.randrange(len(data) + 1)]
+        elif how == 4:  # bytes flipped
+            data = bytearray(materialise(kind, value, repo))
+            for _ in range(rng.randrange(1, 4)):
+                if data:
+                    data[rng.randrange(len(data))] = rng.randrange(256)
+            yield bytes(data)
+        else:  # the right fields, the wrong nesting
+            yield encode(rng.choice([[base], {"payload": base}, "x", 7]), repo)
+
+
 # ---------------------------------------------------------------------------
 # Fixtures
 
@@ -178,6 +212,9 @@ def db_intact(repo):
 # Fuzz: in-process, CASES per event
 
 
+PER_EXAMPLE = 10  # each Hypothesis example: the drawn case plus 9 seeded mutations of it
+
+
 @pytest.mark.timeout(1200)
 @pytest.mark.parametrize("event", EVENTS)
 def test_stress_hook_boundary_fuzz_in_process(guarded, event):
@@ -188,14 +225,15 @@ def test_stress_hook_boundary_fuzz_in_process(guarded, event):
     keeper.execute("SELECT 1 FROM agents LIMIT 1").fetchall()
     seen = {"cases": 0, "codes": {}}
 
-    @settings(max_examples=CASES, deadline=None, database=None, derandomize=False,
+    @settings(max_examples=max(1, CASES // PER_EXAMPLE), deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
-    @given(stdin_data)
-    def case(drawn):
-        code, out, err = harness.hook(event, materialise(*drawn, guarded))
-        check_hook_answer(event, code, out, err)
-        seen["cases"] += 1
-        seen["codes"][code] = seen["codes"].get(code, 0) + 1
+    @given(stdin_data, st.randoms(use_true_random=False))
+    def case(drawn, rng):
+        for data in [materialise(*drawn, guarded), *variants(*drawn, rng, guarded, PER_EXAMPLE - 1)]:
+            code, out, err = harness.hook(event, data)
+            check_hook_answer(event, code, out, err)
+            seen["cases"] += 1
+            seen["codes"][code] = seen["codes"].get(code, 0) + 1
 
     try:
         with harness.world():
@@ -203,7 +241,7 @@ def test_stress_hook_boundary_fuzz_in_process(guarded, event):
     finally:
         keeper.close()
     assert db_intact(guarded) == "ok"
-    assert seen["cases"] >= CASES * 0.95, seen  # Hypothesis ran (nearly) every case it was asked for
+    assert seen["cases"] >= CASES * 0.95, seen  # Hypothesis ran (nearly) every example it was asked for
     print(f"hook fuzz in-process: {event}: {seen['cases']} cases, exit codes {seen['codes']}, integrity ok")
 
 

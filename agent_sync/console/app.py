@@ -77,9 +77,8 @@ class Session:
         self.items.append(FeedItem(time.time(), kind, "", text))
 
     def names(self):
-        agents_ = (self.snap or {}).get("agents", [])
-        return sorted({a["name"] for a in agents_ if a["kind"] == "agent"} | {a["id"] for a in agents_
-                                                                               if a["kind"] == "agent"})
+        peers = [a for a in (self.snap or {}).get("agents", []) if a["kind"] == "agent"]
+        return sorted({a["name"] for a in peers} | {a["id"] for a in peers})
 
     def lock_paths(self):
         return [lk["path"] for lk in (self.snap or {}).get("locks", [])]
@@ -113,7 +112,9 @@ class Console:
 
     def _refresh(self, force=False):
         try:
-            self.session.refresh(force)
+            new = self.session.refresh(force)
+            if self.offset:
+                self.offset += len(new)  # scrolled back: keep the same lines in view
         except AgentSyncError as exc:
             self._say(f"refresh failed: {exc}", error=True)
         except sqlite3.Error as exc:
@@ -199,6 +200,7 @@ _EDITING = {
 
 def run(ctx, interval, name=None):
     """Open the console until the operator quits; the terminal is restored whatever happens."""
+    curses.use_env(False)  # exported LINES/COLUMNS would pin the size and defeat resizing
     try:
         curses.setupterm(fd=sys.stdout.fileno())
     except curses.error as exc:

@@ -125,15 +125,16 @@ def locks_title(lock_docs):
 def lock_rows(lock_docs, cells, elapsed=0.0):
     """`countdown path -> owner  reason`, dimmed when the owner no longer holds it."""
     rows = []
-    path_w = max(12, cells // 2)
     for lk in lock_docs:
         held = lk["enforced"]
+        owner = _t(lk["owner_name"])
         extra = (" (shared)" if lk["mode"] == "shared" else "") + ("" if held else " (not held)")
+        path_w = max(12, cells - 10 - min(width(owner), 12))  # the path first, then its owner, then why
         rows.append([
             (f"{countdown(lk['expires_in'] - elapsed):>6} ", "countdown" if held else "dim"),
             (clip(_t(lk["path"]), path_w), "path" if held else "dim"),
             (f" {ARROW} ", "dim"),
-            (_t(lk["owner_name"]), "name" if held else "dim"),
+            (owner, "name" if held else "dim"),
             (extra + ("  " + _t(lk["reason"]) if lk["reason"] else ""), "dim"),
         ])
     return rows
@@ -144,9 +145,7 @@ def lock_rows(lock_docs, cells, elapsed=0.0):
 
 
 def tasks_title(board):
-    counts = board["counts"]
-    parts = [f"{counts[s]} {label}" for s, label in TASK_HEADINGS if counts[s]]
-    return "Tasks " + (" \u00b7 ".join(parts) if parts else "(none)")
+    return f"Tasks {sum(board['counts'][state] for state, _label in TASK_HEADINGS)}"
 
 
 def task_rows(board, rows_available):
@@ -170,20 +169,19 @@ def _task_row(t):
 
 
 def fit_groups(groups, rows):
-    """Headings first, then one item per group per round until the rows run out."""
-    groups = groups[: max(0, rows)]
-    budget = rows - len(groups)
-    shown = [0] * len(groups)
-    while budget > 0 and any(shown[i] < len(items) for i, (_h, items) in enumerate(groups)):
-        for i, (_heading, items) in enumerate(groups):
-            if budget and shown[i] < len(items):
-                shown[i] += 1
+    """Groups in order while each fits its heading and one item; then one more item each per round."""
+    kept, budget = [], rows
+    for heading, items in groups:
+        if budget < 2:
+            break
+        kept.append([heading, items, 1])
+        budget -= 2
+    while budget > 0 and any(shown < len(items) for _heading, items, shown in kept):
+        for group in kept:
+            if budget and group[2] < len(group[1]):
+                group[2] += 1
                 budget -= 1
-    out = []
-    for (heading, items), n in zip(groups, shown):
-        out.append(heading)
-        out.extend(items[:n])
-    return out
+    return [row for heading, items, shown in kept for row in [heading, *items[:shown]]]
 
 
 def count_task_rows(board):

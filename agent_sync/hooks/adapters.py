@@ -38,6 +38,11 @@ def mapping(value):
     return value if isinstance(value, dict) else {}
 
 
+def text(value):
+    """value if it is a non-empty string, else None (payload fields can be anything)."""
+    return value if isinstance(value, str) and value else None
+
+
 def first_text(source, *keys):
     """The first non-empty string among source[key] for keys."""
     for key in keys:

@@ -24,7 +24,7 @@ def parse(event_name, payload):
     kind = EVENTS[event_name]
     fields = dict(session_id=payload.get("session_id"), cwd=payload.get("cwd"),
                   stop_active=payload.get("stop_hook_active"), source=payload.get("source"))
-    tool_name = payload.get("tool_name")
+    tool_name = adapters.text(payload.get("tool_name")) or ""
     tool_input = payload.get("tool_input")
     if tool_name in PATCH_TOOLS:
         text = tool_input if isinstance(tool_input, str) else adapters.first_text(

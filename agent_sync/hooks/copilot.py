@@ -5,6 +5,11 @@ so payloads carry `toolName` and `toolArgs`, the arguments as a JSON string.
 Copilot treats a non-zero exit as a failed hook and carries on, so a refusal
 is exit 0 with `{"permissionDecision": "deny", ...}`. Its prompt hook cannot
 add context, so messages are not pushed per prompt; agentStop can block.
+
+Identity: like Windsurf, the payload's sessionId is not used: the bash tool
+does not export it and sessionStart output is ignored, so nothing could tell
+the agent its id. Hooks resolve as the agent's shell does (AGENT_SYNC_ID, a
+session variable, or the repo's local id), so its own CLI locks stay its own.
 """
 
 from .. import fastjson
@@ -33,9 +38,8 @@ def _arguments(payload):
 
 def parse(event_name, payload):
     kind = EVENTS[event_name]
-    reason = payload.get("reason")
-    fields = dict(session_id=adapters.first_text(payload, "sessionId", "session_id"),
-                  cwd=adapters.first_text(payload, "cwd"), source=payload.get("source"),
+    reason = adapters.text(payload.get("reason"))
+    fields = dict(cwd=adapters.first_text(payload, "cwd"), source=payload.get("source"),
                   end_reason=END_REASONS.get(reason, reason))
     tool_name = adapters.first_text(payload, "toolName", "tool_name")
     if tool_name in EDIT_TOOLS:

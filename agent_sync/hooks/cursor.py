@@ -37,12 +37,12 @@ def parse(event_name, payload):
     loops = payload.get("loop_count")
     fields = dict(session_id=adapters.first_text(payload, "conversation_id", "session_id"), cwd=_cwd(payload),
                   stop_active=isinstance(loops, int) and not isinstance(loops, bool) and loops > 0,
-                  source=payload.get("source"), end_reason=payload.get("reason"))
+                  source=payload.get("source"), end_reason=payload.get("reason"))  # Event drops non-strings
     if event_name == "beforeShellExecution":
         return adapters.shell(kind, "Shell", payload.get("command"), **fields)
     if event_name == "afterFileEdit":
         return adapters.edit(kind, "Edit", [payload.get("file_path")], **fields)
-    tool_name = payload.get("tool_name")
+    tool_name = adapters.text(payload.get("tool_name"))
     tool_input = adapters.mapping(payload.get("tool_input"))
     if tool_name in SHELL_TOOLS:
         return adapters.shell(kind, tool_name, tool_input.get("command"), **fields)

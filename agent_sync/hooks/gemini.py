@@ -27,10 +27,10 @@ END_REASONS = {"exit": "prompt_input_exit"}
 
 def parse(event_name, payload):
     kind = EVENTS[event_name]
-    tool_name = payload.get("tool_name")
+    tool_name = adapters.text(payload.get("tool_name"))
     tool_input = adapters.mapping(payload.get("tool_input"))
     cwd = adapters.first_text(payload, "cwd")
-    reason = payload.get("reason")
+    reason = adapters.text(payload.get("reason"))
     fields = dict(session_id=payload.get("session_id"), cwd=cwd, stop_active=payload.get("stop_hook_active"),
                   source=payload.get("source"), end_reason=END_REASONS.get(reason, reason))
     if tool_name in EDIT_TOOLS:
