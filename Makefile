@@ -23,7 +23,8 @@ bench: $(STAMP) build
 	$(VPY) bench/run.py
 
 stress: $(STAMP) build
-	AGENT_SYNC_STRESS=long $(VPY) -m pytest -q tests -k stress
+	$(VPY) bench/stress.py
+	$(VPY) bench/scale.py
 
 install: build
 	@test -n "$(REPO)" || { echo "usage: make install REPO=/path/to/repo" >&2; exit 2; }

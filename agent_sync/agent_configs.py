@@ -165,7 +165,8 @@ def verify(root, name):
     env = {k: v for k, v in os.environ.items() if k != "AGENT_SYNC_ID"}
     env["GEMINI_PROJECT_DIR"] = root
     try:
-        proc = subprocess.run(["sh", "-c", command], input=b"{}", cwd=root, env=env, capture_output=True, timeout=30)
+        proc = subprocess.run(["sh", "-c", command], input=b"{}", cwd=root, env=env, capture_output=True,
+                              timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GateBroken(f"the {name} hook command could not run: {exc}") from None
     err = proc.stderr.decode("utf-8", "replace").strip()
@@ -185,12 +186,12 @@ def preflight(root, names, mcp=False):
 
 def uninstall_all(root, say=lambda _line: None, backup_dir=None):
     """Take our entries out of every agent's file and .mcp.json; unreadable files are reported and left alone."""
-    for name in AGENTS:
+    for name, agent in AGENTS.items():
         try:
             if uninstall(root, name, backup_dir):
-                say(f"removed agent-sync hooks from {AGENTS[name].path}")
+                say(f"removed agent-sync hooks from {agent.path}")
         except settings_merge.InvalidSettings as exc:
-            say(f"left {AGENTS[name].path} alone: {exc}")
+            say(f"left {agent.path} alone: {exc}")
     try:
         if uninstall_mcp(root, backup_dir):
             say(f"removed the {MCP_SERVER!r} server from .mcp.json")

@@ -11,10 +11,16 @@ from .durations import format_duration, parse_duration
 from .errors import OK
 
 
+# Characters json.dumps(ensure_ascii=False) leaves raw that a terminal may obey: C1 controls (0x9b is
+# CSI) and bidi overrides. As \u escapes they are the same JSON, and harmless on a screen.
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (*range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F),
+                                            *range(0x2066, 0x206A))}
+
+
 def emit(args, doc, text):
     """Print a JSON document with --json, else the human text."""
     if getattr(args, "json", False):
-        print(json.dumps(doc, ensure_ascii=False, indent=None, sort_keys=False))
+        print(json.dumps(doc, ensure_ascii=False, indent=None, sort_keys=False).translate(_JSON_ESCAPES))
     else:
         print(text)
     return OK

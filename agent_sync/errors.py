@@ -8,6 +8,7 @@ NOT_FOUND = 4
 BUSY = 5
 NOT_ALLOWED = 6
 STORAGE = 7
+GATE_BROKEN = 8
 
 # (code, name, meaning): the one table the README and `--help` are checked against.
 EXIT_CODES = (
@@ -19,6 +20,7 @@ EXIT_CODES = (
     (BUSY, "busy", "the database stayed locked longer than the busy timeout"),
     (NOT_ALLOWED, "not-allowed", "the message or object is not yours to act on"),
     (STORAGE, "storage", "the database is unreadable, read-only, full or from a newer version"),
+    (GATE_BROKEN, "gate-broken", "installed, but the hook command does not run, so edits would go unchecked"),
 )
 
 

@@ -252,8 +252,10 @@ def _verify(root, settings_path, say):
 
 def _merge_hooks(root, chosen, say):
     backups = _path(root, *BACKUPS)
+    existed = os.path.exists(chosen)
     if merge_file(chosen, claude_hooks(), backup_dir=backups):
-        say(f"merged agent-sync hooks into {_rel(root, chosen)} (any previous version: {_rel(root, backups)}/)")
+        kept = f" (previous version in {_rel(root, backups)}/)" if existed else ""
+        say(f"merged agent-sync hooks into {_rel(root, chosen)}{kept}")
     else:
         say(f"{_rel(root, chosen)} already has these hooks; unchanged")
     for other in SETTINGS.values():
@@ -298,7 +300,7 @@ def uninstall(root, purge=False, say=lambda _line: None):
         shutil.rmtree(state)
         say(f"deleted {_rel(root, state)}/ (--purge)")
     elif os.path.isdir(state):
-        say(f"kept {_rel(root, state)}/ (the coordination database); it is no longer git-ignored. "
+        say(f"kept {_rel(root, state)}/ (shared state, settings backups); it is no longer git-ignored. "
             "Delete it, or run uninstall --purge")
     _prune_empty(root, STATE_DIR[:1] + ("skills",))
     _prune_empty(root, STATE_DIR[:1])

@@ -113,7 +113,7 @@ def archive_version(path):
             text = zf.read("agent_sync/__init__.py").decode("utf-8")
     except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
         return None
-    match = re.search(r"""^__version__\s*=\s*["']([^"']+)["']""", text, re.M)
+    match = re.search(r"""^__version__\s*=\s*["']([^"']+)["']""", text, re.MULTILINE)
     return match.group(1) if match else None
 
 

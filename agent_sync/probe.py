@@ -12,7 +12,7 @@ import os
 import shlex
 import subprocess
 
-from .errors import AgentSyncError, INTERNAL
+from .errors import GATE_BROKEN, AgentSyncError
 
 MIN_PYTHON = (3, 10)
 SESSION = "agent-sync-install-probe"
@@ -23,7 +23,7 @@ VERSION_CODE = "import sys; print('%d.%d' % sys.version_info[:2])"
 class GateBroken(AgentSyncError):
     """The installed hook command does not run, so edits would not be checked."""
 
-    exit_code = INTERNAL
+    exit_code = GATE_BROKEN
 
 
 def _sh(command, root, payload=b""):
@@ -31,7 +31,7 @@ def _sh(command, root, payload=b""):
     env["CLAUDE_PROJECT_DIR"] = root
     try:
         return subprocess.run(["sh", "-c", command], input=payload, cwd=root, env=env,
-                              capture_output=True, timeout=TIMEOUT)
+                              capture_output=True, timeout=TIMEOUT, check=False)
     except FileNotFoundError:
         raise GateBroken("no `sh` found: Claude Code runs hook commands through a shell") from None
     except subprocess.TimeoutExpired:

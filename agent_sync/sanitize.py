@@ -25,7 +25,7 @@ def strip_controls(text, keep_newlines=False):
             out.append(" ")
         elif code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0:
             pass
-        elif 0xD800 <= code < 0xE000 or code in (0x2028, 0x2029, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069):
+        elif 0xD800 <= code < 0xE000 or code in (0x2028, 0x2029, 0x2066, 0x2067, 0x2068, 0x2069) or 0x202A <= code <= 0x202E:
             out.append("\ufffd")  # lone surrogates and bidi overrides: visible, harmless
         else:
             out.append(ch)

@@ -21,8 +21,7 @@ class InvalidSettings(UsageError):
 
 def parse(text, name):
     """The settings object in `text` (empty text is an empty object). `name` labels errors."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         return {}
     try:

@@ -276,7 +276,7 @@ def scale_part(base, pyz, runs):
 # A simulated week
 
 
-def simulate_week(root, days=7, agents=5, calls_per_hour=300, hours=8, messages_per_hour=20, report=print):
+def simulate_week(root, days=7, agents=5, calls_per_hour=750, hours=10, messages_per_hour=40, report=print):
     """Five busy agents, `days` days, through the core with a hand-advanced clock. Returns daily sizes."""
     from agent_sync import agents as agents_mod
     from agent_sync import gc, journal, locks, lockspec, messages
@@ -324,24 +324,29 @@ def simulate_week(root, days=7, agents=5, calls_per_hour=300, hours=8, messages_
 
 def _size_report(root, day):
     path = repo.db_path(str(root))
-    db_bytes = os.path.getsize(path) + (os.path.getsize(path + "-wal") if os.path.exists(path + "-wal") else 0)
+    wal = os.path.getsize(path + "-wal") if os.path.exists(path + "-wal") else 0
+    db_bytes = os.path.getsize(path) + wal
     with contextlib.closing(sqlite3.connect(path)) as conn:
         counts = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                   for t in ("activity", "messages", "receipts", "agents")}
         written = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'activity'").fetchone()[0]
     line = (f"day {day}: {written} activity rows written so far, kept {counts['activity']}; "
             f"messages kept {counts['messages']}, receipts {counts['receipts']}; "
-            f"database {db_bytes / 1e6:.1f} MB (file + WAL)")
+            f"database {os.path.getsize(path) / 1e6:.1f} MB + WAL {wal / 1e6:.1f} MB")
     return dict(day=day, written=written, bytes=db_bytes, line=line, **counts)
 
 
-def week_part(base):
+def week_part(base, days=7):
     root = make_repo(base, "week")
-    print("\nA simulated week: 5 agents x 8 h/day x 300 tool calls/h (+20 messages/h), clock advanced by hand, "
-          "defaults: retention 14d, keep 20,000 activity rows and 5,000 messages")
+    print(f"\nA simulated {days} days: 5 agents x 10 h/day, 150 tool calls/h each (750/h in all) and 40 messages/h, "
+          "clock advanced by hand; defaults: retention 14d, keep 20,000 activity rows and 5,000 messages")
     started = time.monotonic()
-    sizes = simulate_week(root)
-    print(f"simulated in {time.monotonic() - started:.0f}s; final database {sizes[-1]['bytes'] / 1e6:.1f} MB")
+    sizes = simulate_week(root, days=days)
+    path = repo.db_path(str(root))
+    with contextlib.closing(sqlite3.connect(path)) as conn:  # as when the last agent process exits
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    print(f"simulated in {time.monotonic() - started:.0f}s; after the last process exits the database is "
+          f"{os.path.getsize(path) / 1e6:.1f} MB (WAL checkpointed)")
     return sizes
 
 
@@ -350,6 +355,7 @@ def main(argv=None):
     parser.add_argument("--part", choices=("scale", "week", "all"), default="all")
     parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", 20)))
     parser.add_argument("--pyz", default=str(DEFAULT_PYZ))
+    parser.add_argument("--days", type=int, default=7, help="length of the simulated stretch (default 7)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch repositories")
     args = parser.parse_args(argv)
     base = tempfile.mkdtemp(prefix="agent-sync-scale-")
@@ -360,7 +366,7 @@ def main(argv=None):
         if args.part in ("scale", "all"):
             ok = scale_part(base, pyz, args.runs)
         if args.part in ("week", "all"):
-            week_part(base)
+            week_part(base, args.days)
     finally:
         if args.keep:
             print(f"kept {base}")

@@ -367,10 +367,16 @@ def _loop_results(proc, rep, what, timeout=600):
 # 3. Message storm
 
 
-def message_storm(sb, senders=8, per_sender=200, recipients=4, spawn_senders=False):
-    """Senders send while recipients read through the prompt hook and `inbox`, alternately."""
+def message_storm(sb, senders=8, per_sender=200, recipients=4, spawn_senders=False, twin_readers=True):
+    """Senders send while recipients read through the prompt hook and `inbox`, alternately.
+
+    With twin_readers each recipient has two readers at once, in opposite phase,
+    so the hook and inbox race for the same agent's mail.
+    """
     mode = "one process per message" if spawn_senders else "one process per sender"
-    rep = Report("message storm", f"{senders} senders x {per_sender} messages ({mode}), {recipients} readers")
+    twins = ", two concurrent readers each" if twin_readers else ""
+    rep = Report("message storm", f"{senders} senders x {per_sender} messages ({mode}), {recipients} recipients"
+                                  f"{twins}")
     readers = [f"reader-{k}" for k in range(recipients)]
     for name in readers:
         sb.ok("register", "--name", name, agent=name)
@@ -407,10 +413,9 @@ def message_storm(sb, senders=8, per_sender=200, recipients=4, spawn_senders=Fal
     got = {name: {"hook": [], "inbox": []} for name in readers}
     calls = Counter()
 
-    def read(name):
+    def read(name, turn):
         payload = {"session_id": f"storm-{name}", "cwd": str(sb.repo), "hook_event_name": "UserPromptSubmit",
                    "prompt": "continue"}
-        turn = 0
         while True:
             done = not sending.is_set()
             if turn % 2 == 0:
@@ -427,8 +432,8 @@ def message_storm(sb, senders=8, per_sender=200, recipients=4, spawn_senders=Fal
                 rep.check(result, f"{name} inbox", {0})
                 ids = [m["id"] for m in json.loads(result.out)["messages"]] if result.code == 0 else []
                 channel = "inbox"
-            got[name][channel].extend(ids)
             with lock:
+                got[name][channel].extend(ids)
                 calls[channel] += 1
             turn += 1
             if done and channel == "inbox" and not ids:
@@ -436,7 +441,8 @@ def message_storm(sb, senders=8, per_sender=200, recipients=4, spawn_senders=Fal
 
     start = time.monotonic()
     threads = [threading.Thread(target=send_all, args=(j,)) for j in range(senders)]
-    threads_r = [threading.Thread(target=read, args=(name,)) for name in readers]
+    phases = (0, 1) if twin_readers else (0,)
+    threads_r = [threading.Thread(target=read, args=(name, phase)) for name in readers for phase in phases]
     for t in threads + threads_r:
         t.start()
     for t in threads:
@@ -524,6 +530,8 @@ def crash(sb, rounds=100, seed=None):
         _check_lock_index(sb, rep, tag)
     status = sb.run(sb.cli("status"), agent="observer")
     rep.check(status, "status after the crashes", {0})
+    doctor = sb.run(sb.cli("doctor"), agent="observer")
+    rep.check(doctor, "doctor after the crashes", {0})
     leftovers = sorted(p.name for p in sb.state_dir.glob("*.tmp"))
     rep.figure("rounds", rounds)
     rep.figure("kill window", f"0-{span:.2f}s after start")
@@ -773,7 +781,7 @@ SHORT = {
     "lock-race": dict(procs=32, rounds=4),
     "claim-race": dict(procs=16, tasks=10, rounds=3),
     "message-storm": dict(senders=8, per_sender=40, recipients=4),
-    "crash": dict(rounds=15),
+    "crash": dict(rounds=25),
     "busy": dict(hold=8.0, busy_timeout=2),
     "hook-fuzz": dict(runs_per_event=30),
 }

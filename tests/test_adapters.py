@@ -186,8 +186,8 @@ def test_reading_a_locked_file_is_allowed(locked, agent, event, fixture):
 
 GARBAGE = [b"", b"not json", b"[1, 2, 3]", b'{"tool_name": 5, "tool_input": "x"}', b'{"truncated": ',
            b"\xff\xfe\x00garbage", b'{"toolArgs": "{not json", "toolName": "edit"}', b'{"tool_info": null}',
-           b'{"tool_name": ["Edit"], "toolName": {"a": 1}, "reason": [1], "tool_info": {"file_path": ["x"]},'
-           b' "tool_input": {"file_path": {"x": 1}, "command": ["rm", 7]}, "loop_count": "many", "cwd": 3}']
+           (b'{"tool_name": ["Edit"], "toolName": {"a": 1}, "reason": [1], "tool_info": {"file_path": ["x"]},'
+            b' "tool_input": {"file_path": {"x": 1}, "command": ["rm", 7]}, "loop_count": "many", "cwd": 3}')]
 
 
 @pytest.mark.parametrize("agent,event", sorted({(a, e) for a, e, _ in WRITES}))
@@ -237,7 +237,7 @@ def test_session_start_injects_status_and_the_agents_id(locked, agent, event, fi
     context = _context(agent, result)
     me = session_agent_id(session_of(data))
     assert "<agent-sync-state" in context and LOCKED in context
-    assert f"AGENT_SYNC_ID={me}" in context
+    assert f"AGENT_SYNC_ID={me}" in context and f"agent_id={me}" in context
     ids = {a["id"] for a in locked.json("agents", agent="owner")["agents"]}
     assert me in ids
 
@@ -409,7 +409,7 @@ def test_installed_command_enforces_from_a_subdirectory(locked, agent, event, fi
     (command,) = [c for c in _commands(doc) if c.endswith(f" {event}")]
     env = clean_env(locked.home, GEMINI_PROJECT_DIR=locked.path)
     proc = subprocess.run(["sh", "-c", command], input=json.dumps(payload(agent, fixture, locked)).encode(),
-                          cwd=str(locked.path / "src"), env=env, capture_output=True, timeout=60)
+                          cwd=str(locked.path / "src"), env=env, capture_output=True, timeout=60, check=False)
     DENIED[agent](Result(proc))
 
 

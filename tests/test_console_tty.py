@@ -16,7 +16,6 @@ import threading
 import time
 
 import pytest
-
 from conftest import PYZ, clean_env
 
 TMUX = shutil.which("tmux")
@@ -37,23 +36,21 @@ def wait_until(check, timeout=WAIT, every=0.05):
 class Console:
     """One `agent-sync console` running in its own tmux session."""
 
-    def __init__(self, repo, tmp, name="c", size=(120, 40), extra=()):
+    def __init__(self, repo, tmp, name="c", size=(120, 40), extra=(), env=None, launcher=None):
         self.repo, self.name = repo, name
         self.socket = str(tmp / "tmux.sock")
         self.rc_file = tmp / f"{name}.rc"
         self.err_file = tmp / f"{name}.err"
-        argv = [sys.executable, str(PYZ), "console", "--interval", "0.2", *extra]
+        argv = [*(launcher or [sys.executable, str(PYZ)]), "console", "--interval", "0.2", *extra]
         command = (f"{' '.join(map(shlex.quote, argv))} 2>{shlex.quote(str(self.err_file))}; "
                    f"echo $? >{shlex.quote(str(self.rc_file))}")
-        env = clean_env(repo.home, **repo.env)
-        for var in ("LINES", "COLUMNS"):  # the pane's own size must rule
-            env.pop(var, None)
+        env = {**clean_env(repo.home, **repo.env), **(env or {})}
         self.tmux("new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]),
                   "-c", str(repo.path), command, ";", "set-option", "-t", name, "remain-on-exit", "on", env=env)
 
     def tmux(self, *args, env=None):
         proc = subprocess.run([TMUX, "-f", os.devnull, "-S", self.socket, *args], capture_output=True,
-                              text=True, env=env or clean_env(self.repo.home), timeout=10)
+                              text=True, env=env or clean_env(self.repo.home), timeout=10, check=False)
         return proc.stdout
 
     def screen(self):
@@ -182,15 +179,57 @@ def test_every_way_out_restores_the_terminal(repo, consoles, keys):
     assert agent_states(repo)["operator"] == "offline"
 
 
+CRASH_WHEN_DRAWING = """import sys
+sys.path.insert(0, sys.argv[1])
+sys.argv = ["agent-sync", *sys.argv[2:]]
+from agent_sync.console import panes
+def boom(*_args):
+    raise RuntimeError("injected drawing bug")
+panes.task_rows = boom
+from agent_sync.__main__ import main
+main()
+"""
+
+
+@needs_tmux
+def test_a_crash_restores_the_terminal_and_reports_one_line(repo, tmp_path):
+    repo.ok("create-task", "draw me", agent="alice")
+    console = Console(repo, tmp_path, name="crash", launcher=[sys.executable, "-c", CRASH_WHEN_DRAWING, str(PYZ)])
+    try:
+        assert console.exit_code() == 1
+        assert console.pane("#{alternate_on}") == "0"
+        err = console.err_file.read_text()
+        assert err.startswith("agent-sync: internal error: RuntimeError: injected drawing bug"), err
+        assert len(err.splitlines()) == 1
+        assert agent_states(repo)["operator"] == "offline"
+    finally:
+        console.close()
+
+
 @needs_tmux
 def test_sigterm_restores_the_terminal(repo, consoles):
     console = consoles()
-    pid = int(console.pane("#{pane_pid}"))  # the shell; the console is its child
-    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    shell = int(console.pane("#{pane_pid}"))  # the console is the shell's child
+    children = _children(shell)
     assert children, "console process not found"
-    os.kill(int(children[0]), signal.SIGTERM)
+    os.kill(children[0], signal.SIGTERM)
     assert console.exit_code() == 0
     assert console.pane("#{alternate_on}") == "0"
+
+
+def _children(pid):
+    """Process ids whose parent is `pid` (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
 
 
 @needs_tmux
@@ -198,7 +237,8 @@ def test_panes_reflow_on_resize(repo, consoles):
     register(repo, "alice", "bob")
     repo.ok("lock", "a.py", agent="alice")
     repo.ok("create-task", "Ship it", agent="bob")
-    console = consoles(size=(120, 40))
+    console = consoles(size=(120, 40), env={"LINES": "10", "COLUMNS": "50"})  # stale exports must not win
+    assert wait_until(lambda: _fits(console.screen(), 120, 40)), console.screen()
     for cols, rows in ((80, 24), (200, 60)):
         console.resize(cols, rows)
         expect = "Tasks" if cols >= 120 else "Locks"
@@ -318,7 +358,7 @@ main()
 def test_console_without_curses_says_so_and_watch_still_works(repo):
     env = clean_env(repo.home)
     proc = subprocess.run([sys.executable, "-c", NO_CURSES, str(PYZ), "console"], cwd=str(repo.path), env=env,
-                          capture_output=True, text=True, timeout=30)
+                          capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode == 2 and proc.stdout == "", proc
     assert "curses" in proc.stderr and "watch" in proc.stderr and len(proc.stderr.splitlines()) == 1
     watcher = subprocess.Popen([sys.executable, "-c", NO_CURSES, str(PYZ), "watch", "--interval", "0.1"],
@@ -396,13 +436,18 @@ def test_watch_streams_plain_lines_and_stops_cleanly(repo, stop):
 
 def test_watch_does_not_register_anyone(repo):
     register(repo, "alice")
+    repo.ok("decision", "before the watch", agent="alice")
     proc, out = _watch(repo, "--backlog", "0")
     try:
-        time.sleep(0.5)
+        deadline = time.monotonic() + WAIT
+        while not out.lines and time.monotonic() < deadline:  # until the watch is surely running
+            repo.ok("log", "--type", "note", "--message", "watch me", agent="alice")
+            time.sleep(0.2)
+        out.wait_for("note: watch me")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=WAIT) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
     assert set(agent_states(repo)) == {"alice"}
-    assert out.lines == []
+    assert all("note: watch me" in line for line in out.lines), out.lines  # --backlog 0: no history

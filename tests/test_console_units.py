@@ -5,6 +5,7 @@ import re
 import time
 
 import pytest
+from conftest import TOOL_VARS
 
 from agent_sync import agents, locks, lockspec, messages, tasks
 from agent_sync.console import commands, feed, panes, registry
@@ -12,7 +13,6 @@ from agent_sync.console.cells import clip, width, wrap
 from agent_sync.console.editor import LineEditor
 from agent_sync.context import Context
 from agent_sync.identity import OPERATOR, Identity
-from conftest import TOOL_VARS
 
 HOSTILE = "ev\x1b[2Jil\x1b]2;pwned\x07\nname\x9b31m\x07"
 
@@ -264,7 +264,7 @@ def _overlap(a, b):
 @pytest.mark.parametrize("size", [(24, 80), (60, 200), (40, 120), (12, 40), (30, 119)])
 def test_layout_fits_and_does_not_overlap(size):
     h, w = size
-    rects, seps = panes.layout(h, w, agents_n=5, locks_n=5, tasks_n=9)
+    rects, _seps = panes.layout(h, w, agents_n=5, locks_n=5, tasks_n=9)
     placed = list(rects.values())
     for r in placed:
         assert r.y >= 0 and r.x >= 0 and r.y + r.h <= h and r.x + r.w <= w and r.h > 0 and r.w > 0, (size, r)

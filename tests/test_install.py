@@ -9,9 +9,8 @@ import subprocess
 import sys
 import zipfile
 
-import pytest
-
 import conftest
+import pytest
 from conftest import ROOT, clean_env
 
 SKILL = (".claude", "skills", "agent-sync")
@@ -20,7 +19,8 @@ EVENTS = ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop
 
 def run(repo, *args, pyz=None, cwd=None, env=None, python=sys.executable):
     proc = subprocess.run([python, str(pyz or conftest.PYZ), *map(str, args)], cwd=str(cwd or repo.path),
-                          env=clean_env(repo.home, **(env or {})), capture_output=True, text=True, timeout=120)
+                          env=clean_env(repo.home, **(env or {})), capture_output=True, text=True, timeout=120,
+                          check=False)
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
 
@@ -38,7 +38,8 @@ def snapshot(root):
         dirs[:] = [d for d in dirs if d != ".git"]
         for name in names:
             path = os.path.join(folder, name)
-            found[os.path.relpath(path, root)] = open(path, "rb").read()
+            with open(path, "rb") as handle:
+                found[os.path.relpath(path, root)] = handle.read()
     return found
 
 
@@ -89,7 +90,7 @@ def test_fresh_install_writes_archive_skill_state_dir_gitignore_and_hooks(repo):
     assert launcher.stat().st_mode & stat.S_IXUSR
     assert (repo.path / ".gitignore").read_text() == ".claude/coordination/\n"
     assert list(settings(repo)["hooks"]) == EVENTS
-    for event, groups in settings(repo)["hooks"].items():
+    for groups in settings(repo)["hooks"].values():
         for handler in (h for g in groups for h in g["hooks"]):
             assert handler["command"].startswith("python3 -I -S -c ")
             assert '"$CLAUDE_PROJECT_DIR/.claude/skills/agent-sync/agent-sync.pyz"' in handler["command"]
@@ -293,12 +294,12 @@ def test_newer_archive_upgrades_in_place_and_downgrade_needs_force(repo, tmp_pat
 def test_install_from_the_source_tree_packs_a_working_archive(repo):
     """The path a pip install takes: no .pyz to copy, so install packs the package itself."""
     proc = subprocess.run([sys.executable, "-m", "agent_sync", "install"], cwd=repo.path, capture_output=True,
-                          text=True, env=clean_env(repo.home, PYTHONPATH=ROOT), timeout=120)
+                          text=True, env=clean_env(repo.home, PYTHONPATH=ROOT), timeout=120, check=False)
     assert proc.returncode == 0, proc
     target = repo.path.joinpath(*SKILL, "agent-sync.pyz")
     names = zipfile.ZipFile(target).namelist()
     assert "agent_sync/_data/skill/SKILL.md" in names and "agent_sync/hooks/entry.pyc" in names
-    version = subprocess.run([sys.executable, str(target), "--version"], capture_output=True, text=True)
+    version = subprocess.run([sys.executable, str(target), "--version"], capture_output=True, text=True, check=False)
     assert version.stdout.startswith("agent-sync ")
 
 
@@ -313,7 +314,7 @@ def test_pyproject_lists_every_subpackage():
 
 def run_hook(repo, command, cwd, payload):
     return subprocess.run(["sh", "-c", command], cwd=cwd, input=json.dumps(payload), capture_output=True,
-                          text=True, timeout=60, env=clean_env(repo.home, CLAUDE_PROJECT_DIR=repo.path))
+                          text=True, timeout=60, env=clean_env(repo.home, CLAUDE_PROJECT_DIR=repo.path), check=False)
 
 
 def test_written_pre_tool_use_command_blocks_a_locked_file_from_a_subdirectory(repo):
@@ -336,7 +337,7 @@ def test_written_pre_tool_use_command_blocks_a_locked_file_from_a_subdirectory(r
     assert (proc.returncode, proc.stderr) == (0, "")
     owner = dict(edit, session_id=None)
     proc = subprocess.run(["sh", "-c", command], cwd=src, input=json.dumps(owner), capture_output=True, text=True,
-                          env=clean_env(repo.home, CLAUDE_PROJECT_DIR=repo.path, AGENT_SYNC_ID="alice"))
+                          env=clean_env(repo.home, CLAUDE_PROJECT_DIR=repo.path, AGENT_SYNC_ID="alice"), check=False)
     assert proc.returncode == 0, proc  # a lock never blocks its owner
 
 
@@ -349,7 +350,7 @@ def test_install_still_verifies_when_a_lock_covers_the_probe(repo):
 def test_missing_python3_is_reported_loudly(repo, tmp_path):
     path = fake_path(tmp_path, "sh", "dirname")
     proc = run(repo, "install", env={"PATH": path})
-    assert proc.returncode == 1
+    assert proc.returncode == 8  # gate-broken
     assert "lock gate is OFF" in proc.stderr and "python3" in proc.stderr
     assert "launcher" in proc.stderr
 
@@ -358,7 +359,7 @@ def test_old_python3_is_reported_loudly(repo, tmp_path):
     old = "#!/bin/sh\necho 3.8\nexit 0\n"
     path = fake_path(tmp_path, "sh", "dirname", extra={"python3": old})
     proc = run(repo, "install", env={"PATH": path})
-    assert proc.returncode == 1 and "Python 3.8" in proc.stderr and "lock gate is OFF" in proc.stderr
+    assert proc.returncode == 8 and "Python 3.8" in proc.stderr and "lock gate is OFF" in proc.stderr
 
 
 def test_broken_archive_is_reported_loudly(repo, tmp_path):
@@ -377,11 +378,11 @@ def test_launcher_runs_from_anywhere_and_fails_loudly_without_python(repo, tmp_p
     ok(repo, "install")
     launcher = repo.path.joinpath(*SKILL, "scripts", "agent-sync")
     proc = subprocess.run([str(launcher), "--version"], cwd=tmp_path, capture_output=True, text=True,
-                          env=clean_env(repo.home))
+                          env=clean_env(repo.home), check=False)
     assert proc.returncode == 0 and proc.stdout.startswith("agent-sync ")
     path = fake_path(tmp_path, "sh", "dirname")
     proc = subprocess.run(["sh", str(launcher), "--version"], capture_output=True, text=True,
-                          env=clean_env(repo.home, PATH=path))
+                          env=clean_env(repo.home, PATH=path), check=False)
     assert proc.returncode == 127 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "Python 3.10" in proc.stderr
 
@@ -390,7 +391,7 @@ def test_launcher_without_its_archive_fails_loudly(tmp_path):
     copy = tmp_path / "scripts" / "agent-sync"
     copy.parent.mkdir()
     shutil.copy(ROOT / "skill" / "scripts" / "agent-sync", copy)
-    proc = subprocess.run(["sh", str(copy), "status"], capture_output=True, text=True)
+    proc = subprocess.run(["sh", str(copy), "status"], capture_output=True, text=True, check=False)
     assert proc.returncode == 127 and "agent-sync.pyz" in proc.stderr and proc.stderr.count("\n") == 1
 
 
@@ -414,7 +415,7 @@ def test_every_command_the_skill_names_exists(repo):
     named |= set(re.findall(r"`([a-z]+(?:-[a-z]+)*)[ `]", text)) - {"cp", "git", "mv", "rm", "sed", "tee"}
     assert {"claim-task", "lock", "send", "complete-task", "heartbeat"} <= named
     helptext = repo.ok("--help").out
-    missing = sorted(n for n in named if not re.search(rf"^\s+{n}\s", helptext, re.M))
+    missing = sorted(n for n in named if not re.search(rf"^\s+{n}\s", helptext, re.MULTILINE))
     assert not missing, missing
     for name in ("lock", "send", "claim-task", "create-task"):
         spans = re.findall(rf"(?<![a-z-]){name} ([^`\n]*)", text)

@@ -6,9 +6,8 @@ import shutil
 import subprocess
 import sys
 
-import pytest
-
 import conftest
+import pytest
 from conftest import ROOT, clean_env
 
 SCRIPT = ROOT / "install.sh"
@@ -24,7 +23,7 @@ def install_sh(repo, *args, url=None, env=None, piped=False, cwd=None, tmpdir=No
         extra["TMPDIR"] = tmpdir
     command = ["sh", "-s", "--", *map(str, args)] if piped else ["sh", str(SCRIPT), *map(str, args)]
     return subprocess.run(command, input=SCRIPT.read_text() if piped else None, cwd=str(cwd or repo.home),
-                          env=clean_env(repo.home, **extra), capture_output=True, text=True, timeout=120)
+                          env=clean_env(repo.home, **extra), capture_output=True, text=True, timeout=120, check=False)
 
 
 def refused(proc, repo, fragment):

@@ -15,8 +15,8 @@ from conftest import PYZ, clean_env
 from agent_sync.identity import session_agent_id
 
 mcp = pytest.importorskip("mcp")
-from mcp import Client  # noqa: E402
-from mcp.client.stdio import StdioServerParameters  # noqa: E402
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
 
 TOOLS = {"status", "register", "whoami", "lock", "unlock", "locks", "renew", "create_task", "claim_task",
          "claim_next", "complete_task", "block_task", "send", "inbox", "read_message", "ack", "decision", "log"}
@@ -192,3 +192,31 @@ def test_without_a_session_each_client_is_its_own_agent(repo):
             assert (await one.call_tool("whoami", {})).structured_content["id"] == first["id"]  # stable
 
     run(main)
+
+
+def test_register_agent_id_binds_the_connection_to_the_hooks_identity(repo):
+    """Agents whose MCP servers cannot see their session (Codex, Gemini, Cursor) bind to the id session start gave."""
+    session = "7c1d9e24-0b6f-4a3e-8f52-d4e6a9b1c070"
+    me = session_agent_id(session)
+    (repo.path / "src").mkdir()
+
+    async def main():
+        async with client(repo) as gemini:
+            bound = await gemini.call_tool("register", {"agent_id": me})
+            assert not bound.is_error and me in text_of(bound), text_of(bound)
+            named = await gemini.call_tool("register", {"name": "gemini-1", "agent_id": me})
+            assert named.structured_content["agent"]["id"] == me
+            assert (await gemini.call_tool("whoami", {})).structured_content["source"] == "mcp-register"
+            assert not (await gemini.call_tool("lock", {"paths": ["src/app.py"]})).is_error
+            for bad in ("operator", "no spaces allowed", ""):
+                refused = await gemini.call_tool("register", {"agent_id": bad})
+                assert refused.is_error, bad
+            assert (await gemini.call_tool("register", {})).is_error
+
+    run(main)
+    write = {"session_id": session, "cwd": str(repo.path), "hook_event_name": "BeforeTool", "tool_name": "write_file",
+             "tool_input": {"file_path": str(repo.path / "src" / "app.py"), "content": "x"}}
+    own = repo.run("hook", "--agent", "gemini", "BeforeTool", input=json.dumps(write))
+    assert own.code == 0, own
+    other = repo.run("hook", "--agent", "gemini", "BeforeTool", input=json.dumps(dict(write, session_id="another")))
+    assert other.code == 2 and "gemini-1" in other.err, other

@@ -24,7 +24,7 @@ def exchange(repo, *lines, env=None):
     data = b"".join((json.dumps(line).encode() if isinstance(line, (dict, list)) else
                      line if isinstance(line, bytes) else line.encode()) + b"\n" for line in lines)
     proc = subprocess.run([sys.executable, str(PYZ), "mcp"], input=data, cwd=str(repo.path),
-                          env=clean_env(repo.home, **(env or {})), capture_output=True, timeout=60)
+                          env=clean_env(repo.home, **(env or {})), capture_output=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     err = proc.stderr.decode()
     assert "Traceback" not in err, err
@@ -165,7 +165,7 @@ def test_string_ids_round_trip_and_stdout_is_only_protocol(repo):
 
 def test_end_of_input_ends_the_server_even_without_a_newline(repo):
     proc = subprocess.run([sys.executable, str(PYZ), "mcp"], input=json.dumps(request(1, "ping")).encode(),
-                          cwd=str(repo.path), env=clean_env(repo.home), capture_output=True, timeout=30)
+                          cwd=str(repo.path), env=clean_env(repo.home), capture_output=True, timeout=30, check=False)
     assert proc.returncode == 0 and json.loads(proc.stdout)["result"] == {}
 
 
@@ -183,3 +183,17 @@ def test_an_unexpected_failure_is_32603_and_the_server_carries_on(monkeypatch, t
     assert logged and "boom" in logged[0]
     ok = json.loads(srv.handle_line(json.dumps(initialize("2025-06-18", msg_id=2)).encode()))
     assert ok["result"]["protocolVersion"] == "2025-06-18"
+
+
+def test_a_server_in_a_linked_worktree_names_files_like_the_main_tree(repo, tmp_path):
+    git = ["git", "-C", str(repo.path), "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    env = clean_env(repo.home)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "init"], check=True, env=env)
+    worktree = tmp_path / "wt"
+    subprocess.run([*git, "worktree", "add", "-q", str(worktree)], check=True, env=env, capture_output=True)
+    lock = request(1, "tools/call", {"name": "lock", "arguments": {"paths": ["src/shared.py"]}})
+    proc = subprocess.run([sys.executable, str(PYZ), "mcp"], input=json.dumps(lock).encode() + b"\n",
+                          cwd=str(worktree), env=clean_env(repo.home, AGENT_SYNC_ID="alice"), capture_output=True,
+                          timeout=60, check=False)
+    assert json.loads(proc.stdout)["result"]["isError"] is False, proc.stdout
+    assert [lk["path"] for lk in repo.json("locks", agent="bob")["locks"]] == ["src/shared.py"]

@@ -5,12 +5,12 @@ import os
 import re
 import subprocess
 
+import conftest
 import pytest
+from conftest import ROOT, clean_env
 
 import build
 import build_plugin
-import conftest
-from conftest import ROOT, clean_env
 
 PLUGIN_FIELDS = {"name": str, "version": str, "description": str, "author": dict, "homepage": str,
                  "repository": str, "license": str, "keywords": list}
@@ -92,14 +92,14 @@ def test_plugin_hook_blocks_a_locked_file_and_keeps_state_in_the_project(plugin,
                "tool_input": {"file_path": str(repo.path / "app.py"), "content": "y"}}
     before = sorted(p.relative_to(plugin) for p in plugin.rglob("*"))
     proc = subprocess.run(["sh", "-c", command], cwd=repo.path, input=json.dumps(payload), capture_output=True,
-                          text=True, env=clean_env(repo.home, CLAUDE_PLUGIN_ROOT=plugin, CLAUDE_PROJECT_DIR=repo.path))
+                          text=True, env=clean_env(repo.home, CLAUDE_PLUGIN_ROOT=plugin, CLAUDE_PROJECT_DIR=repo.path), check=False)
     assert proc.returncode == 2 and "alice" in proc.stderr
     assert sorted(p.relative_to(plugin) for p in plugin.rglob("*")) == before  # no state in the plugin
 
 
 def test_plugin_launcher_finds_the_archive_beside_it(plugin, repo):
     proc = subprocess.run([str(plugin / "bin" / "agent-sync"), "whoami"], cwd=repo.path, capture_output=True,
-                          text=True, env=clean_env(repo.home, AGENT_SYNC_ID="carol"))
+                          text=True, env=clean_env(repo.home, AGENT_SYNC_ID="carol"), check=False)
     assert proc.returncode == 0 and "carol" in proc.stdout
     assert repo.db.is_file()
 

@@ -165,6 +165,7 @@ class Console:
     def submit(self, line):
         if not line.strip():
             return None
+        self._refresh()  # what agents did before this command lands above it in the feed
         self.session.note("op", PROMPT + line)
         outcome = self._execute(line)
         for text in outcome.lines:
@@ -200,7 +201,8 @@ _EDITING = {
 
 def run(ctx, interval, name=None):
     """Open the console until the operator quits; the terminal is restored whatever happens."""
-    curses.use_env(False)  # exported LINES/COLUMNS would pin the size and defeat resizing
+    for var in ("LINES", "COLUMNS"):  # if exported, curses would trust them over the real size
+        os.environ.pop(var, None)
     try:
         curses.setupterm(fd=sys.stdout.fileno())
     except curses.error as exc:

@@ -54,7 +54,10 @@ def cmd_watch(_ctx, args):
     interval = _interval(args.interval)
     if args.backlog < 0:
         raise UsageError("--backlog must be 0 or more")
-    ctx = _context("watch")
+    try:
+        ctx = _context("watch")
+    except KeyboardInterrupt:
+        return 0  # stopped while starting: still a clean stop
     try:
         return watch.run(ctx, interval, args.backlog)
     finally:

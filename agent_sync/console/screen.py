@@ -139,7 +139,10 @@ class Screen:
 
     def pane(self, rect, title, rows):
         self.header(rect, title)
-        for i, row in enumerate(rows[: rect.h - 1]):
+        room = rect.h - 1
+        if len(rows) > room > 0:
+            rows = rows[: room - 1] + [[(f"\u2026 +{len(rows) - room + 1} more", "dim")]]
+        for i, row in enumerate(rows[:room]):
             self.put_row(rect.y + 1 + i, rect.x, row, rect.w)
 
     # -- one frame -------------------------------------------------------

@@ -86,8 +86,9 @@ def identity_hint(event):
     from ..identity import session_agent_id
 
     agent_id = session_agent_id(event.session_id)
-    return (f"\nagent-sync knows this session as {agent_id}. Your shell does not carry that id, so run the "
-            f"CLI as `AGENT_SYNC_ID={agent_id} agent-sync ...` to make locks and tasks count as yours.")
+    return (f"\nagent-sync knows this session as {agent_id}. Your shell does not carry that id: run the CLI as "
+            f"`AGENT_SYNC_ID={agent_id} agent-sync ...`, and with the agent-sync MCP tools call register with "
+            f"agent_id={agent_id} first, so your locks and tasks count as yours.")
 
 
 def hinted(event, outcome):

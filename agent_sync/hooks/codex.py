@@ -15,6 +15,7 @@ EVENTS = {
     "PreToolUse": model.PRE_TOOL,
     "PostToolUse": model.POST_TOOL,
     "Stop": model.STOP,
+    "SessionEnd": model.SESSION_END,  # newer releases only, so install does not wire it
 }
 PATCH_TOOLS = ("apply_patch",)
 SHELL_TOOLS = ("Bash", "shell", "exec_command", "local_shell")
@@ -22,8 +23,9 @@ SHELL_TOOLS = ("Bash", "shell", "exec_command", "local_shell")
 
 def parse(event_name, payload):
     kind = EVENTS[event_name]
-    fields = dict(session_id=payload.get("session_id"), cwd=payload.get("cwd"),
-                  stop_active=payload.get("stop_hook_active"), source=payload.get("source"))
+    fields = {"session_id": payload.get("session_id"), "cwd": payload.get("cwd"),
+              "stop_active": payload.get("stop_hook_active"), "source": payload.get("source"),
+              "end_reason": payload.get("reason")}
     tool_name = adapters.text(payload.get("tool_name")) or ""
     tool_input = payload.get("tool_input")
     if tool_name in PATCH_TOOLS:

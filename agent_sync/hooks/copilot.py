@@ -39,8 +39,8 @@ def _arguments(payload):
 def parse(event_name, payload):
     kind = EVENTS[event_name]
     reason = adapters.text(payload.get("reason"))
-    fields = dict(cwd=adapters.first_text(payload, "cwd"), source=payload.get("source"),
-                  end_reason=END_REASONS.get(reason, reason))
+    fields = {"cwd": adapters.first_text(payload, "cwd"), "source": payload.get("source"),
+              "end_reason": END_REASONS.get(reason, reason)}
     tool_name = adapters.first_text(payload, "toolName", "tool_name")
     if tool_name in EDIT_TOOLS:
         return adapters.edit(kind, tool_name, [adapters.first_text(_arguments(payload), *PATH_KEYS)], **fields)

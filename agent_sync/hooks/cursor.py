@@ -35,9 +35,9 @@ def _cwd(payload):
 def parse(event_name, payload):
     kind = EVENTS[event_name]
     loops = payload.get("loop_count")
-    fields = dict(session_id=adapters.first_text(payload, "conversation_id", "session_id"), cwd=_cwd(payload),
-                  stop_active=isinstance(loops, int) and not isinstance(loops, bool) and loops > 0,
-                  source=payload.get("source"), end_reason=payload.get("reason"))  # Event drops non-strings
+    fields = {"session_id": adapters.first_text(payload, "conversation_id", "session_id"), "cwd": _cwd(payload),
+              "stop_active": isinstance(loops, int) and not isinstance(loops, bool) and loops > 0,
+              "source": payload.get("source"), "end_reason": payload.get("reason")}  # Event drops non-strings
     if event_name == "beforeShellExecution":
         return adapters.shell(kind, "Shell", payload.get("command"), **fields)
     if event_name == "afterFileEdit":

@@ -10,7 +10,8 @@ from .. import fastjson
 from . import model
 
 MAX_INPUT = 8 * 1024 * 1024
-USAGE = "usage: agent-sync hook [--agent NAME] EVENT  (reads the hook's JSON payload on stdin)"
+USAGE = ("usage: agent-sync hook [--agent NAME] EVENT  (reads the hook's JSON payload on stdin)\n"
+         "NAME: claude (default), codex, gemini, cursor, windsurf, copilot; EVENT as `install --agent NAME` writes it")
 
 
 def _adapter(name):

@@ -31,8 +31,8 @@ def parse(event_name, payload):
     tool_input = adapters.mapping(payload.get("tool_input"))
     cwd = adapters.first_text(payload, "cwd")
     reason = adapters.text(payload.get("reason"))
-    fields = dict(session_id=payload.get("session_id"), cwd=cwd, stop_active=payload.get("stop_hook_active"),
-                  source=payload.get("source"), end_reason=END_REASONS.get(reason, reason))
+    fields = {"session_id": payload.get("session_id"), "cwd": cwd, "stop_active": payload.get("stop_hook_active"),
+              "source": payload.get("source"), "end_reason": END_REASONS.get(reason, reason)}
     if tool_name in EDIT_TOOLS:
         return adapters.edit(kind, tool_name, [adapters.first_text(tool_input, *PATH_KEYS)], **fields)
     if tool_name in SHELL_TOOLS:

@@ -24,7 +24,7 @@ EVENTS = {
 def parse(event_name, payload):
     kind = EVENTS[event_name]
     info = adapters.mapping(payload.get("tool_info"))
-    fields = dict(cwd=adapters.first_text(info, "cwd"))
+    fields = {"cwd": adapters.first_text(info, "cwd")}
     if event_name == "pre_run_command":
         return adapters.shell(kind, "run_command", adapters.first_text(info, "command_line", "command"), **fields)
     return adapters.edit(kind, "write_code", [info.get("file_path")], **fields)

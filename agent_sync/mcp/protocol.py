@@ -41,7 +41,7 @@ class RpcError(Exception):
 class Request:
     """One incoming message: a request (has an id) or a notification (has none)."""
 
-    __slots__ = ("id", "method", "params", "is_notification")
+    __slots__ = ("id", "is_notification", "method", "params")
 
     def __init__(self, method, params, msg_id=None, is_notification=False):
         self.method, self.params, self.id, self.is_notification = method, params, msg_id, is_notification

@@ -9,7 +9,9 @@ process speaks for one agent: AGENT_SYNC_ID if set, else the session id the
 client exports into the server's environment (Claude Code sets
 CLAUDE_CODE_SESSION_ID, which its hooks see too, so MCP calls and hook
 checks are the same agent), else an id of this client connection: a hash of
-the client's name, this process id and its start time.
+the client's name, this process id and its start time. A client whose hooks
+know it by another id (Codex, Gemini CLI, Cursor: session start names it)
+binds the connection to that id with `register` and `agent_id`.
 """
 
 import os
@@ -18,7 +20,7 @@ import sys
 import time
 
 from .. import __version__, agents, identity, repo, views
-from ..errors import AgentSyncError, StorageError
+from ..errors import AgentSyncError, StorageError, UsageError
 from . import protocol, tools
 from .protocol import RpcError
 
@@ -121,6 +123,8 @@ class Server:
             raise RpcError(protocol.INVALID_PARAMS, "arguments must be an object")
         try:
             tool.check(arguments)
+            if "agent_id" in arguments:  # who this connection speaks for is connection state: the server's
+                self.bind(arguments["agent_id"])
             text, doc = self._with_context(lambda ctx: tool.handler(ctx, arguments))
         except AgentSyncError as exc:
             return {"content": [{"type": "text", "text": str(exc)}], "isError": True}
@@ -156,14 +160,22 @@ class Server:
                 self.me = identity.Identity(identity.session_agent_id(key), "mcp-client", key)
         return self.me
 
+    def bind(self, agent_id):
+        """Act as `agent_id` from now on (register's agent_id): the id the client's hooks use."""
+        identity.check_id(agent_id)
+        if agent_id.lower() == identity.OPERATOR:
+            raise UsageError("'operator' is reserved for the console")
+        self.me = identity.Identity(agent_id, "mcp-register")
+
     def _with_context(self, work):
         from ..context import Context
         from ..db import translate
 
         root = repo.find_root(self.cwd, environ=self.environ)
+        tree = repo.find_tree(self.cwd, environ=self.environ)
         ctx = None
         try:
-            ctx = Context(root=root, cwd=self.cwd, me=self.identity(root))
+            ctx = Context(root=root, tree=tree, cwd=self.cwd, me=self.identity(root))
             agents.check_in(ctx)
             return work(ctx)
         except sqlite3.Error as exc:

@@ -29,9 +29,11 @@ def strings(description, min_items=0):
 
 TASK = {"type": ["string", "integer"], "description": "task id (12 or \"#12\") or exact title"}
 MESSAGE_ID = {"type": ["string", "integer"], "description": "message id"}
-TTL = {"type": ["string", "number"], "description": "lease length: minutes (60) or a duration (30s, 10m, 2h); default 60m"}
+TTL = {"type": ["string", "number"],
+       "description": "lease length: minutes (60) or a duration (30s, 10m, 2h); default 60m"}
 FORCE = flag("act even though another agent owns it")
-PATHS = strings("files, directories (dir/), patterns ('src/**'), relative to the repository root or absolute", 1)
+PATHS = strings("files, directories (dir/), patterns ('src/**'); relative paths start from the server's "
+                "working directory, normally the repository root", 1)
 
 
 class Tool:
@@ -60,7 +62,8 @@ class Tool:
         for name, value in arguments.items():
             schema = self.properties.get(name)
             if schema is None:
-                raise UsageError(f"{self.name}: unknown argument {name!r}; expected {', '.join(self.properties) or 'none'}")
+                known = ", ".join(self.properties) or "none"
+                raise UsageError(f"{self.name}: unknown argument {name!r}; expected {known}")
             if not _fits(value, schema):
                 raise UsageError(f"{self.name}: argument {name!r} must be {_describe(schema)}")
 
@@ -122,6 +125,12 @@ def do_status(ctx, a):
 
 
 def do_register(ctx, a):
+    """Name this agent. `agent_id` (bound by the server before this runs) may come alone."""
+    if "name" not in a:
+        if "agent_id" not in a:
+            raise UsageError("register: give a name, an agent_id, or both")
+        row = agents.get(ctx, ctx.me.id)
+        return f"this connection now acts as agent {ctx.me.id}", views.document("agent", agent=views.agent(row))
     row = agents.register(ctx, a["name"], a.get("role"))
     role = f" ({render.field(row['role'])})" if row["role"] else ""
     return f"registered {render.field(row['name'])}{role} as agent {row['id']}", views.document(
@@ -236,8 +245,11 @@ TOOLS = {tool.name: tool for tool in (
     Tool("status", "Coordination status", "Agents, tasks, locks, unread messages and recent activity in this "
          "repository. compact=true gives the terse view meant for an agent's context.", do_status,
          {"compact": flag("terse framed Markdown")}, read_only=True),
-    Tool("register", "Register this agent", "Set this agent's name (unique among active agents) and role.",
-         do_register, {"name": string("unique agent name"), "role": string("what this agent works on")}, ["name"]),
+    Tool("register", "Register this agent", "Set this agent's name (unique among active agents) and role. "
+         "agent_id binds this connection to the id agent-sync gave your session (session start shows it), so "
+         "these tools and your hooks act as one agent.", do_register,
+         {"name": string("unique agent name"), "role": string("what this agent works on"),
+          "agent_id": string("act as this agent id from now on (letters, digits, . _ -)")}),
     Tool("whoami", "Who am I", "This agent's id, where the id came from, and the repository.", do_whoami,
          read_only=True),
     Tool("lock", "Lock files", "Lock files, directories, patterns or named resources, all or nothing. Lock a "
@@ -255,7 +267,8 @@ TOOLS = {tool.name: tool for tool in (
          {"all": flag("include expired locks"), "mine": flag("only your locks")}, read_only=True),
     Tool("renew", "Renew locks", "Extend your locks (all of them, or the paths given).", do_renew,
          {"paths": strings("locks to renew (default: all of yours)"),
-          "ttl": {"type": ["string", "number"], "description": "new lease length from now (default: each lock's own)"}}),
+          "ttl": {"type": ["string", "number"],
+                  "description": "new lease length from now (default: each lock's own)"}}),
     Tool("create_task", "Create a task", "Put a task on the shared board.", do_create_task,
          {"title": string("task title"), "description": string("longer description"),
           "files": strings("files, directories or patterns the task touches"),
