@@ -40,8 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent_sync import hookcommand, lockindex, mailstamp, repo  # noqa: E402
-from agent_sync.db import Database  # noqa: E402
+from agent_sync import hookcommand, lockindex, mailstamp, repo
+from agent_sync.db import Database
 
 PYTHON = sys.executable
 DEFAULT_PYZ = ROOT / "dist" / "agent-sync.pyz"

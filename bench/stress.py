@@ -275,7 +275,7 @@ def hook_ids(result):
     bad = None
     if not (text.startswith(FRAME_OPEN) and text.endswith(FRAME_CLOSE)) or text.count(FRAME_CLOSE) != 1:
         bad = f"broken frame in hook output: {text[:200]!r}...{text[-200:]!r}"
-    return [int(m) for m in re.findall(r"^#(\d+)", text, re.M)], bad
+    return [int(m) for m in re.findall(r"^#(\d+)", text, re.MULTILINE)], bad
 
 
 # ---------------------------------------------------------------------------

@@ -10,11 +10,10 @@ import sqlite3
 import sys
 
 import pytest
-
 from conftest import PYZ, ROOT
 
 sys.path.insert(0, str(ROOT))
-from agent_sync import hookcommand, schema  # noqa: E402
+from agent_sync import hookcommand, schema
 
 LINE = re.compile(r"^(ok  |note|FAIL)  [a-z ]+: \S.*$")
 

@@ -10,11 +10,10 @@ import os
 import sys
 
 import pytest
-
 from conftest import PYZ, ROOT
 
 sys.path.insert(0, str(ROOT))
-from bench import stress  # noqa: E402
+from bench import stress
 
 SIZES = stress.LONG if os.environ.get("AGENT_SYNC_STRESS") == "long" else stress.SHORT
 

@@ -17,11 +17,10 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import PYZ, ROOT, clean_env
 
 sys.path.insert(0, str(ROOT))
-from agent_sync import schema  # noqa: E402
+from agent_sync import schema
 
 EDIT_LOCKED = {"session_id": "intruder", "tool_name": "Edit", "tool_input": {"file_path": "src/held.py"}}
 HOOKS = {

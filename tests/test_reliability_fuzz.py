@@ -14,19 +14,17 @@ import re
 import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import PYZ, ROOT, clean_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import PYZ, ROOT, TOOL_VARS, clean_env
-
 sys.path.insert(0, str(ROOT))
-from agent_sync import sanitize  # noqa: E402
-from agent_sync.hooks import claude, entry  # noqa: E402
-from agent_sync.hooks.handlers import STOP_ADVICE  # noqa: E402
-from bench import stress  # noqa: E402
+from agent_sync import sanitize
+from agent_sync.hooks import claude, entry
+from agent_sync.hooks.handlers import STOP_ADVICE
+from bench import stress
 
 CASES = int(os.environ.get("AGENT_SYNC_FUZZ_CASES", "10000"))
 EVENTS = tuple(claude.EVENTS)

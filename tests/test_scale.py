@@ -2,20 +2,19 @@
 bench/scale.py measures large against small side by side."""
 
 import json
-import re
 import os
+import re
 import sqlite3
 import subprocess
 import sys
 import time
 
 import pytest
-
 from conftest import PYZ, ROOT, clean_env
 
 sys.path.insert(0, str(ROOT))
-from agent_sync import gc, repo  # noqa: E402
-from bench import scale  # noqa: E402
+from agent_sync import gc, repo
+from bench import scale
 
 SIZES = dict(agents=50, tasks=2_000, activity=20_000, messages=10_000, locks=300)
 ME = scale.ME
