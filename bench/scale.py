@@ -46,8 +46,8 @@ from agent_sync.db import Database
 PYTHON = sys.executable
 DEFAULT_PYZ = ROOT / "dist" / "agent-sync.pyz"
 TOOL_VARS = ("AGENT_SYNC_", "CLAUDE_", "GEMINI_", "CURSOR_", "CODEX_")
-LARGE = dict(agents=50, tasks=10_000, activity=100_000, messages=50_000, locks=1_000)
-SMALL = dict(agents=5, tasks=60, activity=500, messages=200, locks=10)
+LARGE = {"agents": 50, "tasks": 10_000, "activity": 100_000, "messages": 50_000, "locks": 1_000}
+SMALL = {"agents": 5, "tasks": 60, "activity": 500, "messages": 200, "locks": 10}
 TARGET = 1.5
 ME = "agent-00"  # the agent whose commands are timed
 UNREAD = 20      # messages waiting for the reader on every `inbox` run
@@ -218,7 +218,7 @@ def run_case(root, home, argv, edit, codes):
             payload.update(tool_name=edit["tool_name"], tool_input={"file_path": edit["file_path"]})
         data = json.dumps(payload).encode()
     start = time.perf_counter()
-    proc = subprocess.run(argv, cwd=str(root), env=clean_env(home, AGENT_SYNC_ID=ME), input=data,
+    proc = subprocess.run(argv, check=False, cwd=str(root), env=clean_env(home, AGENT_SYNC_ID=ME), input=data,
                           capture_output=True, timeout=120)
     elapsed = time.perf_counter() - start
     if proc.returncode not in codes or b"Traceback" in proc.stderr:

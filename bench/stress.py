@@ -152,7 +152,7 @@ class Sandbox:
         if isinstance(input, str):
             input = input.encode()
         start = time.monotonic()
-        proc = subprocess.run(argv, cwd=str(self.repo), env=self.environ(agent, env), input=input,
+        proc = subprocess.run(argv, check=False, cwd=str(self.repo), env=self.environ(agent, env), input=input,
                               capture_output=True, timeout=timeout)
         return Result(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start)
 
@@ -301,7 +301,7 @@ def lock_race(sb, procs=32, rounds=20):
         if winners:
             tokens.append(rows[0]["token"] if rows else None)
             rep.check(sb.run(sb.cli("unlock", "src/contested.py"), agent=winners[0]), f"round {rnd} unlock", {0})
-    if tokens != sorted(set(t for t in tokens if t is not None)):
+    if tokens != sorted({t for t in tokens if t is not None}):
         rep.fail(f"fencing tokens did not strictly grow: {tokens}")
     rep.figure("grants per round (grants: rounds)", dict(grants))
     rep.figure("exit codes", dict(codes))
@@ -778,20 +778,20 @@ def _check_hook_stdout(rep, event, out):
 # Runner
 
 SHORT = {
-    "lock-race": dict(procs=32, rounds=4),
-    "claim-race": dict(procs=16, tasks=10, rounds=3),
-    "message-storm": dict(senders=8, per_sender=40, recipients=4),
-    "crash": dict(rounds=25),
-    "busy": dict(hold=8.0, busy_timeout=2),
-    "hook-fuzz": dict(runs_per_event=30),
+    "lock-race": {"procs": 32, "rounds": 4},
+    "claim-race": {"procs": 16, "tasks": 10, "rounds": 3},
+    "message-storm": {"senders": 8, "per_sender": 40, "recipients": 4},
+    "crash": {"rounds": 25},
+    "busy": {"hold": 8.0, "busy_timeout": 2},
+    "hook-fuzz": {"runs_per_event": 30},
 }
 LONG = {
-    "lock-race": dict(procs=32, rounds=20),
-    "claim-race": dict(procs=16, tasks=10, rounds=10),
-    "message-storm": dict(senders=8, per_sender=200, recipients=4, spawn_senders=True),
-    "crash": dict(rounds=100),
-    "busy": dict(hold=30.0),
-    "hook-fuzz": dict(runs_per_event=1500),
+    "lock-race": {"procs": 32, "rounds": 20},
+    "claim-race": {"procs": 16, "tasks": 10, "rounds": 10},
+    "message-storm": {"senders": 8, "per_sender": 200, "recipients": 4, "spawn_senders": True},
+    "crash": {"rounds": 100},
+    "busy": {"hold": 30.0},
+    "hook-fuzz": {"runs_per_event": 1500},
 }
 SCENARIOS = {"lock-race": lock_race, "claim-race": claim_race, "message-storm": message_storm, "crash": crash,
              "busy": busy, "hook-fuzz": hook_fuzz}

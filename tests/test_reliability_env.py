@@ -149,7 +149,7 @@ DRIVER = textwrap.dedent("""
         subprocess.run(step["argv"], check=step.get("check", True), capture_output=True)
     results = []
     for job in plan["jobs"]:
-        proc = subprocess.run(job["argv"], input=job.get("input", "").encode(), cwd=plan["cwd"],
+        proc = subprocess.run(job["argv"], check=False, input=job.get("input", "").encode(), cwd=plan["cwd"],
                               env=dict(plan["env"], **job.get("env", {})), capture_output=True, timeout=120)
         results.append({"code": proc.returncode, "out": proc.stdout.decode("utf-8", "replace"),
                         "err": proc.stderr.decode("utf-8", "replace")})
@@ -171,7 +171,7 @@ def unshare_works():
     if not shutil.which("unshare") or not shutil.which("mount"):
         return False
     probe = subprocess.run(["unshare", "-m", "--propagation", "private", "mount", "-t", "tmpfs", "-o", "size=64k",
-                            "tmpfs", "/mnt"], capture_output=True)
+                            "tmpfs", "/mnt"], check=False, capture_output=True)
     return probe.returncode == 0
 
 
@@ -204,7 +204,7 @@ class Namespace:
 
     def run(self):
         plan = {"setup": self.setup, "jobs": self.jobs, "cwd": str(self.repo.path), "env": clean_env(self.repo.home)}
-        proc = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, "-c", DRIVER],
+        proc = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, "-c", DRIVER], check=False,
                               input=json.dumps(plan).encode(), capture_output=True, timeout=600)
         assert proc.returncode == 0, proc.stderr.decode()
         return [Outcome(r) for r in json.loads(proc.stdout)]

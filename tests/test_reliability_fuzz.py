@@ -260,7 +260,7 @@ IN_PROCESS_CLI = "import json,sys;sys.path.insert(0,sys.argv[1]);from agent_sync
 
 def cli_in_process(repo, argv, agent="mallory"):
     """agent-sync's main() with arguments no exec() can carry (NUL bytes, over 128 KiB)."""
-    proc = subprocess.run([sys.executable, "-c", IN_PROCESS_CLI, str(PYZ)], input=json.dumps(argv).encode(),
+    proc = subprocess.run([sys.executable, "-c", IN_PROCESS_CLI, str(PYZ)], check=False, input=json.dumps(argv).encode(),
                           cwd=str(repo.path), env=clean_env(repo.home, AGENT_SYNC_ID=agent), capture_output=True,
                           timeout=60)
     return stress.Result(proc.returncode, proc.stdout, proc.stderr)
@@ -285,7 +285,7 @@ NUL_CASES = [
 def test_nul_bytes_in_arguments_are_usage_errors(repo, argv):
     repo.ok("register", "--name", "mallory", agent="mallory")
     with pytest.raises(ValueError):  # no exec() can carry them: main() is the only way in
-        subprocess.run([sys.executable, str(PYZ), *argv], capture_output=True)
+        subprocess.run([sys.executable, str(PYZ), *argv], check=False, capture_output=True)
     result = cli_in_process(repo, argv)
     assert result.code in (2, 4), result  # read-message / claim-task: not found is fine too
     if result.code == 2:
@@ -306,7 +306,7 @@ UTF8_CASES = [
 @pytest.mark.parametrize("argv", UTF8_CASES, ids=lambda a: b" ".join(a[:2]).decode("latin-1"))
 def test_invalid_utf8_arguments_are_usage_errors(repo, argv):
     repo.ok("register", "--name", "mallory", agent="mallory")
-    proc = subprocess.run([sys.executable, str(PYZ), *argv], cwd=str(repo.path), capture_output=True,
+    proc = subprocess.run([sys.executable, str(PYZ), *argv], check=False, cwd=str(repo.path), capture_output=True,
                           env=clean_env(repo.home, AGENT_SYNC_ID="mallory"), timeout=60)
     result = stress.Result(proc.returncode, proc.stdout, proc.stderr)
     usage_error(result)

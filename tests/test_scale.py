@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 from agent_sync import gc, repo
 from bench import scale
 
-SIZES = dict(agents=50, tasks=2_000, activity=20_000, messages=10_000, locks=300)
+SIZES = {"agents": 50, "tasks": 2_000, "activity": 20_000, "messages": 10_000, "locks": 300}
 ME = scale.ME
 
 
@@ -40,7 +40,7 @@ def run(big, *argv, hook=None, payload=None, env=None):
                        AGENT_SYNC_KEEP_MESSAGES="10000000", **(env or {}))
     data = json.dumps(dict({"session_id": "scale", "cwd": str(root)}, **(payload or {}))).encode() if hook else None
     start = time.perf_counter()
-    proc = subprocess.run(command, cwd=str(root), env=merged, input=data, capture_output=True, timeout=120)
+    proc = subprocess.run(command, check=False, cwd=str(root), env=merged, input=data, capture_output=True, timeout=120)
     elapsed = time.perf_counter() - start
     assert b"Traceback" not in proc.stderr, proc.stderr
     print(f"  {hook or ' '.join(argv)}: exit {proc.returncode} in {elapsed * 1000:.0f} ms")
@@ -115,7 +115,7 @@ def test_gc_on_a_large_history_prunes_to_the_caps(tmp_path):
     home.mkdir()
     env = clean_env(home, AGENT_SYNC_ID=ME, AGENT_SYNC_KEEP_ACTIVITY="5000", AGENT_SYNC_KEEP_MESSAGES="1000")
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(PYZ), "gc"], cwd=str(root), env=env, capture_output=True, timeout=120)
+    proc = subprocess.run([sys.executable, str(PYZ), "gc"], check=False, cwd=str(root), env=env, capture_output=True, timeout=120)
     elapsed = time.perf_counter() - start
     assert proc.returncode == 0, proc.stderr
     counts = scale.row_counts(root)
