@@ -14,7 +14,9 @@ locks waiting for gc), 7 (storage) when any check failed.
 deleting it, copies every row that still reads into a fresh database, and
 rebuilds the lock index and mail stamps. On a sound database it removes
 orphaned rows and leftover temporary files and rewrites the index and
-stamps. A database from a newer agent-sync is never rewritten.
+stamps. A database from a newer agent-sync is never rewritten. Rebuild
+while agents are idle: a process that still has the old file open would
+write into the copy moved aside.
 """
 
 import contextlib
@@ -34,7 +36,8 @@ TABLES = ("agents", "tasks", "task_files", "task_deps", "locks", "fences", "mess
 # Rows whose parent is gone: (table, how many, the statement that repairs them).
 ORPHANS = (
     ("locks", "owner NOT IN (SELECT id FROM agents)", "DELETE FROM locks WHERE {w}"),
-    ("locks", "task_id IS NOT NULL AND task_id NOT IN (SELECT id FROM tasks)", "UPDATE locks SET task_id = NULL WHERE {w}"),
+    ("locks", "task_id IS NOT NULL AND task_id NOT IN (SELECT id FROM tasks)",
+     "UPDATE locks SET task_id = NULL WHERE {w}"),
     ("tasks", "owner IS NOT NULL AND owner NOT IN (SELECT id FROM agents)", "UPDATE tasks SET owner = NULL WHERE {w}"),
     ("agents", "current_task IS NOT NULL AND current_task NOT IN (SELECT id FROM tasks)",
      "UPDATE agents SET current_task = NULL WHERE {w}"),

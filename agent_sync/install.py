@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 
-from . import hookcommand, packagedata, probe, settings_merge
+from . import hookcommand, packagedata, probe, repo, settings_merge
 from .errors import UsageError
 
 SKILL_DIR = (".claude", "skills", "agent-sync")
@@ -31,14 +31,9 @@ def find_repo(start=None, force=False):
     start = os.path.realpath(start or os.getcwd())
     if not os.path.isdir(start):
         raise UsageError(f"{start} is not a directory")
-    here = start
-    while True:
-        if os.path.exists(os.path.join(here, ".git")):
-            return here
-        parent = os.path.dirname(here)
-        if parent == here:
-            break
-        here = parent
+    found = repo.nearest_checkout(start)
+    if found:
+        return found
     if force:
         return start
     raise UsageError(f"{start} is not inside a git repository; run `git init` first, or use --force to install there")

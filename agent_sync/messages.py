@@ -155,33 +155,36 @@ def _addressed_to(me, message):
     return message["to_key"] in _my_keys(me) and message["id"] > me["msg_floor"]
 
 
+def _addressed_message(ctx, me, message_id, sender_may=False):
+    """The message, if the caller may act on it as a recipient (or as its sender)."""
+    message = ctx.db.one("SELECT * FROM messages WHERE id = ?", (message_id,))
+    if message is None:
+        raise NotFound(f"no message #{message_id}")
+    if message["sender"] == me["id"] and sender_may:
+        return message
+    if message["sender"] == me["id"] or not _addressed_to(me, message):
+        raise NotAllowed(f"message #{message_id} is not addressed to you")
+    return message
+
+
 def read(ctx, message_id):
     """One message, marked seen for the caller. Only its recipients and sender may read it."""
     with ctx.db.write():
         me = _me(ctx)
-        message = ctx.db.one("SELECT * FROM messages WHERE id = ?", (message_id,))
-        if message is None:
-            raise NotFound(f"no message #{message_id}")
-        if message["sender"] == me["id"]:
-            return message
-        if not _addressed_to(me, message):
-            raise NotAllowed(f"message #{message_id} is not addressed to you")
-        ctx.db.execute(
-            "INSERT INTO receipts (message_id, agent_id, seen_at, via) VALUES (?, ?, ?, 'read')"
-            " ON CONFLICT DO NOTHING",
-            (message_id, me["id"], ctx.now),
-        )
+        message = _addressed_message(ctx, me, message_id, sender_may=True)
+        if message["sender"] != me["id"]:
+            ctx.db.execute(
+                "INSERT INTO receipts (message_id, agent_id, seen_at, via) VALUES (?, ?, ?, 'read')"
+                " ON CONFLICT DO NOTHING",
+                (message_id, me["id"], ctx.now),
+            )
     return message
 
 
 def ack(ctx, message_id):
     with ctx.db.write():
         me = _me(ctx)
-        message = ctx.db.one("SELECT * FROM messages WHERE id = ?", (message_id,))
-        if message is None:
-            raise NotFound(f"no message #{message_id}")
-        if not _addressed_to(me, message) or message["sender"] == me["id"]:
-            raise NotAllowed(f"message #{message_id} is not addressed to you")
+        message = _addressed_message(ctx, me, message_id)
         ctx.db.execute(
             "INSERT INTO receipts (message_id, agent_id, seen_at, via, acked_at) VALUES (?, ?, ?, 'ack', ?)"
             " ON CONFLICT (message_id, agent_id) DO UPDATE SET acked_at = excluded.acked_at",

@@ -45,13 +45,18 @@ def find_tree(cwd=None, environ=os.environ):
     start = os.path.realpath(cwd or os.getcwd())
     if forced:
         return os.path.realpath(os.path.expanduser(forced))
+    return nearest_checkout(start) or start
+
+
+def nearest_checkout(start):
+    """The nearest directory at or above `start` holding `.git` (a dir or a file), or None."""
     here = start
     while True:
         if os.path.exists(os.path.join(here, ".git")):
             return here
         parent = os.path.dirname(here)
         if parent == here:
-            return start
+            return None
         here = parent
 
 

@@ -197,7 +197,8 @@ def cases(pyz):
         "claim-next": ([PYTHON, str(pyz), "claim-next"], None, {0}),
         "locks": ([PYTHON, str(pyz), "locks"], None, {0}),
         "inbox": ([PYTHON, str(pyz), "inbox"], None, {0}),
-        "pre-tool-use (allowed)": (hook + ["pre-tool-use"], {"tool_name": "Edit", "file_path": "src/area7/new.py"}, {0}),
+        "pre-tool-use (allowed)": (hook + ["pre-tool-use"], {"tool_name": "Edit", "file_path": "src/area7/new.py"},
+                                   {0}),
         "pre-tool-use (blocked)": (hook + ["pre-tool-use"], {"tool_name": "Edit", "file_path": "src/area1/locked1.py"},
                                    {2}),
         # Beyond the list: the other hooks and listings an agent meets every day.
@@ -353,7 +354,7 @@ def week_part(base, days=7):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--part", choices=("scale", "week", "all"), default="all")
-    parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", 20)))
+    parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "20")))
     parser.add_argument("--pyz", default=str(DEFAULT_PYZ))
     parser.add_argument("--days", type=int, default=7, help="length of the simulated stretch (default 7)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch repositories")

@@ -613,6 +613,8 @@ def busy(sb, hold=30.0, busy_timeout=None, hook_limit=2.5):
     # Everything runs at once, so even the short hold outlasts every measurement.
     jobs = {f"hook {e}": (sb.hook_cmd(e), json.dumps(payloads[e]), "alice", {}) for e in HOOK_EVENTS}
     jobs["hook pre-tool-use (free file)"] = (sb.hook_cmd("pre-tool-use"), json.dumps(edit), "alice", {})
+    jobs["hook session-start (check-in due)"] = (sb.hook_cmd("session-start"), json.dumps(payloads["session-start"]),
+                                                 "carol", {})
     writes = {"log": ["log", "--type", "note", "--message", "during the hold"],
               "lock": ["lock", "other.py"], "send": ["send", "--to", "bob", "--message", "during the hold"],
               "create-task": ["create-task", "during the hold"], "inbox": ["inbox"]}
@@ -634,15 +636,14 @@ def busy(sb, hold=30.0, busy_timeout=None, hook_limit=2.5):
         for t in threads:
             t.join()
     measured_until = time.time()
-    for event in HOOK_EVENTS + ("pre-tool-use (free file)",):
+    for event in HOOK_EVENTS + ("pre-tool-use (free file)", "session-start (check-in due)"):
         name = f"hook {event}"
         result = results[name]
         expect = {2} if event == "pre-tool-use" else {0}  # reads still work under WAL: the lock still holds
         rep.check(result, name, expect)
         if result.elapsed > hook_limit:
             rep.fail(f"{name} took {result.elapsed:.2f}s (limit {hook_limit}s)")
-        if event in ("session-start", "user-prompt-submit", "post-tool-use", "stop", "session-end") \
-                and "busy" not in result.err:
+        if not event.startswith("pre-tool-use") and "busy" not in result.err:
             rep.fail(f"{name} gave no busy note on stderr: {result!r}")
     for name in writes:
         result = results[name]

@@ -31,8 +31,8 @@ HOOKS = {
     "stop": {"session_id": "intruder", "stop_hook_active": False},
     "session-end": {"session_id": "intruder", "reason": "other"},
 }
-WRITES = (["log", "--type", "note", "--message", "x"], ["lock", "src/other.py"], ["send", "--to", "all", "--message", "x"],
-          ["create-task", "t"], ["register", "--name", "newcomer"])
+WRITES = (["log", "--type", "note", "--message", "x"], ["lock", "src/other.py"],
+          ["send", "--to", "all", "--message", "x"], ["create-task", "t"], ["register", "--name", "newcomer"])
 READS = (["status"], ["locks"], ["tasks"], ["inbox", "--all"], ["status", "--compact"])
 
 

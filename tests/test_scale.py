@@ -115,7 +115,8 @@ def test_gc_on_a_large_history_prunes_to_the_caps(tmp_path):
     home.mkdir()
     env = clean_env(home, AGENT_SYNC_ID=ME, AGENT_SYNC_KEEP_ACTIVITY="5000", AGENT_SYNC_KEEP_MESSAGES="1000")
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(PYZ), "gc"], check=False, cwd=str(root), env=env, capture_output=True, timeout=120)
+    proc = subprocess.run([sys.executable, str(PYZ), "gc"], check=False, cwd=str(root), env=env,
+                          capture_output=True, timeout=120)
     elapsed = time.perf_counter() - start
     assert proc.returncode == 0, proc.stderr
     counts = scale.row_counts(root)
