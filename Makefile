@@ -25,6 +25,7 @@ bench: $(STAMP) build
 stress: $(STAMP) build
 	$(VPY) bench/stress.py
 	$(VPY) bench/scale.py
+	AGENT_SYNC_FUZZ_CASES=10000 $(VPY) -m pytest -n 2 -q -s tests/test_reliability_fuzz.py
 
 install: build
 	@test -n "$(REPO)" || { echo "usage: make install REPO=/path/to/repo" >&2; exit 2; }

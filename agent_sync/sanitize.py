@@ -11,6 +11,8 @@ def strip_controls(text, keep_newlines=False):
 
     Tabs become spaces; newlines become ' / ' unless kept.
     """
+    if text.isprintable():
+        return text  # nothing below applies to printable text: the common case, at C speed
     out = []
     i, n = 0, len(text)
     while i < n:

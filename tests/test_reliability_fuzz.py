@@ -26,7 +26,7 @@ from agent_sync.hooks import claude, entry
 from agent_sync.hooks.handlers import STOP_ADVICE
 from bench import stress
 
-CASES = int(os.environ.get("AGENT_SYNC_FUZZ_CASES", "10000"))
+CASES = int(os.environ.get("AGENT_SYNC_FUZZ_CASES", "3000"))  # `make stress` runs 10,000 per event
 EVENTS = tuple(claude.EVENTS)
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # everything but \t and \n
 BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
