@@ -97,7 +97,7 @@ def build_parser():
          arg("--type", required=True, help="kind of entry, e.g. note, test, edit"),
          arg("--message", required=True, help="text"), arg("--file", help="the file it concerns"))
     _add(sub, "gc", c.cmd_gc, "Drop expired locks, decay presence, prune old history.")
-    _add(sub, "doctor", _doctor, "Check the database, its state files and the installed hooks; exit 7 on a problem.",
+    _add(sub, "doctor", _doctor, "Check the database, its state files and the installed hooks; exit 7 on a problem (8: only the hooks).",
          arg("--repair", action="store_true",
              help="move a damaged database aside (kept, timestamped), salvage its rows into a fresh one, "
                   "and rewrite the lock index and mail stamps"))

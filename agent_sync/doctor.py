@@ -499,7 +499,10 @@ def _tidy(root, path, busy_timeout):
 
 
 def cmd_doctor(ctx, args):
-    """Print every finding (and with --repair, what was done); 7 when something is wrong."""
+    """Print every finding (and with --repair, what was done).
+
+    Exit 8 when only the installed hooks fail, 7 for anything else wrong.
+    """
     from . import config
 
     root = repo.find_root(os.getcwd())
@@ -515,7 +518,9 @@ def cmd_doctor(ctx, args):
             if finding.level != OK:
                 print(finding)
     if report.failed:
-        print(f"doctor: problems found (exit {errors.STORAGE})")
-        return errors.STORAGE
+        failed = {f.check for f in report.findings if f.level == FAIL}
+        code = errors.GATE_BROKEN if failed == {"hooks"} else errors.STORAGE
+        print(f"doctor: problems found (exit {code})")
+        return code
     print("doctor: nothing wrong")
     return errors.OK

@@ -1,4 +1,4 @@
-"""`agent-sync doctor`: one line per finding with a fix, exit 7 when something is wrong, and a --repair
+"""`agent-sync doctor`: one line per finding with a fix, exit 7 (8 when only the hooks fail) when something is wrong, and a --repair
 that keeps the damaged file and salvages what it can."""
 
 import hashlib
@@ -238,11 +238,11 @@ def test_installed_hook_that_runs(team):
 def test_installed_hook_that_cannot_run(team, tmp_path):
     missing = shlex.quote(str(tmp_path / "gone" / "agent-sync.pyz"))
     write_settings(team, hookcommand.prefix(pyz_ref=missing, python=shlex.quote(sys.executable)) + " pre-tool-use")
-    (line,) = failing(doctor(team, code=7))
+    (line,) = failing(doctor(team, code=8))  # gate-broken: only the hooks fail
     assert line.startswith("FAIL  hooks: the PreToolUse hook") and "fix: agent-sync install" in line, line
 
 
 def test_invalid_settings_file(team):
     (team.path / ".claude" / "settings.json").write_text("{ not json")
-    (line,) = failing(doctor(team, code=7))
+    (line,) = failing(doctor(team, code=8))
     assert "settings.json" in line and "invalid JSON" in line, line
