@@ -41,7 +41,7 @@ class Database:
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from None
         try:
-            self._configure(conn)
+            self.retrying(lambda: self._configure(conn))
         except sqlite3.Error as exc:
             conn.close()
             raise translate(exc, self.path) from None
@@ -78,17 +78,40 @@ class Database:
     def close(self):
         self.conn.close()
 
+    def retrying(self, action, limit=None):
+        """action(), retried on a busy error SQLite returned without waiting, up to the bound.
+
+        SQLite's busy handler covers lock waits, but not every busy answer: a
+        reader that meets WAL recovery or a checkpoint by the last process to
+        close can get one at once. Those pass in milliseconds.
+        """
+        deadline = time.monotonic() + (self.busy_timeout if limit is None else limit)
+        delay = 0.005
+        while True:
+            try:
+                return action()
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc) or time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
+
+    def _run(self, sql, params):
+        if self.conn.in_transaction:
+            return self.conn.execute(sql, params)
+        return self.retrying(lambda: self.conn.execute(sql, params))
+
     def execute(self, sql, params=()):
-        return self.conn.execute(sql, params)
+        return self._run(sql, params)
 
     def one(self, sql, params=()):
-        return self.conn.execute(sql, params).fetchone()
+        return self._run(sql, params).fetchone()
 
     def all(self, sql, params=()):
-        return self.conn.execute(sql, params).fetchall()
+        return self._run(sql, params).fetchall()
 
     def scalar(self, sql, params=()):
-        row = self.conn.execute(sql, params).fetchone()
+        row = self._run(sql, params).fetchone()
         return None if row is None else row[0]
 
     def locks_changed(self, removed=False):
@@ -117,11 +140,11 @@ class Database:
 
     def _begin(self, wait):
         if wait is None or wait >= self.busy_timeout:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self.retrying(lambda: self.conn.execute("BEGIN IMMEDIATE"))
             return
         self.conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self.retrying(lambda: self.conn.execute("BEGIN IMMEDIATE"), limit=wait)
         finally:
             self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
 
