@@ -6,7 +6,6 @@ pointed into the test's own temporary directory.
 """
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -20,8 +19,8 @@ sys.path.insert(0, str(ROOT))
 
 import build  # noqa: E402
 
-# Variables the tool reads; none may leak in from the developer's shell.
-TOOL_VARS = ("AGENT_SYNC_", "CLAUDE_", "GEMINI_", "CURSOR_", "CODEX_")
+# clean_env: HOME and every variable the tool reads, isolated (shared with bench/stress.py).
+from bench.stress import TOOL_VARS, clean_env  # noqa: E402,F401
 
 
 def pytest_configure(config):
@@ -37,15 +36,6 @@ def pytest_configure(config):
     copy = Path(tempfile.mkdtemp(prefix="agent-sync-pyz-")) / "agent-sync.pyz"
     build.write(copy, fresh)
     PYZ = copy
-
-
-def clean_env(home, **extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(TOOL_VARS)}
-    env.pop("PYTHONPATH", None)
-    env["HOME"] = str(home)
-    env["LC_ALL"] = "C.UTF-8"
-    env.update({k: str(v) for k, v in extra.items() if v is not None})
-    return env
 
 
 class Repo:
