@@ -232,24 +232,7 @@ def _is_ours_flat(entry):
 
 
 def _merge_flat(doc, ours):
-    """settings_merge.merge for files whose events list handlers directly ({"command": ...})."""
-    result = dict(doc)
-    current = dict(result.get("hooks") or {})
-    for event in list(current):
-        entries = current[event]
-        first = next((i for i, e in enumerate(entries) if _is_ours_flat(e)), None)
-        kept = [e for e in entries if not _is_ours_flat(e)]
-        if event in ours:
-            at = len(kept) if first is None else sum(1 for e in entries[:first] if not _is_ours_flat(e))
-            kept[at:at] = ours[event]
-        if kept or first is None:
-            current[event] = kept
-        else:
-            del current[event]
-    for event, entries in ours.items():
-        current.setdefault(event, list(entries))
-    result["hooks"] = current
-    return result
+    return settings_merge.merge(doc, ours, _is_ours_flat, strip=settings_merge.strip_flat)
 
 
 def _text(doc, before):

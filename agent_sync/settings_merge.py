@@ -97,17 +97,26 @@ def _strip_event(groups, is_ours):
     return kept, first
 
 
-def merge(settings, hooks, is_ours):
+def strip_flat(entries, is_ours):
+    """For files whose events list handlers directly: (the others, where ours began)."""
+    first = next((i for i, e in enumerate(entries) if is_ours(e)), None)
+    kept = [e for e in entries if not is_ours(e)]
+    return kept, None if first is None else sum(1 for e in entries[:first] if not is_ours(e))
+
+
+def merge(settings, hooks, is_ours, strip=None):
     """A copy of `settings` whose handlers for which `is_ours` holds are exactly `hooks`.
 
     Our groups take the place of the first group that held one of ours (or go
     last); every other key, group and handler keeps its value and its order.
-    merge(merge(s)) == merge(s).
+    merge(merge(s)) == merge(s). `strip` is `strip_flat` for files without
+    matcher groups.
     """
+    strip = strip or _strip_event
     result = dict(settings)
     current = dict(result.get("hooks") or {})
     for event in list(current):
-        kept, first = _strip_event(current[event], is_ours)
+        kept, first = strip(current[event], is_ours)
         if event in hooks:
             at = len(kept) if first is None else first
             kept[at:at] = hooks[event]
