@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: all build test bench stress clean install
+.PHONY: all build test test-agents bench stress clean install
 
 all: build
 
@@ -17,7 +17,12 @@ $(STAMP): requirements-dev.txt
 	touch $(STAMP)
 
 test: $(STAMP) build
-	$(VPY) -m pytest -n 2 -q
+	$(VPY) -m pytest -n 2 -q --ignore=tests/agents
+
+# The real agent CLIs (pinned, from npm, cached in .cache/agent-clis/) against a scripted model on 127.0.0.1.
+test-agents: $(STAMP) build
+	$(VPY) tests/agents/clis.py
+	$(VPY) -m pytest -n 2 -q tests/agents
 
 bench: $(STAMP) build
 	$(VPY) bench/run.py
