@@ -1,0 +1,1 @@
+"""The coordination core: state, rules and storage, free of any user interface."""
