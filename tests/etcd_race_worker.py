@@ -7,7 +7,7 @@ them all "n" at once and returns their answers. A worker is run as
 
 For every line N read on stdin it tries to create PREFIX + "round-N" with a
 create-if-absent transaction whose value is its own nonce, and prints one
-JSON line: {"round": N, "won": bool, "revision": R} or {"round": N, "error": "..."}.
+JSON line: {"round": N, "won": bool, "revision": R, ...} or {"round": N, "error": "..."}.
 The failure branch reads the key back: if it holds our nonce, an earlier
 attempt of this same call committed and only its reply was lost (the client
 retried it on another member), so we did win, at the key's create revision.
@@ -25,11 +25,13 @@ from agent_sync.core.etcd import client as etcd  # noqa: E402
 
 
 def attempt(cl, key, nonce):
+    """(won, revision, won only by the nonce check)."""
     result = cl.txn([etcd.compare(key, "create", "=", 0)], [etcd.op_put(key, nonce)], [etcd.op_range(key)])
     if result.succeeded:
-        return True, result.revision
+        return True, result.revision, False
     held = result.responses[0].kvs[0]
-    return held.value == nonce.encode(), held.create_revision
+    mine = held.value == nonce.encode()
+    return mine, held.create_revision, mine
 
 
 def main():
@@ -39,8 +41,8 @@ def main():
         n = int(line)
         nonce = f"{worker}:{n}:{uuid.uuid4().hex}"
         try:
-            won, revision = attempt(cl, f"{prefix}round-{n}", nonce)
-            out = {"round": n, "won": won, "revision": revision, "nonce": nonce}
+            won, revision, by_nonce = attempt(cl, f"{prefix}round-{n}", nonce)
+            out = {"round": n, "won": won, "revision": revision, "nonce": nonce, "by_nonce": by_nonce}
         except etcd.EtcdError as exc:
             out = {"round": n, "error": f"{type(exc).__name__}: {exc}"}
         sys.stdout.write(json.dumps(out) + "\n")
@@ -90,6 +92,8 @@ class Racers:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+            if proc.stdout:
+                proc.stdout.close()
 
     def __enter__(self):
         return self

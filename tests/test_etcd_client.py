@@ -148,7 +148,11 @@ def test_lease_expiry_deletes_its_keys(kv):
     cl.put(p + "held", "x", lease=lease.id)
     assert cl.get(p + "held").lease == lease.id
     assert cl.lease_time_to_live(lease.id, keys=True).keys == [(p + "held").encode()]
+    before = cl.range(p, prefix=True)
     assert cl.lease_keepalive(lease.id) >= 1
+    # A keepalive rewrites nothing: the lock-prefix compare the design relies on still holds.
+    assert cl.get(p + "held").mod_revision == before.kvs[0].mod_revision
+    assert cl.txn([ec.compare(p, "mod", "<", before.revision + 1, prefix=True)]).succeeded
     deadline = time.monotonic() + 6
     while cl.get(p + "held") is not None:
         assert time.monotonic() < deadline, "the lease's key outlived its TTL"
@@ -252,9 +256,11 @@ def test_one_winner_among_16_processes_for_50_rounds(etcd):
 def test_leader_killed_during_a_16_process_race(etcd3):
     killed = []
 
-    def chaos(n):
+    def chaos(n):  # runs just after round n started
+        if n == 7:
+            killed.append(etcd3.leader())  # found a round early, so the kill lands while round 8 runs
         if n == 8:
-            killed.append(etcd3.kill_leader())
+            killed[0].kill()
         if n == 24:
             etcd3.restart(killed[0])
 
@@ -356,8 +362,11 @@ def test_tls_and_auth(etcd_secure):
             assert [e[1] for e in _drain(watch, 1)] == [key.encode()]
 
         time.sleep(2.2)  # an idle token expires (etcd_secure runs --auth-token-ttl 1, checked each second)
-        assert cl.get(key).value == b"secret"  # logged in again by itself
+        with cl.watch(AUTH_PREFIX, prefix=True, start_revision=1) as watch:  # refused, logs in, reopens
+            assert [e[1] for e in _drain(watch, 1)] == [key.encode()]
         assert cl._token and cl._token != token
+        time.sleep(2.2)
+        assert cl.get(key).value == b"secret"  # a short call logs in again by itself too
         cl._token = "forged.1"
         assert cl.get(key).value == b"secret"
         assert cl._token != "forged.1"
@@ -399,18 +408,19 @@ def test_backend_urls():
 
 
 def test_import_is_light_and_plain_http_never_loads_ssl(etcd_shared):
-    """The CLI imports the client: json, socket and ssl wait for the first request; http.client never comes."""
+    """The CLI imports the client: binascii, json and socket wait for the first request; ssl waits for
+    etcd+https://, and http.client (35 ms) never comes."""
     probe = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "import agent_sync.core.etcd.client as c;"
-        "heavy = ('json', 'socket', 'ssl', 'http.client', 'email');"
+        "heavy = ('binascii', 'json', 'socket', 'ssl', 'http.client', 'email');"
         "print(sorted(m for m in heavy if m in sys.modules));"
         "c.Client.from_url(sys.argv[2], environ={}).put('import-probe', 'x');"
         "print(sorted(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-I", "-S", "-c", probe, str(ROOT), etcd_shared.url],
                          capture_output=True, text=True, timeout=30, check=True).stdout.splitlines()
-    assert out == ["[]", "['json', 'socket']"]
+    assert out == ["[]", "['binascii', 'json', 'socket']"]
 
 
 def test_stream_errors_and_unknown_leases_are_clear(kv):

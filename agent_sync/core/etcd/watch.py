@@ -68,7 +68,7 @@ class Watch:
     def _drop(self):
         self.close()
         self.reconnects += 1
-        self.client._preferred = (self._index + 1) % len(self.client.endpoints)  # prefer another member
+        self.client.prefer_after(self._index)  # the next attempt starts at another member
 
     def _open(self, deadline, bound):
         """Connect to the first member that accepts the watch (a short call's failover rules)."""
@@ -83,7 +83,7 @@ class Watch:
             for index in self.client.order():
                 if time.monotonic() >= deadline:
                     raise self.client.gave_up(failures, reached, bound)
-                self.client._ensure_token(deadline)
+                self.client.ensure_token(deadline)
                 conn = self.client.connection(index)
                 conn.close()  # a watch owns its socket: never share it with short calls
                 try:
@@ -104,7 +104,7 @@ class Watch:
                     conn.close()
                     continue
                 # The watch takes this connection over; short calls get a fresh one.
-                self.client._conns.pop(index, None)
+                self.client.release_connection(index)
                 self._conn, self._index = conn, index
                 self._lines.clear()
                 return
@@ -146,7 +146,8 @@ class Watch:
                 raise Compacted(f"etcd: watch from revision {self.next_revision} is compacted "
                                 f"(oldest kept: {compacted})", compacted)
             if self.client.user and is_token_error(None, reason) and not self._refreshed:
-                self.client._token, self._refreshed = None, True  # log in again, then reopen
+                self.client.forget_token()  # log in again, then reopen
+                self._refreshed = True
                 return None
             raise refusal(where, 200, None, f"watch canceled: {reason}")
         if result.get("created"):

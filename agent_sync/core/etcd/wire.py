@@ -4,8 +4,6 @@ Request builders return plain dicts, ready for a call or a transaction;
 result classes decode replies (nested transaction results included).
 """
 
-import binascii
-
 SORT_TARGETS = {"key": "KEY", "version": "VERSION", "create": "CREATE", "mod": "MOD", "value": "VALUE"}
 COMPARE_TARGETS = {"value": ("VALUE", "value"), "version": ("VERSION", "version"),
                    "create": ("CREATE", "create_revision"), "mod": ("MOD", "mod_revision"),
@@ -22,10 +20,14 @@ def _bytes(data):
 
 
 def b64(data):
+    import binascii  # an extension module: 2 ms to load, so only when a request is built
+
     return binascii.b2a_base64(_bytes(data), newline=False).decode("ascii")
 
 
 def _unb64(text):
+    import binascii
+
     return binascii.a2b_base64(text) if text else b""
 
 
