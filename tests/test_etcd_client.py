@@ -437,3 +437,55 @@ def test_many_sequential_calls_reuse_one_connection(kv, etcd_shared):
         cl.put(p + "n", str(i))
     conn = cl.connection(0)
     assert conn.served >= 50  # one kept-alive socket served them all
+
+
+# ---- the HTTP/1.1 framing, byte by byte ---------------------------------------------------------
+
+
+def _serve_once(reply, pause_at=None):
+    """A one-shot loopback server that sends `reply` one byte at a time (pausing 0.3 s at `pause_at`)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def run():
+        conn, _addr = listener.accept()
+        with conn:
+            conn.recv(65536)
+            for i in range(len(reply)):
+                if i == pause_at:
+                    time.sleep(0.3)
+                conn.sendall(reply[i:i + 1])
+            time.sleep(0.2)
+        listener.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    return port
+
+
+def test_http11_reads_replies_split_anywhere_and_resumes_after_a_timeout():
+    from agent_sync.core.etcd.http11 import Connection
+
+    body = b'{"result":{"n":1}}\n{"result":{"n":2}}\n'
+    chunked = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n"
+               b"5\r\n" + body[:5] + b"\r\n" + f"{len(body) - 5:x};ext=1\r\n".encode() + body[5:] + b"\r\n"
+               b"0\r\nX-T: done\r\n\r\n")
+    port = _serve_once(chunked, pause_at=chunked.index(b"\r\n\r\n5\r\n") + 9)
+    conn = Connection("127.0.0.1", port)
+    conn.send("/v3/watch", b"{}", {}, time.monotonic() + 2)
+    status, head = conn.read_head(time.monotonic() + 2)
+    assert status == 200 and head["transfer-encoding"] == "chunked"
+    with pytest.raises(TimeoutError):
+        conn.next_chunk(time.monotonic() + 0.1)  # the server pauses inside the first chunk...
+    assert conn.next_chunk(time.monotonic() + 2) == body[:5]  # ...and nothing read so far was lost
+    assert conn.next_chunk(time.monotonic() + 2) == body[5:]
+    assert conn.next_chunk(time.monotonic() + 2) == b""  # the end, trailers consumed
+    conn.close()
+
+    for reply, expected in (
+        (b"HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\n\r\nNot Found\n", (404, b"Not Found\n")),
+        (b"HTTP/1.0 400 Bad Request\r\nConnection: close\r\n\r\nplain text", (400, b"plain text")),
+    ):
+        conn = Connection("127.0.0.1", _serve_once(reply))
+        status, _head, data = conn.request("/v3/kv/range", b"{}", {}, time.monotonic() + 3)
+        assert (status, data) == expected
+        conn.close()
