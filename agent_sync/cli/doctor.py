@@ -24,8 +24,8 @@ import os
 import sqlite3
 import time
 
-from . import errors, lockindex, mailstamp, repo, schema
-from .db import Database, split_script
+from ..core import errors, lockindex, mailstamp, repo, schema
+from ..core.db import Database, split_script
 
 OK, NOTE, FAIL = "ok", "note", "FAIL"
 MAGIC = b"SQLite format 3\x00"
@@ -251,7 +251,7 @@ def _check_stamps(report, root, conn):
 
 def _check_hooks(report, root):
     """Run the installed PreToolUse command once, as Claude Code would."""
-    from . import hookcommand, probe, settings_merge
+    from ..install import command_line, probe, settings_merge
 
     commands = []
     for name in ("settings.json", "settings.local.json"):
@@ -265,7 +265,7 @@ def _check_hooks(report, root):
             report.add(FAIL, "hooks", f"cannot read {path}: {exc}", "fix the file, then agent-sync install")
             continue
         commands += [(path, h["command"]) for h in settings_merge.handlers(value, "PreToolUse")
-                     if hookcommand.is_ours(h.get("command"))]
+                     if command_line.is_ours(h.get("command"))]
     if not commands:
         report.add(OK, "hooks", "no agent-sync hooks installed here (locks are advisory)")
         return
@@ -503,7 +503,7 @@ def cmd_doctor(ctx, args):
 
     Exit 8 when only the installed hooks fail, 7 for anything else wrong.
     """
-    from . import config
+    from ..core import config
 
     root = repo.find_root(os.getcwd())
     report = diagnose(root)

@@ -2,7 +2,7 @@
 
 import os
 
-from .errors import OK
+from ..core.errors import OK
 
 
 def _say(line):
@@ -10,25 +10,25 @@ def _say(line):
 
 
 def cmd_install(_ctx, args):
-    from . import agent_configs, install
+    from ..install.project import agent_hooks, project
 
-    agents = [] if args.no_hooks else agent_configs.expand(args.agent or ["claude"])
-    root = install.find_repo(args.repo, force=args.force)
-    agent_configs.preflight(root, agents, mcp=args.mcp)
+    agents = [] if args.no_hooks else agent_hooks.expand(args.agent or ["claude"])
+    root = project.find_repo(args.repo, force=args.force)
+    agent_hooks.preflight(root, agents, mcp=args.mcp)
     print(f"agent-sync install into {root}", flush=True)
-    install.install(root, settings=args.settings, hooks="claude" in agents, force=args.force, say=_say)
-    agent_configs.install_agents(root, agents, mcp=args.mcp, say=_say, backup_dir=os.path.join(root, *install.BACKUPS))
+    project.install(root, settings=args.settings, hooks="claude" in agents, force=args.force, say=_say)
+    agent_hooks.install_agents(root, agents, mcp=args.mcp, say=_say, backup_dir=os.path.join(root, *project.BACKUPS))
     print("done. Start (or restart) Claude Code in this repository; it asks you to trust the folder's hooks once.")
     return OK
 
 
 def cmd_uninstall(_ctx, args):
-    from . import agent_configs, install
+    from ..install.project import agent_hooks, project
 
-    root = install.find_repo(args.repo, force=True)
+    root = project.find_repo(args.repo, force=True)
     print(f"agent-sync uninstall from {root}", flush=True)
-    install.uninstall(root, purge=args.purge, say=_say)
-    agent_configs.uninstall_all(root, say=_say)
+    project.uninstall(root, purge=args.purge, say=_say)
+    agent_hooks.uninstall_all(root, say=_say)
     print("done.")
     return OK
 
