@@ -10,7 +10,7 @@ def _say(line):
 
 
 def cmd_install(_ctx, args):
-    from ..install.project import agent_hooks, project
+    from ..install import agent_hooks, project
 
     agents = [] if args.no_hooks else agent_hooks.expand(args.agent or ["claude"])
     root = project.find_repo(args.repo, force=args.force)
@@ -23,7 +23,7 @@ def cmd_install(_ctx, args):
 
 
 def cmd_uninstall(_ctx, args):
-    from ..install.project import agent_hooks, project
+    from ..install import agent_hooks, project
 
     root = project.find_repo(args.repo, force=True)
     print(f"agent-sync uninstall from {root}", flush=True)

@@ -6,8 +6,7 @@ import sys
 
 from .. import __version__
 from ..core import agents, errors, validate
-from .. import handlers
-from . import guard
+from . import handlers, guard
 from ..core.errors import AgentSyncError, UsageError
 
 EPILOG = "Exit codes: " + ", ".join(f"{code} {name}" for code, name, _ in errors.EXIT_CODES) + "."
@@ -119,10 +118,10 @@ def build_parser():
          arg("action", choices=guard.ACTIONS, help="install or uninstall (check and trailers are run by the hooks)"),
          arg("--trailers", action="store_true", help="install: also add Agent-Sync-Agent/-Task commit trailers"),
          arg("hook_args", nargs="*", metavar="ARG", help=argparse.SUPPRESS))
-    from ..install import project
+    from . import install
 
     repo_flag = arg("--repo", metavar="DIR", help="a directory inside the target repository (default: here)")
-    _add(sub, "install", project.cmd_install,
+    _add(sub, "install", install.cmd_install,
          "Install the archive, the skill and the Claude Code hooks into a repository, then test the hooks.",
          repo_flag, arg("--no-hooks", action="store_true", help="install the skill only; locks are not enforced"),
          arg("--settings", choices=("shared", "local"), default="shared",
@@ -131,7 +130,7 @@ def build_parser():
          arg("--agent", action="append", metavar="NAME",
              help="agent to wire: claude (default), codex, gemini, cursor, windsurf, copilot, or all (repeatable)"),
          arg("--mcp", action="store_true", help="also add the agent-sync MCP server to the project's .mcp.json"))
-    _add(sub, "uninstall", project.cmd_uninstall,
+    _add(sub, "uninstall", install.cmd_uninstall,
          "Remove what install added: hook entries, the skill folder, the .gitignore line.", repo_flag,
          arg("--purge", action="store_true", help="also delete .claude/coordination/ (all shared state)"))
     _add(sub, "hook", c.cmd_hook, "Hook entry point: reads the agent's JSON payload on stdin.",

@@ -4,8 +4,7 @@ Every list is capped, or bounded by live state (agents, unexpired locks), so a
 snapshot costs the same however long the history grows.
 """
 
-from . import agents, locks
-from .. import documents
+from . import agents, locks, documents
 
 TASK_STATES = ("in_progress", "open", "blocked", "done")
 TASK_CAP = 12

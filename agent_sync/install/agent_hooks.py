@@ -14,9 +14,8 @@ That works from any subdirectory and any linked worktree, in a POSIX shell.
 import os
 import subprocess
 
-from .. import command_line
-from . import settings_merge
-from .. import project as install_files
+from . import command_line, settings_merge
+from . import project as install_files
 
 SKILL_PYZ = ".claude/skills/agent-sync/agent-sync.pyz"
 GIT_TOP_PYZ = f'"$(git rev-parse --show-toplevel)/{SKILL_PYZ}"'

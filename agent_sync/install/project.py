@@ -11,8 +11,7 @@ import json
 import os
 import shutil
 
-from .. import command_line, package_data
-from . import probe, settings_merge
+from . import command_line, package_data, probe, settings_merge
 from ..core import repo
 from ..core.errors import UsageError
 
