@@ -1,0 +1,458 @@
+"""Checks of the coordination state, and the rebuild of a damaged database (what `doctor` runs).
+
+The checks read the database through a read-only connection and never
+migrate or change it: the file itself, integrity, schema version, WAL,
+permissions, orphaned rows, expired locks, the lock index and mail stamps
+the hooks rely on, and leftovers of killed writers. Every finding is one
+line with a fix. Nothing here prints or runs a hook: the `doctor` command
+adds the hook probe and the report.
+
+`repair` on a damaged database moves it aside with a UTC timestamp
+(state.sqlite.damaged-YYYYmmdd-HHMMSS, with its -wal and -shm), never
+deleting it, copies every row that still reads into a fresh database, and
+rebuilds the lock index and mail stamps. On a sound database it removes
+orphaned rows and leftover temporary files and rewrites the index and
+stamps. A database from a newer agent-sync is never rewritten. Rebuild
+while agents are idle: a process that still has the old file open would
+write into the copy moved aside.
+"""
+
+import contextlib
+import os
+import sqlite3
+import time
+
+from . import lockindex, mailstamp, repo, schema
+from .db import Database, split_script
+
+OK, NOTE, FAIL = "ok", "note", "FAIL"
+MAGIC = b"SQLite format 3\x00"
+BIG_WAL = 64 * 1024 * 1024
+# Salvage order: parents before children. lock_waiters is ephemeral and not kept.
+TABLES = ("agents", "tasks", "task_files", "task_deps", "locks", "fences", "messages", "receipts", "decisions",
+          "activity")
+# Rows whose parent is gone: (table, how many, the statement that repairs them).
+ORPHANS = (
+    ("locks", "owner NOT IN (SELECT id FROM agents)", "DELETE FROM locks WHERE {w}"),
+    ("locks", "task_id IS NOT NULL AND task_id NOT IN (SELECT id FROM tasks)",
+     "UPDATE locks SET task_id = NULL WHERE {w}"),
+    ("tasks", "owner IS NOT NULL AND owner NOT IN (SELECT id FROM agents)", "UPDATE tasks SET owner = NULL WHERE {w}"),
+    ("agents", "current_task IS NOT NULL AND current_task NOT IN (SELECT id FROM tasks)",
+     "UPDATE agents SET current_task = NULL WHERE {w}"),
+    ("task_files", "task_id NOT IN (SELECT id FROM tasks)", "DELETE FROM task_files WHERE {w}"),
+    ("task_deps", "task_id NOT IN (SELECT id FROM tasks) OR depends_on NOT IN (SELECT id FROM tasks)",
+     "DELETE FROM task_deps WHERE {w}"),
+    ("receipts", "message_id NOT IN (SELECT id FROM messages) OR agent_id NOT IN (SELECT id FROM agents)",
+     "DELETE FROM receipts WHERE {w}"),
+    ("lock_waiters", "agent NOT IN (SELECT id FROM agents)", "DELETE FROM lock_waiters WHERE {w}"),
+)
+
+
+class Finding:
+    """One line of the report: how bad, which check, what was found, how to fix it."""
+
+    def __init__(self, level, check, text, fix=""):
+        self.level, self.check, self.text, self.fix = level, check, text, fix
+
+    def __str__(self):
+        fix = f" - fix: {self.fix}" if self.fix else ""
+        return f"{self.level:<4}  {self.check}: {self.text}{fix}"
+
+
+class Report:
+    """Findings, plus what a repair needs to know about the database."""
+
+    def __init__(self):
+        self.findings = []
+        self.damaged = False   # the file needs a rebuild
+        self.too_new = False   # never rewrite it
+
+    def add(self, level, check, text, fix=""):
+        self.findings.append(Finding(level, check, text, fix))
+
+    @property
+    def failed(self):
+        return any(f.level == FAIL for f in self.findings)
+
+
+# ---------------------------------------------------------------------------
+# Checks
+
+
+def diagnose(root):
+    """Every check of the stored state at `root`; never writes to the database."""
+    report = Report()
+    path = repo.db_path(root)
+    _check_files(report, root, path)
+    if os.path.exists(path) and os.path.getsize(path) > 0 and not report.damaged:
+        try:
+            with contextlib.closing(_open_read_only(path)) as conn:
+                _check_database(report, root, conn)
+        except sqlite3.Error as exc:
+            report.damaged = True
+            report.add(FAIL, "database", f"cannot be read ({exc})", "agent-sync doctor --repair")
+    return report
+
+
+def _open_read_only(path):
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _check_files(report, root, path):
+    state = repo.state_dir(root)
+    if not os.path.exists(path):
+        report.add(OK, "database", f"none yet at {path} (created on first use)")
+        return
+    size = os.path.getsize(path)
+    with open(path, "rb") as handle:
+        head = handle.read(100)
+    if size and not head.startswith(MAGIC):
+        report.damaged = True
+        report.add(FAIL, "database", f"{path} is not an SQLite database", "agent-sync doctor --repair")
+    else:
+        report.add(OK, "database", f"{path} ({size // 1024} KiB)")
+    _check_permissions(report, state, path)
+    wal = path + "-wal"
+    if os.path.exists(wal) and os.path.getsize(wal) > BIG_WAL:
+        report.add(NOTE, "wal", f"{wal} is {os.path.getsize(wal) // (1024 * 1024)} MiB (a reader kept it from "
+                                "being checkpointed)", "agent-sync doctor --repair checkpoints it")
+    leftovers = [name for name in _temp_files(state)]
+    if leftovers:
+        report.add(NOTE, "temp files", f"{len(leftovers)} left by interrupted writers ({', '.join(leftovers[:3])})",
+                   "agent-sync doctor --repair removes them")
+
+
+def _check_permissions(report, state, path):
+    problems = []
+    for target in (state, path, path + "-wal", path + "-shm"):
+        if os.path.exists(target) and not os.access(target, os.W_OK):
+            problems.append(target)
+    if problems:
+        report.add(FAIL, "permissions", f"not writable by this user: {', '.join(problems)}",
+                   "make the coordination directory and its files writable by every agent's user")
+        return
+    mine = os.stat(state).st_uid
+    others = [t for t in (path, path + "-wal", path + "-shm") if os.path.exists(t) and os.stat(t).st_uid != mine]
+    if others:
+        report.add(NOTE, "permissions", f"owned by another user than the directory: {', '.join(others)}",
+                   "run every agent as one user, or give the files to a shared group")
+    else:
+        report.add(OK, "permissions", "writable")
+
+
+def _temp_files(state):
+    for folder in (state, os.path.join(state, mailstamp.SEEN_DIR)):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in sorted(names):
+            if name.endswith(".tmp"):
+                yield os.path.relpath(os.path.join(folder, name), state)
+
+
+def _check_database(report, root, conn):
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > schema.CURRENT:
+        report.too_new = True
+        report.add(FAIL, "schema", f"version {version} is newer than this agent-sync understands ({schema.CURRENT})",
+                   "upgrade agent-sync (the file was left as it is)")
+        return
+    if version < schema.CURRENT:
+        report.add(OK, "schema", f"version {version}; the next command migrates it to {schema.CURRENT}")
+    else:
+        report.add(OK, "schema", f"version {version} (current)")
+    try:
+        verdict = [row[0] for row in conn.execute("PRAGMA integrity_check(20)")]
+    except sqlite3.DatabaseError as exc:
+        verdict = [str(exc)]
+    if verdict != ["ok"]:
+        report.damaged = True
+        report.add(FAIL, "integrity", "; ".join(verdict)[:300], "agent-sync doctor --repair")
+        return
+    report.add(OK, "integrity", "ok")
+    missing = set(TABLES) - {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if version and missing:
+        report.damaged = True
+        report.add(FAIL, "schema", f"tables missing: {', '.join(sorted(missing))}", "agent-sync doctor --repair")
+        return
+    if not version:
+        return  # an empty database: nothing below applies yet
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    report.add(OK if mode == "wal" else NOTE, "wal", f"journal mode {mode}",
+               "" if mode == "wal" else "any agent-sync command switches it to WAL")
+    _check_rows(report, conn)
+    _check_index(report, root, conn)
+    _check_stamps(report, root, conn)
+
+
+def _check_rows(report, conn):
+    orphans = {}
+    for table, where, _fix in ORPHANS:
+        n = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}").fetchone()[0]
+        if n:
+            orphans[table] = orphans.get(table, 0) + n
+    if orphans:
+        report.add(FAIL, "orphaned rows", ", ".join(f"{t} {n}" for t, n in orphans.items()) +
+                   " (rows pointing at a deleted parent)", "agent-sync doctor --repair")
+    else:
+        report.add(OK, "orphaned rows", "none")
+    expired = conn.execute("SELECT COUNT(*) FROM locks WHERE expires_at <= ?", (time.time(),)).fetchone()[0]
+    if expired:
+        report.add(NOTE, "expired locks", f"{expired} still stored (they block nothing)", "agent-sync gc")
+    else:
+        report.add(OK, "expired locks", "none")
+
+
+def _check_index(report, root, conn):
+    """Every live lock must be in locks.idx, or a hook could allow an edit without asking the database."""
+    live = conn.execute("SELECT kind, mode, owner, key FROM locks WHERE expires_at > ?", (time.time(),)).fetchall()
+    index = lockindex.read(root)
+    if index is None:
+        if os.path.exists(lockindex.path_of(root)):
+            report.add(FAIL, "lock index", "unreadable (hooks consult the database instead: slower)",
+                       "agent-sync doctor --repair")
+        else:
+            report.add(OK, "lock index", "absent (hooks consult the database)")
+        return
+    entries = index[1]
+    if lockindex.ANY not in entries:
+        listed = {e[1:] for e in entries}
+        missing = [r["key"] for r in live if tuple(r) not in listed]
+        if missing:
+            report.add(FAIL, "lock index", f"{len(missing)} live lock(s) missing, e.g. {missing[0]!r}: hooks "
+                                           "could allow edits to locked files", "agent-sync doctor --repair")
+            return
+    report.add(OK, "lock index", f"covers all {len(live)} live lock(s)")
+
+
+def _check_stamps(report, root, conn):
+    """mail.seq must not lag the newest message, nor an agent's seen stamp run ahead of it."""
+    newest = conn.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]
+    stamp = mailstamp.newest(root)
+    problems = []
+    if stamp is not None and stamp < newest:
+        problems.append(f"mail.seq says {stamp} but message #{newest} exists")
+    for row in conn.execute("SELECT id, msg_hw FROM agents"):
+        seen = mailstamp.settled(root, row["id"])
+        if seen is not None and seen[0] > row["msg_hw"]:
+            problems.append(f"seen/{row['id']} is ahead of the agent's delivered mail")
+    if problems:
+        report.add(FAIL, "mail stamps", "; ".join(problems[:3]) + " (hooks could hold back messages)",
+                   "agent-sync doctor --repair")
+    else:
+        report.add(OK, "mail stamps", "consistent")
+
+
+# ---------------------------------------------------------------------------
+# Repair
+
+
+def repair(root, report, busy_timeout):
+    """Fix what `report` found. Returns lines describing what was done."""
+    if report.too_new:
+        return ["not repairing: the database belongs to a newer agent-sync"]
+    path = repo.db_path(root)
+    done = []
+    if report.damaged:
+        done += rebuild(root, path)
+    elif not os.path.exists(path):
+        return ["nothing to repair"]
+    done += _tidy(root, path, busy_timeout)
+    return done
+
+
+def rebuild(root, path):
+    """Move the damaged file aside and salvage what reads into a fresh database."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    aside = f"{path}.damaged-{stamp}"
+    fresh = f"{path}.rebuild-{stamp}"
+    old_index = lockindex.read(root)
+    copied = _salvage(path, fresh)
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.rename(path + suffix, aside + suffix)
+    os.replace(fresh, path)
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(fresh + suffix):
+            os.remove(fresh + suffix)  # our own, empty after the checkpoint
+    summary = ", ".join(f"{t} {n}" for t, n in copied.items() if n) or "nothing was readable"
+    done = [f"moved the damaged database to {aside} (kept; delete it yourself once satisfied)",
+            f"rebuilt {path}, salvaging rows: {summary}"]
+    lost = _lost_locks(path, old_index)
+    if lost:
+        done.append(f"WARNING: {len(lost)} lock(s) the old lock index listed were not recovered and no longer "
+                    f"hold: {', '.join(lost[:5])} - their owners should lock them again")
+    return done
+
+
+def _lost_locks(path, old_index):
+    """Live entries of the pre-repair lock index that the salvaged database does not have."""
+    if old_index is None:
+        return []
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        kept = {tuple(r) for r in conn.execute("SELECT owner, key FROM locks")}
+    now = time.time()
+    return sorted({f"{e[4]} ({e[3]})" for e in old_index[1]
+                   if e != lockindex.ANY and e[0] > now and (e[3], e[4]) not in kept})
+
+
+def _salvage(path, fresh):
+    """Copy every readable row of `path` into a new database at `fresh`. Returns rows copied per table."""
+    out = sqlite3.connect(fresh, isolation_level=None)
+    try:
+        out.execute("PRAGMA journal_mode=WAL")
+        out.execute("BEGIN IMMEDIATE")
+        for _name, script in schema.MIGRATIONS:
+            for statement in split_script(script):
+                out.execute(statement)
+        out.execute(f"PRAGMA user_version = {schema.CURRENT}")
+        copied = {}
+        source = _open_damaged(path)
+        if source is not None:
+            with contextlib.closing(source):
+                for table in TABLES:
+                    copied[table] = _copy_table(source, out, table)
+                _restore_sequences(source, out)
+        for _table, where, fix in ORPHANS:
+            out.execute(fix.format(w=where))
+        _raise_counters(out)
+        out.execute("COMMIT")
+        out.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except BaseException:
+        out.close()
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(fresh + suffix):
+                os.remove(fresh + suffix)
+        raise
+    out.close()
+    return copied
+
+
+def _open_damaged(path):
+    for uri in (f"file:{path}?mode=ro", f"file:{path}?immutable=1"):
+        try:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.Error:
+            continue
+    return None
+
+
+def _columns(conn, table):
+    try:
+        return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+    except sqlite3.Error:
+        return []
+
+
+def _copy_table(source, out, table):
+    """Rows of one table that still read: forward until damage, then past it, then backward."""
+    columns = [c for c in _columns(source, table) if c in set(_columns(out, table))]
+    if not columns:
+        return 0
+    names = ", ".join(columns)
+    insert = f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
+    before = out.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    has_rowid = _has_rowid(source, table)
+    if has_rowid:
+        _copy_by_rowid(source, out, table, names, insert)
+    else:
+        for order in ("", " ORDER BY 1 DESC"):
+            _copy_scan(source, out, f"SELECT {names} FROM {table}{order}", insert)
+    return out.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] - before
+
+
+def _has_rowid(conn, table):
+    try:
+        conn.execute(f"SELECT rowid FROM {table} LIMIT 0")
+        return True
+    except sqlite3.Error:
+        return False
+
+
+def _copy_scan(source, out, sql, insert):
+    try:
+        for row in source.execute(sql):
+            out.execute(insert, tuple(row))
+    except sqlite3.Error:
+        pass  # keep what was read before the damage
+
+
+def _copy_by_rowid(source, out, table, names, insert, batch=200):
+    """Walk the table by rowid; on damage, probe ever further ahead for the next readable row."""
+    after, jump = None, 1
+    while True:
+        where = "" if after is None else "WHERE rowid > ?"
+        params = () if after is None else (after,)
+        try:
+            rows = source.execute(f"SELECT rowid, {names} FROM {table} {where} ORDER BY rowid LIMIT {batch}",
+                                  params).fetchall()
+        except sqlite3.Error:
+            if jump > 2 ** 40:
+                break
+            after = (after or 0) + jump
+            jump *= 2
+            continue
+        if not rows:
+            break
+        for row in rows:
+            out.execute(insert, tuple(row)[1:])
+        after, jump = rows[-1][0], 1
+    _copy_scan(source, out, f"SELECT {names} FROM {table} ORDER BY rowid DESC", insert)
+
+
+def _restore_sequences(source, out):
+    """Keep AUTOINCREMENT counters at least where they were, so no id is ever reused."""
+    try:
+        rows = source.execute("SELECT name, seq FROM sqlite_sequence").fetchall()
+    except sqlite3.Error:
+        return
+    for name, seq in rows:
+        if name in TABLES:
+            out.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", (seq, name))
+            out.execute("INSERT INTO sqlite_sequence (name, seq) SELECT ?, ? WHERE NOT EXISTS "
+                        "(SELECT 1 FROM sqlite_sequence WHERE name = ?)", (name, seq, name))
+
+
+def _raise_counters(out):
+    """New message ids must exceed every agent's delivered mark; fencing tokens must never go back."""
+    floor = out.execute("SELECT MAX(COALESCE(MAX(msg_hw), 0), COALESCE(MAX(msg_floor), 0)) FROM agents").fetchone()[0]
+    out.execute("INSERT INTO sqlite_sequence (name, seq) SELECT 'messages', 0 WHERE NOT EXISTS "
+                "(SELECT 1 FROM sqlite_sequence WHERE name = 'messages')")
+    out.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'messages'", (floor,))
+    out.execute("""INSERT INTO fences (key, token) SELECT key, MAX(token) FROM locks WHERE true GROUP BY key
+                   ON CONFLICT(key) DO UPDATE SET token = MAX(token, excluded.token)""")
+
+
+def _tidy(root, path, busy_timeout):
+    """On a sound database: orphans out, index and stamps rewritten from the truth, temp files gone."""
+    done = []
+    db = Database(root, busy_timeout)
+    try:
+        with db.write():
+            fixed = sum(db.execute(fix.format(w=where)).rowcount for _t, where, fix in ORPHANS)
+            lockindex.publish(db, merge_existing=False)
+            newest = db.scalar("SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0),"
+                               " COALESCE((SELECT MAX(id) FROM messages), 0))")
+            mailstamp.publish(root, newest)
+            seen = os.path.join(repo.state_dir(root), mailstamp.SEEN_DIR)
+            for name in os.listdir(seen) if os.path.isdir(seen) else ():
+                os.remove(os.path.join(seen, name))  # caches: the next hook rewrites its own
+        if fixed:
+            done.append(f"removed or detached {fixed} orphaned row(s)")
+        done.append("rewrote the lock index and mail stamps from the database")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+    state = repo.state_dir(root)
+    leftovers = list(_temp_files(state))
+    for name in leftovers:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(state, name))
+    if leftovers:
+        done.append(f"removed {len(leftovers)} temporary file(s) left by interrupted writers")
+    return done
