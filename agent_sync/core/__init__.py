@@ -1,1 +1,5 @@
-"""The coordination core: state, rules and storage, free of any user interface."""
+"""The coordination model and its store: agents, locks, tasks, messages, the journal and their views.
+
+The rule of this package: nothing here imports an adapter (cli, hooks, install,
+console, mcp), argparse or curses. tests/test_layering.py enforces it.
+"""

@@ -6,7 +6,7 @@ agent's session, so every failure becomes one note on stderr.
 
 import sys
 
-from .. import fastjson
+from . import fastjson
 from . import model
 
 MAX_INPUT = 8 * 1024 * 1024
@@ -36,19 +36,12 @@ def _read_payload():
 
 
 def _fail_open_note(exc):
-    from ..errors import AgentSyncError
+    from ..core.errors import AgentSyncError
 
     if isinstance(exc, AgentSyncError):
         text = str(exc)
     else:
-        import sqlite3
-
-        if isinstance(exc, sqlite3.Error):
-            from ..db import translate
-
-            text = str(translate(exc, "the coordination database"))
-        else:
-            text = f"internal error {type(exc).__name__}: {exc}"
+        text = f"internal error {type(exc).__name__}: {exc}"
     return f"agent-sync hook: {text} (allowed; nothing was blocked)"
 
 

@@ -15,12 +15,12 @@ binds the connection to that id with `register` and `agent_id`.
 """
 
 import os
-import sqlite3
 import sys
 import time
 
-from .. import __version__, agents, identity, repo, views
-from ..errors import AgentSyncError, StorageError, UsageError
+from .. import __version__
+from ..core import agents, identity, repo, documents
+from ..core.errors import AgentSyncError, StorageError, UsageError
 from . import protocol, tools
 from .protocol import RpcError
 
@@ -168,8 +168,7 @@ class Server:
         self.me = identity.Identity(agent_id, "mcp-register")
 
     def _with_context(self, work):
-        from ..context import Context
-        from ..db import translate
+        from ..core.context import Context
 
         root = repo.find_root(self.cwd, environ=self.environ)
         tree = repo.find_tree(self.cwd, environ=self.environ)
@@ -178,8 +177,6 @@ class Server:
             ctx = Context(root=root, tree=tree, cwd=self.cwd, me=self.identity(root))
             agents.check_in(ctx)
             return work(ctx)
-        except sqlite3.Error as exc:
-            raise translate(exc, ctx.db.path if ctx else repo.db_path(root)) from None
         except OSError as exc:
             raise StorageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
         finally:
@@ -201,10 +198,10 @@ METHODS = {
 
 def _resource(ctx, kind):
     if kind == "status":
-        return views.status(ctx)
-    from .. import locks
+        return documents.status(ctx)
+    from ..core import locks
 
-    return views.document("locks", locks=[views.lock(r, ctx.now) for r in locks.listing(ctx)])
+    return documents.document("locks", locks=[documents.lock(r, ctx.now) for r in locks.listing(ctx)])
 
 
 def _json(doc):
