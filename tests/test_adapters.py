@@ -209,9 +209,11 @@ def test_unknown_agent_fails_open(locked):
     assert result.code == 0 and "unknown agent" in result.err, result
 
 
-def test_copilot_accepts_tool_args_as_an_object(locked):
+def test_copilot_accepts_tool_args_as_a_string_too(locked):
+    """The pinned Copilot sends an object (the fixtures); older releases sent the arguments as a JSON string."""
     data = payload("copilot", "pre_tool_use_edit", locked)
-    data["toolArgs"] = json.loads(data["toolArgs"])
+    assert isinstance(data["toolArgs"], dict)
+    data["toolArgs"] = json.dumps(data["toolArgs"])
     denied_copilot(hook(locked, "copilot", "preToolUse", data))
 
 

@@ -140,6 +140,9 @@ class LoopbackServer:
         self._thread = None
 
     def start(self):
+        """Start serving (again is a no-op, so a test may learn the URL before the agent runs)."""
+        if self._httpd is not None:
+            return self
         self._httpd = _Threaded((LOOPBACK, 0), _Handler)
         self._httpd.owner = self
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -283,6 +286,19 @@ class ModelServer(LoopbackServer):
 
     def texts(self, request):
         raise NotImplementedError
+
+
+def wait_until(condition, timeout=30.0, interval=0.05):
+    """Poll `condition()` until it is true; AssertionError after `timeout` seconds.
+
+    For a Reply's `before`: hold one conversation (a subagent) at a model
+    request until another (its parent) has reached a given point.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {getattr(condition, '__name__', condition)}")
+        time.sleep(interval)
 
 
 def sse(events):
