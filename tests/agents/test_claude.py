@@ -14,7 +14,7 @@ import pytest
 from fake_anthropic import FakeAnthropic, first_user_text
 from harness import Call, Reply, cli_binary, recorded, recorder_command, wait_until
 
-from agent_sync.identity import session_agent_id
+from agent_sync.core.identity import session_agent_id
 
 OTHER = "other-agent"
 BLOCKED = "[agent-sync] BLOCKED: src/a.py is locked by other-agent"
@@ -89,10 +89,14 @@ def bash(command):
 
 
 def assert_refused(server, call, path="src/a.py", owner=OTHER):
-    """The model saw our reason, and only our reason: no hook error, no command line."""
+    """The model saw our reason and nothing of ours besides: no command line, no archive path.
+
+    `PreToolUse:<tool> hook error: ` is how Claude Code introduces any denial, JSON or exit 2;
+    an exit-2 refusal would add the hook's whole command line after it.
+    """
     text = server.result_of(call)
-    assert f"[agent-sync] BLOCKED: {path} is locked by {owner}" in text, text
-    assert "hook error" not in text and "python3" not in text and "agent_sync.hooks" not in text, text
+    assert text.startswith(f"PreToolUse:{call.name} hook error: [agent-sync] BLOCKED: {path} is locked by {owner}"), text
+    assert "python3" not in text and "agent_sync.hooks" not in text and ".pyz" not in text, text
 
 
 # ---------------------------------------------------------------------------

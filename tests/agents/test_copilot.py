@@ -13,7 +13,7 @@ import pytest
 from fake_openai_chat import FakeOpenAIChat, first_user_text
 from harness import Call, Reply, cli_binary, recorded, recorder_command
 
-from agent_sync.identity import session_agent_id
+from agent_sync.core.identity import session_agent_id
 
 OTHER = "other-agent"
 FRAME = '<agent-sync-state trust="untrusted">'
