@@ -15,7 +15,20 @@ def full_report(root):
     """The stored state's findings, then the hook probe's."""
     report = diagnose(root)
     check_hooks(report, root)
+    check_trust(report, root)
     return report
+
+
+def check_trust(report, root):
+    """Hooks written for an agent that will not run them: installed but not enforced (exit 8)."""
+    from ..install import agent_hooks, trust
+
+    for name in (name for name in trust.CHECKS if agent_hooks.installed(root, name)):
+        for _agent, step in trust.problems(root, [name]) or [(name, None)]:
+            if step:
+                report.add(FAIL, "hooks", f"{name} hooks are installed but not enforced. {step}")
+            else:
+                report.add(OK, "hooks", f"{name} will run the hooks (the folder is trusted)")
 
 
 def check_hooks(report, root):

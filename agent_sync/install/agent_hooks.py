@@ -14,7 +14,7 @@ That works from any subdirectory and any linked worktree, in a POSIX shell.
 import os
 import subprocess
 
-from . import command_line, settings_merge
+from . import command_line, settings_merge, trust
 from . import project as install_files
 
 SKILL_PYZ = ".claude/skills/agent-sync/agent-sync.pyz"
@@ -93,6 +93,20 @@ def expand(names):
 
 def path_of(root, name):
     return os.path.join(root, *AGENTS[name].path.split("/"))
+
+
+def installed(root, name):
+    """True when `name`'s project file holds agent-sync hooks (an unreadable file counts as not)."""
+    try:
+        _text, doc = install_files.read_settings(path_of(root, name))
+    except settings_merge.InvalidSettings:
+        return False
+    hooks = doc.get("hooks")
+    if not isinstance(hooks, dict):
+        return False
+    if AGENTS[name].nested:
+        return settings_merge.has_ours(doc, command_line.is_ours)
+    return any(_is_ours_flat(e) for entries in hooks.values() if isinstance(entries, list) for e in entries)
 
 
 def install(root, name, backup_dir=None):
@@ -210,6 +224,8 @@ def install_agents(root, names, mcp=False, say=lambda _line: None, backup_dir=No
             else f"{status} {rel} ({name} hooks)")
         verify(root, name)
         say(f"{name} lock gate works: its pre-tool hook ran")
+        for _agent, step in trust.problems(root, [name]):
+            say(f"NOT ENFORCED YET: {step}")
     if mcp:
         path, status = install_mcp(root, backup_dir)
         say(f".mcp.json {status}: server {MCP_SERVER!r} runs `python3 {' '.join(MCP_ARGS)}`")

@@ -38,8 +38,7 @@ class Copilot:
         self.box.commit()
         if trust:
             self.trust()
-        if install:
-            self.box.install("copilot")
+        self.installed = self.box.install("copilot") if install else None
         return self
 
     def trust(self):
@@ -239,6 +238,8 @@ def test_a_message_sent_while_a_subagent_works_reaches_the_parent_once(copilot):
 def test_untrusted_folder_runs_no_hook_and_doctor_says_so(copilot):
     """Copilot skips the hooks of a folder that is not trusted: the lock is not enforced, silently."""
     copilot.setup(trust=False).box.cli("lock", "src/a.py", agent=OTHER)
+    told = copilot.installed.out
+    assert "NOT ENFORCED YET" in told and "trustedFolders" in told and str(copilot.box.repo) in told, told
     change = edit(copilot.path("src/a.py"), "x = 1", "x = 2")
     copilot.run(FakeOpenAIChat(Reply(change)))
     assert copilot.box.read("src/a.py") == "x = 2\n", "a hook ran in an untrusted folder"
