@@ -180,6 +180,16 @@ class Gemini(Driver):
     def command(self, prompt, args):
         return ["--yolo", "--model", self.model, *args, "-p", prompt]
 
+    @staticmethod
+    def server_context(body):
+        """All text of one request body, as the model saw it."""
+        server = FakeGemini()
+        try:
+            server.requests.append(("", body))
+            return server.context_text()
+        finally:
+            server.server_close()
+
     def trust(self):
         """Trust the folder, as the trust dialog's "Trust folder" would."""
         path = self.gemini_dir / "trustedFolders.json"
