@@ -1,7 +1,8 @@
 """Hooks for Codex CLI, Gemini CLI, Cursor, Windsurf and Copilot CLI, through the real `hook --agent` command.
 
-Payloads come from tests/fixtures/<agent>/*.json, shaped as each agent's
-documentation shows them; `payload()` moves their /home/dev/project paths
+Payloads come from tests/fixtures/<agent>/*.json: for Codex and Gemini, what
+the pinned CLIs really sent (tests/agents/record_fixtures.py), for the others
+shaped as each agent's documentation shows them; `payload()` moves their /home/dev/project paths
 into the test's repository. Each agent must refuse a write to a file
 another agent locked in its own deny format, allow a free file, fail open
 on garbage, and never block the lock's owner.
@@ -110,6 +111,8 @@ WRITES = [
     ("codex", "PreToolUse", "pre_tool_use_apply_patch"),
     ("codex", "PreToolUse", "pre_tool_use_apply_patch_multi"),
     ("codex", "PreToolUse", "pre_tool_use_bash"),
+    ("codex", "PreToolUse", "pre_tool_use_bash_heredoc_patch"),  # `apply_patch <<'EOF'` typed into the shell
+    ("codex", "PreToolUse", "pre_tool_use_bash_workdir"),  # the shell's workdir arrives as the payload's cwd
     ("gemini", "BeforeTool", "before_tool_write_file"),
     ("gemini", "BeforeTool", "before_tool_replace"),
     ("gemini", "BeforeTool", "before_tool_run_shell_command"),
@@ -307,7 +310,10 @@ def test_a_stop_that_already_continued_is_not_blocked_again(locked, agent, fixtu
 
 @pytest.mark.parametrize("agent,event,fixture", [
     ("codex", "PostToolUse", "post_tool_use_apply_patch"),
+    ("codex", "PostToolUse", "post_tool_use_bash"),
     ("gemini", "AfterTool", "after_tool_write_file"),
+    ("gemini", "AfterTool", "after_tool_replace"),
+    ("gemini", "AfterTool", "after_tool_run_shell_command"),  # run in dir_path src/
     ("cursor", "afterFileEdit", "after_file_edit"),
     ("windsurf", "post_write_code", "post_write_code"),
     ("copilot", "postToolUse", "post_tool_use_edit"),

@@ -134,7 +134,7 @@ def codex_hook_hashes(hooks_json):
 
     Codex hashes a normalised identity of each handler: its event's snake-case
     name, the group's matcher, and the handler with its timeout filled in,
-    as canonical (sorted, compact) JSON.
+    as canonical (sorted, compact) JSON. SessionEnd timeouts are cut to 3 s first.
     """
     doc = json.loads(hooks_json.read_text(encoding="utf-8"))
     out = []
@@ -142,8 +142,11 @@ def codex_hook_hashes(hooks_json):
         label = "".join("_" + c.lower() if c.isupper() else c for c in event).lstrip("_")
         for g, group in enumerate(groups):
             for h, handler in enumerate(group.get("hooks", [])):
-                normal = {"type": "command", "command": handler["command"],
-                          "timeout": max(1, handler.get("timeout", 600)), "async": handler.get("async", False)}
+                timeout = max(1, handler.get("timeout", 600))
+                if label == "session_end":
+                    timeout = min(timeout, 3)
+                normal = {"type": "command", "command": handler["command"], "timeout": timeout,
+                          "async": handler.get("async", False)}
                 if handler.get("statusMessage") is not None:
                     normal["statusMessage"] = handler["statusMessage"]
                 identity = {"event_name": label, "hooks": [normal]}
