@@ -41,7 +41,7 @@ def manifest(version):
 
 
 def hooks_document():
-    from agent_sync import hookcommand, settings_merge
+    from agent_sync.install import command_line as hookcommand, settings_merge
 
     template = json.loads((ROOT / "hooks-templates" / "claude-settings.json").read_text(encoding="utf-8"))
     hooks = settings_merge.render(template, hookcommand.prefix(pyz_ref=hookcommand.PLUGIN_PYZ))

@@ -8,7 +8,7 @@ def _dispatch(argv):
         from agent_sync.hooks.entry import run_hook
 
         return run_hook(argv[1:])
-    from agent_sync.cli import main
+    from agent_sync.cli.main import main
 
     return main(argv)
 

@@ -4,7 +4,7 @@
     .venv/bin/python bench/run.py [--runs 40] [--no-upstream] [--no-shiv] [--strict]
 
 Every hook case runs the exact command line the installer writes into
-.claude/settings.json (agent_sync.hookcommand.prefix() + event) through
+.claude/settings.json (agent_sync.install.command_line.prefix() + event) through
 `sh -c`, with CLAUDE_PROJECT_DIR pointing at a scratch repository where
 dist/agent-sync.pyz sits at .claude/skills/agent-sync/agent-sync.pyz and a
 realistic Claude Code payload on stdin. Each hook run alternates with a run
@@ -34,7 +34,7 @@ SKILL_PYZ = Path(".claude") / "skills" / "agent-sync" / "agent-sync.pyz"
 UPSTREAM = "claude-agent-sync==0.4.0"
 sys.path.insert(0, str(ROOT))
 
-from agent_sync import hookcommand  # noqa: E402
+from agent_sync.install import command_line as hookcommand  # noqa: E402
 
 ALICE = "3f6b2c1e-8a4d-4e0b-9c57-2d1f0a9b7e64"  # the session whose hooks are timed
 BOB = "9d2e7a41-5c3b-4f18-a6e0-71b8c4d25f93"    # the other agent, who holds the locks

@@ -40,8 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent_sync import hookcommand, lockindex, mailstamp, repo
-from agent_sync.db import Database
+from agent_sync.install import command_line as hookcommand
+
+from agent_sync.core import lockindex, mailstamp, repo
+from agent_sync.core.db import Database
 
 PYTHON = sys.executable
 DEFAULT_PYZ = ROOT / "dist" / "agent-sync.pyz"
@@ -292,10 +294,10 @@ def scale_part(base, pyz, runs):
 
 def simulate_week(root, days=7, agents=5, calls_per_hour=750, hours=10, messages_per_hour=40, report=print):
     """Five busy agents, `days` days, through the core with a hand-advanced clock. Returns daily sizes."""
-    from agent_sync import agents as agents_mod
-    from agent_sync import gc, journal, locks, lockspec, messages
-    from agent_sync.context import Context
-    from agent_sync.identity import Identity
+    from agent_sync.core import agents as agents_mod
+    from agent_sync.core import gc, journal, locks, lockspec, messages
+    from agent_sync.core.context import Context
+    from agent_sync.core.identity import Identity
 
     rng = random.Random(11)
     start = time.time() - days * 86400

@@ -44,7 +44,7 @@ RACER = textwrap.dedent("""
     pyz, ready, gate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     sys.path.insert(0, pyz)
     import agent_sync.__main__ as entry
-    import agent_sync.cli, agent_sync.commands, agent_sync.context
+    import agent_sync.cli.main, agent_sync.cli.handlers, agent_sync.core.context
     os.write(ready, b"r")
     os.close(ready)
     os.read(gate, 1)
@@ -58,7 +58,7 @@ LOOP = textwrap.dedent("""
     import contextlib, io, json, sys
     pyz, plan = sys.argv[1], json.loads(sys.argv[2])
     sys.path.insert(0, pyz)
-    from agent_sync import cli
+    from agent_sync.cli import main as cli
     for i in range(plan["count"]):
         argv = [a.replace("{i}", str(i)) for a in plan["templates"][i % len(plan["templates"])]]
         out, err = io.StringIO(), io.StringIO()

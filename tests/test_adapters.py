@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import Result, clean_env
 
-from agent_sync import patchpaths
-from agent_sync.identity import session_agent_id
+from agent_sync.hooks import patchpaths
+from agent_sync.core.identity import session_agent_id
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIXTURE_PROJECT = "/home/dev/project"

@@ -7,12 +7,12 @@ import time
 import pytest
 from conftest import TOOL_VARS
 
-from agent_sync import agents, locks, lockspec, messages, tasks
+from agent_sync.core import agents, locks, lockspec, messages, tasks
 from agent_sync.console import commands, feed, panes, registry
 from agent_sync.console.cells import clip, width, wrap
 from agent_sync.console.editor import LineEditor
-from agent_sync.context import Context
-from agent_sync.identity import OPERATOR, Identity
+from agent_sync.core.context import Context
+from agent_sync.core.identity import OPERATOR, Identity
 
 HOSTILE = "ev\x1b[2Jil\x1b]2;pwned\x07\nname\x9b31m\x07"
 

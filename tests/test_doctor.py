@@ -13,7 +13,8 @@ import pytest
 from conftest import PYZ, ROOT
 
 sys.path.insert(0, str(ROOT))
-from agent_sync import hookcommand, schema
+from agent_sync.install import command_line as hookcommand
+from agent_sync.core import schema
 
 LINE = re.compile(r"^(ok  |note|FAIL)  [a-z ]+: \S.*$")
 

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(ROOT))
 
-from agent_sync import lockspec, wildmatch  # noqa: E402
+from agent_sync.core import lockspec, wildmatch  # noqa: E402
 
 CLASH_BATCH = 5  # clashes per failing `lock`: the one-line error is capped at 2000 characters
 
@@ -286,7 +286,7 @@ RACER = textwrap.dedent("""
     import contextlib, io, json, os, sys, time
     pyz, sync, me, rounds, plan = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), json.loads(sys.argv[5])
     sys.path.insert(0, pyz)
-    from agent_sync import cli
+    from agent_sync.cli import main as cli
     codes = []
     for i in range(rounds):
         open(os.path.join(sync, f"ready-{i}-{me}"), "w").close()
@@ -342,7 +342,7 @@ def test_multi_path_race_never_both_never_partial(repo, tmp_path):
 WAITER = textwrap.dedent("""
     import sys
     sys.path.insert(0, sys.argv[1])
-    from agent_sync import cli
+    from agent_sync.cli import main as cli
     code = cli.main(["lock", "queue.txt", "--wait=30"])
     sys.stdout.flush()
     sys.exit(code or cli.main(["unlock", "queue.txt"]))

@@ -12,7 +12,7 @@ import anyio
 import pytest
 from conftest import PYZ, clean_env
 
-from agent_sync.identity import session_agent_id
+from agent_sync.core.identity import session_agent_id
 
 mcp = pytest.importorskip("mcp")
 from mcp import Client

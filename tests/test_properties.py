@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from agent_sync.durations import MAX_SECONDS, parse_duration  # noqa: E402
-from agent_sync.errors import UsageError  # noqa: E402
-from agent_sync.repo import relative_path  # noqa: E402
+from agent_sync.core.durations import MAX_SECONDS, parse_duration  # noqa: E402
+from agent_sync.core.errors import UsageError  # noqa: E402
+from agent_sync.core.repo import relative_path  # noqa: E402
 
 SETTINGS = settings(max_examples=300, deadline=None)
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

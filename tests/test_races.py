@@ -21,7 +21,8 @@ CHILD = textwrap.dedent("""
     pyz, ready, go, commands = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
     sys.path.insert(0, pyz)
     import agent_sync.__main__ as entry
-    from agent_sync import cli, commands as _c, context, db, locks, tasks, messages, agents  # warm up
+    from agent_sync.cli import main as cli, handlers as _c
+    from agent_sync.core import context, db, locks, tasks, messages, agents  # warm up
     open(ready, "w").close()
     deadline = time.time() + 60
     while not os.path.exists(go):

@@ -20,7 +20,7 @@ import pytest
 from conftest import PYZ, ROOT, clean_env
 
 sys.path.insert(0, str(ROOT))
-from agent_sync import schema
+from agent_sync.core import schema
 
 EDIT_LOCKED = {"session_id": "intruder", "tool_name": "Edit", "tool_input": {"file_path": "src/held.py"}}
 HOOKS = {

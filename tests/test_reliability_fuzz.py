@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(ROOT))
-from agent_sync import sanitize
+from agent_sync.core import sanitize
 from agent_sync.hooks import claude, entry
 from agent_sync.hooks.handlers import STOP_ADVICE
 from bench import stress
@@ -256,7 +256,7 @@ def test_stress_hook_fuzz_in_real_processes(tmp_path):
 # Hostile CLI arguments
 
 
-IN_PROCESS_CLI = "import json,sys;sys.path.insert(0,sys.argv[1]);from agent_sync import cli;" \
+IN_PROCESS_CLI = "import json,sys;sys.path.insert(0,sys.argv[1]);from agent_sync.cli import main as cli;" \
                  "sys.exit(cli.main(json.load(sys.stdin)))"
 
 

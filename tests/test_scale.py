@@ -13,7 +13,7 @@ import pytest
 from conftest import PYZ, ROOT, clean_env
 
 sys.path.insert(0, str(ROOT))
-from agent_sync import gc, repo
+from agent_sync.core import gc, repo
 from bench import scale
 
 SIZES = {"agents": 50, "tasks": 2_000, "activity": 20_000, "messages": 10_000, "locks": 300}

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from agent_sync import hookcommand
-from agent_sync import settings_merge as sm
+from agent_sync.install import command_line as hookcommand
+from agent_sync.install import settings_merge as sm
 
 OURS = hookcommand.is_ours
 PRE = hookcommand.prefix()

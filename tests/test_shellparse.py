@@ -1,4 +1,4 @@
-"""Unit tests for agent_sync.shellparse.write_targets."""
+"""Unit tests for agent_sync.hooks.shellparse.write_targets."""
 
 import os
 import subprocess
@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from agent_sync.shellparse import write_targets  # noqa: E402
+from agent_sync.hooks.shellparse import write_targets  # noqa: E402
 
 HOME = '/home/tester'
 
@@ -283,7 +283,7 @@ def test_relative_cwd_is_made_absolute(ws, monkeypatch):
 def test_imports_nothing_new():
     """The hook pays for every import on each tool call: only os is allowed."""
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        'agent_sync', 'shellparse.py')
+                        'agent_sync', 'hooks', 'shellparse.py')
     code = ('import sys, importlib.util\n'
             'before = set(sys.modules)\n'
             f'spec = importlib.util.spec_from_file_location("shellparse", {path!r})\n'

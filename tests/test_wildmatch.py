@@ -1,4 +1,4 @@
-"""Tests for agent_sync.wildmatch: tables, plus hypothesis checks against a regex reference."""
+"""Tests for agent_sync.core.wildmatch: tables, plus hypothesis checks against a regex reference."""
 
 import itertools
 import os
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from agent_sync.wildmatch import covers, is_pattern, match, may_overlap  # noqa: E402
+from agent_sync.core.wildmatch import covers, is_pattern, match, may_overlap  # noqa: E402
 
 # ---------------------------------------------------------------------------
 # match: table

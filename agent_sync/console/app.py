@@ -11,9 +11,9 @@ import sys
 import time
 from collections import deque
 
-from .. import agents, snapshot
-from ..db import translate
-from ..errors import AgentSyncError
+from ..core import agents, live_view
+from ..core.db import translate
+from ..core.errors import AgentSyncError
 from . import commands, registry, stopping
 from .editor import LineEditor
 from .entry import NoTerminal
@@ -62,10 +62,10 @@ class Session:
         self.console.beat()
         new = self.feed.poll(ctx)
         board_due = any(item.kind == "task" for item in new) or time.monotonic() - self.board_at >= BOARD_EVERY
-        version = snapshot.data_version(ctx)
+        version = live_view.data_version(ctx)
         if force or board_due or version != self.version or time.monotonic() - self.snap_at >= SNAPSHOT_EVERY:
             self.version = version
-            snap = snapshot.take(ctx, board=force or board_due)
+            snap = live_view.take(ctx, board=force or board_due)
             self.snap, self.snap_at = snap, time.monotonic()
             if snap["board"] is not None:
                 self.board, self.board_at = snap["board"], self.snap_at

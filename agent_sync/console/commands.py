@@ -6,10 +6,10 @@ No curses here: the console shows an Outcome's lines, and tests call
 
 import sqlite3
 
-from .. import config, journal, locks, lockspec, messages, snapshot, tasks, views
-from ..db import translate
-from ..errors import AgentSyncError, UsageError
-from ..sanitize import one_line
+from ..core import config, journal, locks, lockspec, messages, live_view, tasks, documents
+from ..core.db import translate
+from ..core.errors import AgentSyncError, UsageError
+from ..core.sanitize import one_line
 from .feed import ARROW, local_clock
 
 QUIT_WORDS = ("quit", "q", "exit")
@@ -93,7 +93,7 @@ def _lock(ctx, rest):
     _need(path, "lock <path> [reason]")
     spec = lockspec.parse(ctx, path)
     rows = locks.acquire(ctx, [spec], reason=free_text(reason), ttl=config.DEFAULT_TTL)
-    return [f"locked {row['path']} (until {views.iso(row['expires_at'])})" for row in rows]
+    return [f"locked {row['path']} (until {documents.iso(row['expires_at'])})" for row in rows]
 
 
 def _unlock(ctx, rest):
@@ -145,7 +145,7 @@ def _decision(ctx, rest):
 
 
 def _status(ctx, rest):
-    snap = snapshot.take(ctx)
+    snap = live_view.take(ctx)
     return status_lines(snap)
 
 

@@ -7,9 +7,9 @@ caller in as an agent.
 
 import sys
 
-from ..durations import parse_duration
-from ..errors import UsageError
-from ..identity import OPERATOR, Identity
+from ..core.durations import parse_duration
+from ..core.errors import UsageError
+from ..core.identity import OPERATOR, Identity
 
 MIN_INTERVAL = 0.05
 
@@ -23,7 +23,7 @@ def _interval(raw):
 
 
 def _context(source):
-    from ..context import Context
+    from ..core.context import Context
 
     return Context(me=Identity(OPERATOR, source))
 

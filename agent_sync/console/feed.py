@@ -7,8 +7,8 @@ them), so its cost does not grow with the history.
 
 import time
 
-from .. import journal, messages
-from ..sanitize import one_line
+from ..core import journal, messages
+from ..core.sanitize import one_line
 
 BACKLOG = 40  # items shown from history when a view opens
 BATCH = 500  # most rows of each table read by one poll

@@ -7,7 +7,7 @@ values are cleaned (`_t`) before they are measured, padded or clipped.
 
 from collections import namedtuple
 
-from ..sanitize import one_line
+from ..core.sanitize import one_line
 from .cells import clip, pad, width, wrap
 from .feed import ARROW, columns, local_clock
 

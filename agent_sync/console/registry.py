@@ -10,7 +10,7 @@ once its file is LIVE_FOR seconds old.
 import os
 import time
 
-from .. import repo
+from ..core import repo
 
 BEAT_EVERY = 10.0
 LIVE_FOR = 45.0

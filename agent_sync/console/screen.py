@@ -8,7 +8,7 @@ change colours or retitle the window.
 import curses
 import time
 
-from ..sanitize import strip_controls
+from ..core.sanitize import strip_controls
 from . import panes
 from .cells import clip, width
 

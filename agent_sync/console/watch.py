@@ -9,9 +9,9 @@ import sqlite3
 import sys
 import time
 
-from .. import snapshot
-from ..db import translate
-from ..errors import Busy
+from ..core import live_view
+from ..core.db import translate
+from ..core.errors import Busy
 from . import stopping
 from .feed import Feed, format_line, utc_stamp
 
@@ -38,7 +38,7 @@ def run(ctx, interval, backlog, out=None):
 def _tick(ctx, feed):
     ctx.tick()
     try:
-        return feed.poll(ctx) + feed.presence(snapshot.agent_docs(ctx), ctx.now)
+        return feed.poll(ctx) + feed.presence(live_view.agent_docs(ctx), ctx.now)
     except sqlite3.Error as exc:
         error = translate(exc, ctx.db.path)
         if isinstance(error, Busy):

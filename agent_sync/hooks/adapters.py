@@ -83,7 +83,7 @@ def identity_hint(event):
     """
     if os.environ.get("AGENT_SYNC_ID") or not event.session_id:
         return ""
-    from ..identity import session_agent_id
+    from ..core.identity import session_agent_id
 
     agent_id = session_agent_id(event.session_id)
     return (f"\nagent-sync knows this session as {agent_id}. Your shell does not carry that id: run the CLI as "

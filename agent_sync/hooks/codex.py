@@ -6,7 +6,7 @@ carry Codex's session id, which its shells do not export (CODEX_THREAD_ID
 names a thread, not the session), so session start tells the agent its id.
 """
 
-from .. import patchpaths
+from . import patchpaths
 from . import adapters, claude, model
 
 EVENTS = {

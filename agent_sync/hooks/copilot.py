@@ -12,7 +12,7 @@ the agent its id. Hooks resolve as the agent's shell does (AGENT_SYNC_ID, a
 session variable, or the repo's local id), so its own CLI locks stay its own.
 """
 
-from .. import fastjson
+from . import fastjson
 from . import adapters, model
 
 EVENTS = {

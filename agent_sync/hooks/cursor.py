@@ -8,7 +8,7 @@ messages are not pushed per prompt; stop continues the agent through
 `followup_message`, and `loop_count` marks a stop that already did.
 """
 
-from .. import patchpaths
+from . import patchpaths
 from . import adapters, model
 
 EVENTS = {

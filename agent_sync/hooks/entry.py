@@ -6,7 +6,7 @@ agent's session, so every failure becomes one note on stderr.
 
 import sys
 
-from .. import fastjson
+from . import fastjson
 from . import model
 
 MAX_INPUT = 8 * 1024 * 1024
@@ -36,7 +36,7 @@ def _read_payload():
 
 
 def _fail_open_note(exc):
-    from ..errors import AgentSyncError
+    from ..core.errors import AgentSyncError
 
     if isinstance(exc, AgentSyncError):
         text = str(exc)
@@ -44,7 +44,7 @@ def _fail_open_note(exc):
         import sqlite3
 
         if isinstance(exc, sqlite3.Error):
-            from ..db import translate
+            from ..core.db import translate
 
             text = str(translate(exc, "the coordination database"))
         else:

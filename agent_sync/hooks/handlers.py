@@ -8,7 +8,7 @@ the mail stamps first. Heavy modules are imported only on those slow paths.
 import os
 import time
 
-from .. import config, identity, lockindex, lockspec, mailstamp, repo
+from ..core import config, identity, lockindex, lockspec, mailstamp, repo
 from . import model
 
 BLOCK_ADVICE = ("Do not work around this lock with another tool or a shell command. "
@@ -29,7 +29,7 @@ class Where:
         self.has_db = os.path.exists(repo.db_path(self.root))
 
     def context(self):
-        from ..context import Context
+        from ..core.context import Context
 
         return Context(root=self.root, tree=self.tree, cwd=self.cwd, me=self.me,
                        busy_timeout=config.duration("AGENT_SYNC_HOOK_BUSY_TIMEOUT"))
@@ -44,7 +44,7 @@ def _targets(event, cwd):
     if event.tool == model.EDIT:
         return event.paths or None
     if event.tool == model.SHELL and event.command:
-        from .. import shellparse
+        from . import shellparse
 
         return shellparse.write_targets(event.command, cwd) or None
     return None
@@ -91,7 +91,7 @@ def pre_tool(event):
     where = Where(event)
     if not _index_may_block(where, raw_paths):
         return model.ALLOW
-    from .. import locks
+    from ..core import locks
 
     ctx = where.context()
     try:
@@ -110,7 +110,7 @@ def post_tool(event):
     raw_paths = _targets(event, where.cwd)
     if not raw_paths or not where.has_db:
         return model.ALLOW
-    from .. import agents, journal, locks
+    from ..core import agents, journal, locks
 
     ctx = where.context()
     try:
@@ -125,8 +125,8 @@ def post_tool(event):
 
 
 def session_start(event):
-    from .. import agents, gc, messages, render, tasks, views
-    from ..errors import AgentSyncError
+    from ..core import agents, gc, messages, render, tasks, documents
+    from ..core.errors import AgentSyncError
 
     where = Where(event)
     ctx = where.context()
@@ -141,7 +141,7 @@ def session_start(event):
                        "Lock its files before editing; complete-task when done."
             except AgentSyncError:
                 pass
-        text = render.compact(views.status(ctx)) + note
+        text = render.compact(documents.status(ctx)) + note
         mailstamp.mark_seen(where.root, where.me.id, messages.high_water(ctx))
     finally:
         ctx.close()
@@ -162,14 +162,14 @@ def _deliver(event, directed_only):
     where = Where(event)
     if not where.has_db or _settled(where):
         return None
-    from .. import agents, messages, render, views
+    from ..core import agents, messages, render, documents
 
     ctx = where.context()
     try:
         agents.check_in(ctx)
 
         def fit(rows):
-            return render.context_fit([views.message(r) for r in rows])
+            return render.context_fit([documents.message(r) for r in rows])
 
         via = "stop-hook" if directed_only else "prompt-hook"
         rows, left = messages.take_pending(ctx, via, directed_only=directed_only, how_many=fit)
@@ -178,7 +178,7 @@ def _deliver(event, directed_only):
         ctx.close()
     if not rows:
         return None
-    return render.context_messages([views.message(r) for r in rows], left)
+    return render.context_messages([documents.message(r) for r in rows], left)
 
 
 def prompt(event):
@@ -197,7 +197,7 @@ def session_end(event):
     where = Where(event)
     if not where.has_db:
         return model.ALLOW
-    from .. import agents, locks
+    from ..core import agents, locks
 
     ctx = where.context()
     try:

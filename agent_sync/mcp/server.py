@@ -19,8 +19,9 @@ import sqlite3
 import sys
 import time
 
-from .. import __version__, agents, identity, repo, views
-from ..errors import AgentSyncError, StorageError, UsageError
+from .. import __version__
+from ..core import agents, identity, repo, documents
+from ..core.errors import AgentSyncError, StorageError, UsageError
 from . import protocol, tools
 from .protocol import RpcError
 
@@ -168,8 +169,8 @@ class Server:
         self.me = identity.Identity(agent_id, "mcp-register")
 
     def _with_context(self, work):
-        from ..context import Context
-        from ..db import translate
+        from ..core.context import Context
+        from ..core.db import translate
 
         root = repo.find_root(self.cwd, environ=self.environ)
         tree = repo.find_tree(self.cwd, environ=self.environ)
@@ -201,10 +202,10 @@ METHODS = {
 
 def _resource(ctx, kind):
     if kind == "status":
-        return views.status(ctx)
-    from .. import locks
+        return documents.status(ctx)
+    from ..core import locks
 
-    return views.document("locks", locks=[views.lock(r, ctx.now) for r in locks.listing(ctx)])
+    return documents.document("locks", locks=[documents.lock(r, ctx.now) for r in locks.listing(ctx)])
 
 
 def _json(doc):

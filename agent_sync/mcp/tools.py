@@ -5,9 +5,9 @@ Domain errors propagate as they are; the server turns them into tool
 results with isError, worded exactly as the CLI words them.
 """
 
-from .. import agents, config, journal, locks, lockspec, messages, render, tasks, views
-from ..durations import format_duration, parse_duration
-from ..errors import UsageError
+from ..core import agents, config, journal, locks, lockspec, messages, render, tasks, documents
+from ..core.durations import format_duration, parse_duration
+from ..core.errors import UsageError
 
 MAX_WAIT = 300
 
@@ -113,14 +113,14 @@ def _task_text(verb, row):
 
 
 def _task_result(ctx, verb, row):
-    return _task_text(verb, row), views.document("task", task=views.task(row, tasks.files(ctx, row["id"])))
+    return _task_text(verb, row), documents.document("task", task=documents.task(row, tasks.files(ctx, row["id"])))
 
 
 # --- handlers -------------------------------------------------------------------------------------------
 
 
 def do_status(ctx, a):
-    doc = views.status(ctx)
+    doc = documents.status(ctx)
     return (render.compact(doc) if a.get("compact") else render.status_text(doc)), doc
 
 
@@ -130,15 +130,15 @@ def do_register(ctx, a):
         if "agent_id" not in a:
             raise UsageError("register: give a name, an agent_id, or both")
         row = agents.get(ctx, ctx.me.id)
-        return f"this connection now acts as agent {ctx.me.id}", views.document("agent", agent=views.agent(row))
+        return f"this connection now acts as agent {ctx.me.id}", documents.document("agent", agent=documents.agent(row))
     row = agents.register(ctx, a["name"], a.get("role"))
     role = f" ({render.field(row['role'])})" if row["role"] else ""
-    return f"registered {render.field(row['name'])}{role} as agent {row['id']}", views.document(
-        "agent", agent=views.agent(row))
+    return f"registered {render.field(row['name'])}{role} as agent {row['id']}", documents.document(
+        "agent", agent=documents.agent(row))
 
 
 def do_whoami(ctx, a):
-    doc = views.whoami(ctx)
+    doc = documents.whoami(ctx)
     name = render.field(doc["agent"]["name"]) if doc["agent"] else "(unregistered)"
     return f"{name} [{doc['id']}] - identity from {doc['source']}\nrepository: {doc['root']}", doc
 
@@ -159,22 +159,22 @@ def do_lock(ctx, a):
     for row in rows:
         shared = " (shared)" if row["mode"] == "shared" else ""
         lines.append(f"locked {render.field(row['path'], 200)}{shared} for "
-                     f"{format_duration(row['expires_at'] - ctx.now)} until {views.iso(row['expires_at'])}"
+                     f"{format_duration(row['expires_at'] - ctx.now)} until {documents.iso(row['expires_at'])}"
                      f" (token {row['token']})")
         docs.append({"path": row["path"], "kind": row["kind"], "mode": row["mode"], "token": row["token"],
-                     "expires_at": views.iso(row["expires_at"])})
-    return "\n".join(lines), views.document("locked", locks=docs)
+                     "expires_at": documents.iso(row["expires_at"])})
+    return "\n".join(lines), documents.document("locked", locks=docs)
 
 
 def do_unlock(ctx, a):
     released = locks.release(ctx, _specs(ctx, a), force=a.get("force", False))
-    return "\n".join(f"unlocked {render.field(p, 200)}" for p in released), views.document("unlocked", paths=released)
+    return "\n".join(f"unlocked {render.field(p, 200)}" for p in released), documents.document("unlocked", paths=released)
 
 
 def do_locks(ctx, a):
-    docs = [views.lock(r, ctx.now) for r in locks.listing(ctx, include_expired=a.get("all", False),
+    docs = [documents.lock(r, ctx.now) for r in locks.listing(ctx, include_expired=a.get("all", False),
                                                           mine=a.get("mine", False))]
-    return render.locks_text(docs), views.document("locks", locks=docs)
+    return render.locks_text(docs), documents.document("locks", locks=docs)
 
 
 def do_renew(ctx, a):
@@ -182,7 +182,7 @@ def do_renew(ctx, a):
     ttl = parse_duration(a["ttl"], bare_unit="m") if a.get("ttl") is not None else None
     renewed = locks.renew(ctx, specs, ttl)
     text = "renewed " + ", ".join(render.field(p, 200) for p in renewed) if renewed else "you hold no live locks"
-    return text, views.document("renewed", paths=renewed)
+    return text, documents.document("renewed", paths=renewed)
 
 
 def do_create_task(ctx, a):
@@ -210,35 +210,35 @@ def do_block_task(ctx, a):
 
 def do_send(ctx, a):
     message_id = messages.send(ctx, a["to"], a["message"], reply_to=a.get("reply_to"))
-    return f"sent message #{message_id} to {render.field(a['to'], 64)}", views.document("sent", id=message_id)
+    return f"sent message #{message_id} to {render.field(a['to'], 64)}", documents.document("sent", id=message_id)
 
 
 def do_inbox(ctx, a):
     rows = messages.history(ctx) if a.get("all") else messages.take_pending(ctx, via="mcp")[0]
-    docs = [views.message(r) for r in rows]
+    docs = [documents.message(r) for r in rows]
     empty = "No messages." if a.get("all") else "No unread messages."
-    return render.messages_framed(docs, empty), views.document("inbox", messages=docs)
+    return render.messages_framed(docs, empty), documents.document("inbox", messages=docs)
 
 
 def do_read_message(ctx, a):
-    doc = views.message(messages.read(ctx, messages.parse_id(a["id"])))
-    return render.messages_framed([doc]), views.document("message", message=doc)
+    doc = documents.message(messages.read(ctx, messages.parse_id(a["id"])))
+    return render.messages_framed([doc]), documents.document("message", message=doc)
 
 
 def do_ack(ctx, a):
     message_id = messages.parse_id(a["id"])
     messages.ack(ctx, message_id)
-    return f"acknowledged message #{message_id}", views.document("acknowledged", id=message_id)
+    return f"acknowledged message #{message_id}", documents.document("acknowledged", id=message_id)
 
 
 def do_decision(ctx, a):
     decision_id = journal.decide(ctx, a["text"])
-    return f"recorded decision #{decision_id}", views.document("decision", id=decision_id)
+    return f"recorded decision #{decision_id}", documents.document("decision", id=decision_id)
 
 
 def do_log(ctx, a):
     entry_id = journal.add_entry(ctx, a["type"], a["message"], a.get("file"))
-    return f"logged activity #{entry_id}", views.document("logged", id=entry_id)
+    return f"logged activity #{entry_id}", documents.document("logged", id=entry_id)
 
 
 TOOLS = {tool.name: tool for tool in (

@@ -6,9 +6,9 @@ Handlers take (ctx, args) and return an exit code. They never touch SQL.
 import json
 import sys
 
-from . import agents, config, gc, journal, locks, lockspec, messages, render, tasks, views
-from .durations import format_duration, parse_duration
-from .errors import OK
+from ..core import agents, config, gc, journal, locks, lockspec, messages, render, tasks, documents
+from ..core.durations import format_duration, parse_duration
+from ..core.errors import OK
 
 
 # Characters json.dumps(ensure_ascii=False) leaves raw that a terminal may obey: C1 controls (0x9b is
@@ -49,7 +49,7 @@ def cmd_heartbeat(ctx, args):
 
 
 def cmd_whoami(ctx, args):
-    doc = views.whoami(ctx)
+    doc = documents.whoami(ctx)
     name = render.field(doc["agent"]["name"]) if doc["agent"] else "(unregistered)"
     text = f"{name} [{doc['id']}] - identity from {doc['source']}"
     if doc["source"] == "local":
@@ -58,12 +58,12 @@ def cmd_whoami(ctx, args):
 
 
 def cmd_agents(ctx, args):
-    docs = [views.agent(r) for r in agents.listing(ctx)]
-    return emit(args, views.document("agents", agents=docs), render.agents_text(docs))
+    docs = [documents.agent(r) for r in agents.listing(ctx)]
+    return emit(args, documents.document("agents", agents=docs), render.agents_text(docs))
 
 
 def cmd_status(ctx, args):
-    doc = views.status(ctx)
+    doc = documents.status(ctx)
     if args.compact:
         print(render.compact(doc))
         return OK
@@ -72,8 +72,8 @@ def cmd_status(ctx, args):
 
 def cmd_tasks(ctx, args):
     states = args.state or None
-    docs = [views.task(r, tasks.files(ctx, r["id"])) for r in tasks.listing(ctx, states)]
-    return emit(args, views.document("tasks", tasks=docs), render.tasks_text(docs))
+    docs = [documents.task(r, tasks.files(ctx, r["id"])) for r in tasks.listing(ctx, states)]
+    return emit(args, documents.document("tasks", tasks=docs), render.tasks_text(docs))
 
 
 def _task_done(args, row, verb):
@@ -122,7 +122,7 @@ def cmd_lock(ctx, args):
     for row in rows:
         shared = " (shared)" if row["mode"] == "shared" else ""
         print(f"locked {render.field(row['path'], 200)}{shared} for {format_duration(row['expires_at'] - ctx.now)}"
-              f" until {views.iso(row['expires_at'])} (token {row['token']})")
+              f" until {documents.iso(row['expires_at'])} (token {row['token']})")
     return OK
 
 
@@ -141,8 +141,8 @@ def cmd_renew(ctx, args):
 
 
 def cmd_locks(ctx, args):
-    docs = [views.lock(r, ctx.now) for r in locks.listing(ctx, include_expired=args.all, mine=args.mine)]
-    return emit(args, views.document("locks", locks=docs), render.locks_text(docs))
+    docs = [documents.lock(r, ctx.now) for r in locks.listing(ctx, include_expired=args.all, mine=args.mine)]
+    return emit(args, documents.document("locks", locks=docs), render.locks_text(docs))
 
 
 def cmd_send(ctx, args):
@@ -156,14 +156,14 @@ def cmd_inbox(ctx, args):
         rows = messages.history(ctx)
     else:
         rows, _left = messages.take_pending(ctx, via="inbox")
-    docs = [views.message(r) for r in rows]
+    docs = [documents.message(r) for r in rows]
     empty = "No messages." if args.all else "No unread messages."
-    return emit(args, views.document("inbox", messages=docs), render.messages_framed(docs, empty))
+    return emit(args, documents.document("inbox", messages=docs), render.messages_framed(docs, empty))
 
 
 def cmd_read_message(ctx, args):
-    doc = views.message(messages.read(ctx, messages.parse_id(args.id)))
-    return emit(args, views.document("message", message=doc), render.messages_framed([doc]))
+    doc = documents.message(messages.read(ctx, messages.parse_id(args.id)))
+    return emit(args, documents.document("message", message=doc), render.messages_framed([doc]))
 
 
 def cmd_ack(ctx, args):
@@ -178,8 +178,8 @@ def cmd_decision(ctx, args):
 
 
 def cmd_decisions(ctx, args):
-    docs = [views.decision(r) for r in journal.decisions(ctx, limit=args.limit)]
-    return emit(args, views.document("decisions", decisions=docs), render.decisions_text(docs))
+    docs = [documents.decision(r) for r in journal.decisions(ctx, limit=args.limit)]
+    return emit(args, documents.document("decisions", decisions=docs), render.decisions_text(docs))
 
 
 def cmd_log(ctx, args):
@@ -194,7 +194,7 @@ def cmd_gc(ctx, args):
 
 
 def cmd_hook(ctx, args):
-    from .hooks.entry import run_hook
+    from ..hooks.entry import run_hook
 
     return run_hook(args.words)
 

@@ -12,7 +12,7 @@ import os
 import shlex
 import subprocess
 
-from .errors import GATE_BROKEN, AgentSyncError
+from ..core.errors import GATE_BROKEN, AgentSyncError
 
 MIN_PYTHON = (3, 10)
 SESSION = "agent-sync-install-probe"

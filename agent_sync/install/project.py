@@ -11,8 +11,9 @@ import json
 import os
 import shutil
 
-from . import hookcommand, packagedata, probe, repo, settings_merge
-from .errors import UsageError
+from . import command_line, package_data, probe, settings_merge
+from ..core import repo
+from ..core.errors import UsageError
 
 SKILL_DIR = (".claude", "skills", "agent-sync")
 PYZ = "agent-sync.pyz"
@@ -41,8 +42,8 @@ def find_repo(start=None, force=False):
 
 def claude_hooks():
     """Claude Code's hook entries, rendered for a project install."""
-    template = json.loads(packagedata.data(CLAUDE_TEMPLATE).decode("utf-8"))
-    return settings_merge.render(template, hookcommand.prefix())
+    template = json.loads(package_data.data(CLAUDE_TEMPLATE).decode("utf-8"))
+    return settings_merge.render(template, command_line.prefix())
 
 
 # ---- files -------------------------------------------------------------------------------------------------
@@ -136,13 +137,13 @@ def _backup(path, text, backup_dir):
         write_atomic(os.path.join(backup_dir, os.path.basename(path) + ".bak"), text.encode("utf-8"), mode)
 
 
-def merge_file(path, hooks, is_ours=hookcommand.is_ours, backup_dir=None):
+def merge_file(path, hooks, is_ours=command_line.is_ours, backup_dir=None):
     """Make our handlers in the settings file at `path` exactly `hooks`. True if the file changed."""
     text, value = read_settings(path)
     return _save_settings(path, text, settings_merge.merge(value, hooks, is_ours), backup_dir)
 
 
-def unmerge_file(path, is_ours=hookcommand.is_ours, backup_dir=None):
+def unmerge_file(path, is_ours=command_line.is_ours, backup_dir=None):
     """Take our handlers out of the settings file at `path`; delete it if nothing else is left."""
     text, value = read_settings(path)
     if text is None or not settings_merge.has_ours(value, is_ours):
@@ -190,10 +191,10 @@ def remove_ignore(root):
 # ---- install -----------------------------------------------------------------------------------------------
 
 def _check_upgrade(target, force):
-    installed = packagedata.archive_version(target) if os.path.exists(target) else None
-    from . import __version__
+    installed = package_data.archive_version(target) if os.path.exists(target) else None
+    from .. import __version__
 
-    if installed and not force and packagedata.version_key(installed) > packagedata.version_key(__version__):
+    if installed and not force and package_data.version_key(installed) > package_data.version_key(__version__):
         raise UsageError(f"{target} is agent-sync {installed}, newer than this {__version__}; "
                          "use --force to downgrade")
     return installed
@@ -207,9 +208,9 @@ def install(root, settings="shared", hooks=True, force=False, say=lambda _line: 
     if hooks:
         read_settings(chosen)  # refuse an unreadable settings file before touching anything
     installed = _check_upgrade(target, force)
-    archive = packagedata.archive_bytes()
-    files = {name: packagedata.data(f"skill/{name}") for name in SKILL_FILES}
-    from . import __version__
+    archive = package_data.archive_bytes()
+    files = {name: package_data.data(f"skill/{name}") for name in SKILL_FILES}
+    from .. import __version__
 
     if _put(target, archive, 0o755):
         verb = "installed" if not installed else "updated" if installed == __version__ else f"replaced {installed} with"
@@ -261,14 +262,14 @@ def _merge_hooks(root, chosen, say):
             _, value = read_settings(path)
         except settings_merge.InvalidSettings:
             continue
-        if settings_merge.has_ours(value, hookcommand.is_ours):
+        if settings_merge.has_ours(value, command_line.is_ours):
             say(f"note: {_rel(root, path)} also has agent-sync hooks (left as they are; uninstall removes both)")
 
 
 def _verify_gate(root, chosen, say):
     _, value = read_settings(chosen)
     commands = [h["command"] for h in settings_merge.handlers(value, "PreToolUse")
-                if hookcommand.is_ours(h.get("command"))]
+                if command_line.is_ours(h.get("command"))]
     if not commands:
         raise probe.GateBroken(f"no agent-sync PreToolUse hook in {chosen} after the merge")
     found = probe.check_python(commands[0], root)

@@ -1,7 +1,7 @@
 """Hook configuration for agents other than Claude Code, and the project's `.mcp.json` entry.
 
 Each agent gets one project file, merged idempotently under the same rules
-as Claude Code's settings: our entries (found by `hookcommand.is_ours`,
+as Claude Code's settings: our entries (found by `command_line.is_ours`,
 whatever path or version wrote them) are replaced in place, everything else
 keeps its value and order, and an unreadable file is refused unchanged.
 
@@ -14,8 +14,8 @@ That works from any subdirectory and any linked worktree, in a POSIX shell.
 import os
 import subprocess
 
-from . import hookcommand, settings_merge
-from . import install as install_files
+from . import command_line, settings_merge
+from . import project as install_files
 
 SKILL_PYZ = ".claude/skills/agent-sync/agent-sync.pyz"
 GIT_TOP_PYZ = f'"$(git rev-parse --show-toplevel)/{SKILL_PYZ}"'
@@ -37,7 +37,7 @@ class Agent:
         self.top = top or {}          # keys the file must have, e.g. {"version": 1}
 
     def command(self, name, event):
-        return f"{hookcommand.prefix(pyz_ref=self.pyz_ref, agent=name)} {event}"
+        return f"{command_line.prefix(pyz_ref=self.pyz_ref, agent=name)} {event}"
 
     def hooks(self, name):
         """{event: [entry]} for this agent's file."""
@@ -79,7 +79,7 @@ ALL = ("claude", *AGENTS)
 
 def expand(names):
     """The agents named (`all` means every one), in a stable order, without repeats."""
-    from .errors import UsageError
+    from ..core.errors import UsageError
 
     wanted = []
     for name in names or ():
@@ -109,7 +109,7 @@ def uninstall(root, name, backup_dir=None):
     if text is None:
         return False
     if AGENTS[name].nested:
-        result = settings_merge.unmerge(doc, hookcommand.is_ours)
+        result = settings_merge.unmerge(doc, command_line.is_ours)
     else:
         result = _merge_flat(doc, {})
         if not result["hooks"] and "hooks" not in doc:
@@ -156,7 +156,7 @@ def uninstall_mcp(root, backup_dir=None):
 
 def verify(root, name):
     """Run the agent's pre-tool command the way the agent would, on an empty payload. GateBroken if it fails."""
-    from .hooks import adapters, model
+    from ..hooks import adapters, model
     from .probe import GateBroken
 
     kinds = adapters.get(name).EVENTS
@@ -218,7 +218,7 @@ def install_agents(root, names, mcp=False, say=lambda _line: None, backup_dir=No
 def _merged(doc, agent, name):
     ours = agent.hooks(name)
     if agent.nested:
-        result = settings_merge.merge(doc, ours, hookcommand.is_ours)
+        result = settings_merge.merge(doc, ours, command_line.is_ours)
     else:
         result = _merge_flat(doc, ours)
     for key, value in agent.top.items():
@@ -228,7 +228,7 @@ def _merged(doc, agent, name):
 
 
 def _is_ours_flat(entry):
-    return isinstance(entry, dict) and any(hookcommand.is_ours(entry.get(k)) for k in ("command", "bash", "powershell"))
+    return isinstance(entry, dict) and any(command_line.is_ours(entry.get(k)) for k in ("command", "bash", "powershell"))
 
 
 def _merge_flat(doc, ours):

@@ -1,15 +1,13 @@
-"""`agent-sync doctor [--repair]`: check the coordination state, and rebuild a damaged database.
+"""Checks of the coordination state, and the rebuild of a damaged database (what `doctor` runs).
 
 The checks read the database through a read-only connection and never
 migrate or change it: the file itself, integrity, schema version, WAL,
 permissions, orphaned rows, expired locks, the lock index and mail stamps
-the hooks rely on, leftovers of killed writers, and whether the installed
-PreToolUse hook actually runs. Every finding is one line with a fix.
+the hooks rely on, and leftovers of killed writers. Every finding is one
+line with a fix. Nothing here prints or runs a hook: the `doctor` command
+adds the hook probe and the report.
 
-Exit status: 0 when nothing is wrong (notes may remain, such as expired
-locks waiting for gc), 7 (storage) when any check failed.
-
-`--repair` on a damaged database moves it aside with a UTC timestamp
+`repair` on a damaged database moves it aside with a UTC timestamp
 (state.sqlite.damaged-YYYYmmdd-HHMMSS, with its -wal and -shm), never
 deleting it, copies every row that still reads into a fresh database, and
 rebuilds the lock index and mail stamps. On a sound database it removes
@@ -24,7 +22,7 @@ import os
 import sqlite3
 import time
 
-from . import errors, lockindex, mailstamp, repo, schema
+from . import lockindex, mailstamp, repo, schema
 from .db import Database, split_script
 
 OK, NOTE, FAIL = "ok", "note", "FAIL"
@@ -82,7 +80,7 @@ class Report:
 
 
 def diagnose(root):
-    """Every check against the repository at `root`; never writes to the database."""
+    """Every check of the stored state at `root`; never writes to the database."""
     report = Report()
     path = repo.db_path(root)
     _check_files(report, root, path)
@@ -93,7 +91,6 @@ def diagnose(root):
         except sqlite3.Error as exc:
             report.damaged = True
             report.add(FAIL, "database", f"cannot be read ({exc})", "agent-sync doctor --repair")
-    _check_hooks(report, root)
     return report
 
 
@@ -247,39 +244,6 @@ def _check_stamps(report, root, conn):
                    "agent-sync doctor --repair")
     else:
         report.add(OK, "mail stamps", "consistent")
-
-
-def _check_hooks(report, root):
-    """Run the installed PreToolUse command once, as Claude Code would."""
-    from . import hookcommand, probe, settings_merge
-
-    commands = []
-    for name in ("settings.json", "settings.local.json"):
-        path = os.path.join(root, ".claude", name)
-        if not os.path.exists(path):
-            continue
-        try:
-            with open(path, encoding="utf-8") as handle:
-                value = settings_merge.parse(handle.read(), path)
-        except (OSError, UnicodeDecodeError, settings_merge.InvalidSettings) as exc:
-            report.add(FAIL, "hooks", f"cannot read {path}: {exc}", "fix the file, then agent-sync install")
-            continue
-        commands += [(path, h["command"]) for h in settings_merge.handlers(value, "PreToolUse")
-                     if hookcommand.is_ours(h.get("command"))]
-    if not commands:
-        report.add(OK, "hooks", "no agent-sync hooks installed here (locks are advisory)")
-        return
-    path, command = commands[0]
-    try:
-        warning = probe.check_hook(command, root)
-    except probe.GateBroken as exc:
-        report.add(FAIL, "hooks", f"the PreToolUse hook in {path} does not work: {exc}",
-                   "agent-sync install (then run doctor again)")
-        return
-    if warning:
-        report.add(NOTE, "hooks", f"the PreToolUse hook runs but said: {warning[:300]}", "see the message")
-    else:
-        report.add(OK, "hooks", f"the PreToolUse hook in {path} runs")
 
 
 # ---------------------------------------------------------------------------
@@ -492,35 +456,3 @@ def _tidy(root, path, busy_timeout):
     if leftovers:
         done.append(f"removed {len(leftovers)} temporary file(s) left by interrupted writers")
     return done
-
-
-# ---------------------------------------------------------------------------
-# Command
-
-
-def cmd_doctor(ctx, args):
-    """Print every finding (and with --repair, what was done).
-
-    Exit 8 when only the installed hooks fail, 7 for anything else wrong.
-    """
-    from . import config
-
-    root = repo.find_root(os.getcwd())
-    report = diagnose(root)
-    for finding in report.findings:
-        print(finding)
-    if args.repair and (report.failed or any(f.level == NOTE for f in report.findings)):
-        for line in repair(root, report, config.duration("AGENT_SYNC_BUSY_TIMEOUT")):
-            print(f"done  {line}")
-        report = diagnose(root)
-        print("after repair:")
-        for finding in report.findings:
-            if finding.level != OK:
-                print(finding)
-    if report.failed:
-        failed = {f.check for f in report.findings if f.level == FAIL}
-        code = errors.GATE_BROKEN if failed == {"hooks"} else errors.STORAGE
-        print(f"doctor: problems found (exit {code})")
-        return code
-    print("doctor: nothing wrong")
-    return errors.OK

@@ -16,8 +16,8 @@ import os
 import shlex
 import subprocess
 
-from . import repo, sanitize
-from .errors import CONFLICT, OK, Busy, Conflict, StorageError, UsageError
+from ..core import repo, sanitize
+from ..core.errors import CONFLICT, OK, Busy, Conflict, StorageError, UsageError
 
 MARKER = "# agent-sync guard hook"
 PREV_SUFFIX = ".agent-sync-prev"
@@ -85,8 +85,9 @@ def staged_paths(cwd):
 
 def running_pyz():
     """The archive this code runs from, or None when running from a source tree."""
-    archive = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return archive if os.path.isfile(archive) else None
+    from ..install.package_data import running_archive
+
+    return running_archive()
 
 
 def pyz_candidates(root, fallback):
@@ -172,7 +173,7 @@ def uninstall(cwd):
 
 
 def _context(root, cwd):
-    from .context import Context
+    from ..core.context import Context
 
     return Context(root=root, tree=repo.find_tree(cwd), cwd=cwd)
 
@@ -185,7 +186,7 @@ def check(cwd):
     paths = staged_paths(cwd)
     if not paths:
         return OK, ""
-    from . import locks, lockspec
+    from ..core import locks, lockspec
 
     ctx = _context(root, cwd)
     try:
@@ -199,7 +200,7 @@ def check(cwd):
 
 
 def _refusal(ctx, found):
-    from .durations import format_duration
+    from ..core.durations import format_duration
 
     lines = []
     for spec, row in found[:MAX_LISTED]:
@@ -224,7 +225,7 @@ def trailer_values(cwd):
     root = repo.find_root(cwd)
     if not os.path.exists(repo.db_path(root)):
         return []
-    from . import agents, tasks
+    from ..core import agents, tasks
 
     ctx = _context(root, cwd)
     try:
@@ -267,7 +268,7 @@ def _check_failing_open(cwd):
     """check(), except that a busy or unusable database lets the commit through, with a note."""
     import sqlite3
 
-    from .db import translate
+    from ..core.db import translate
 
     try:
         return check(cwd)

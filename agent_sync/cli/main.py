@@ -4,8 +4,10 @@ import argparse
 import sqlite3
 import sys
 
-from . import __version__, agents, commands, errors, validate, guard
-from .errors import AgentSyncError, UsageError
+from .. import __version__
+from ..core import agents, errors, validate
+from . import handlers, guard
+from ..core.errors import AgentSyncError, UsageError
 
 EPILOG = "Exit codes: " + ", ".join(f"{code} {name}" for code, name, _ in errors.EXIT_CODES) + "."
 
@@ -37,7 +39,7 @@ TTL = arg("--ttl", help="lease length: minutes (60) or a duration (30s, 10m, 2h)
 
 
 def build_parser():
-    c = commands
+    c = handlers
     parser = Parser(prog="agent-sync", description="Coordinate AI coding-agent sessions in one repository.",
                     epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"agent-sync {__version__}")
@@ -101,10 +103,10 @@ def build_parser():
          arg("--repair", action="store_true",
              help="move a damaged database aside (kept, timestamped), salvage its rows into a fresh one, "
                   "and rewrite the lock index and mail stamps"))
-    from .mcp import cmd_mcp
+    from ..mcp import cmd_mcp
 
     _add(sub, "mcp", cmd_mcp, "Serve the coordination state to an MCP client over stdio (JSON-RPC, one per line).")
-    from .console import entry as live
+    from ..console import entry as live
 
     every = arg("--interval", default="1", metavar="S", help="seconds between polls (default 1; e.g. 0.5 or 2s)")
     _add(sub, "console", live.cmd_console, "Live operator console: see agents, locks, tasks, messages; steer them.",
@@ -116,10 +118,10 @@ def build_parser():
          arg("action", choices=guard.ACTIONS, help="install or uninstall (check and trailers are run by the hooks)"),
          arg("--trailers", action="store_true", help="install: also add Agent-Sync-Agent/-Task commit trailers"),
          arg("hook_args", nargs="*", metavar="ARG", help=argparse.SUPPRESS))
-    from . import installcmd
+    from . import install
 
     repo_flag = arg("--repo", metavar="DIR", help="a directory inside the target repository (default: here)")
-    _add(sub, "install", installcmd.cmd_install,
+    _add(sub, "install", install.cmd_install,
          "Install the archive, the skill and the Claude Code hooks into a repository, then test the hooks.",
          repo_flag, arg("--no-hooks", action="store_true", help="install the skill only; locks are not enforced"),
          arg("--settings", choices=("shared", "local"), default="shared",
@@ -128,7 +130,7 @@ def build_parser():
          arg("--agent", action="append", metavar="NAME",
              help="agent to wire: claude (default), codex, gemini, cursor, windsurf, copilot, or all (repeatable)"),
          arg("--mcp", action="store_true", help="also add the agent-sync MCP server to the project's .mcp.json"))
-    _add(sub, "uninstall", installcmd.cmd_uninstall,
+    _add(sub, "uninstall", install.cmd_uninstall,
          "Remove what install added: hook entries, the skill folder, the .gitignore line.", repo_flag,
          arg("--purge", action="store_true", help="also delete .claude/coordination/ (all shared state)"))
     _add(sub, "hook", c.cmd_hook, "Hook entry point: reads the agent's JSON payload on stdin.",
@@ -165,8 +167,8 @@ def main(argv=None):
 
 
 def run(args):
-    from .context import Context
-    from .db import translate
+    from ..core.context import Context
+    from ..core.db import translate
 
     ctx = None
     try:
@@ -186,7 +188,7 @@ def run(args):
 
 
 def fail(message, code):
-    from .sanitize import one_line
+    from ..core.sanitize import one_line
 
     print(f"agent-sync: {one_line(str(message), 2000)}", file=sys.stderr)
     return code

@@ -4,7 +4,7 @@ Every list is capped, or bounded by live state (agents, unexpired locks), so a
 snapshot costs the same however long the history grows.
 """
 
-from . import agents, locks, views
+from . import agents, locks, documents
 
 TASK_STATES = ("in_progress", "open", "blocked", "done")
 TASK_CAP = 12
@@ -23,7 +23,7 @@ def agent_docs(ctx):
     """Every known agent (the operator last), with its task title and seconds since last seen."""
     out = []
     for row in agents.listing(ctx):
-        doc = views.agent(row)
+        doc = documents.agent(row)
         doc["task_title"] = row["task_title"]
         doc["seen_ago"] = max(0.0, ctx.now - row["last_seen"])
         out.append(doc)
@@ -31,7 +31,7 @@ def agent_docs(ctx):
 
 
 def lock_docs(ctx):
-    return [views.lock(row, ctx.now) for row in locks.listing(ctx)]
+    return [documents.lock(row, ctx.now) for row in locks.listing(ctx)]
 
 
 def task_board(ctx, cap=TASK_CAP):
@@ -40,7 +40,7 @@ def task_board(ctx, cap=TASK_CAP):
     board = {}
     for state in TASK_STATES:
         order = "t.id DESC" if state == "done" else "t.priority DESC, t.id"
-        board[state] = [views.task(row) for row in ctx.db.all(BOARD_SQL.format(order=order), (state, cap))]
+        board[state] = [documents.task(row) for row in ctx.db.all(BOARD_SQL.format(order=order), (state, cap))]
     return {"counts": {s: counts.get(s, 0) for s in (*TASK_STATES, "cancelled")}, "tasks": board}
 
 

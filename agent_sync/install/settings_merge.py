@@ -10,7 +10,7 @@ entries written by any version, from any path, are found and replaced in place.
 import json
 import re
 
-from .errors import UsageError
+from ..core.errors import UsageError
 
 PLACEHOLDER = "{{HOOK}}"
 

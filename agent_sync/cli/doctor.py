@@ -1,0 +1,79 @@
+"""`agent-sync doctor [--repair]`: report the checks of core.repair, probe the installed hook, repair.
+
+Exit status: 0 when nothing is wrong (notes may remain, such as expired
+locks waiting for gc), 8 (gate-broken) when only the installed hooks fail,
+7 (storage) when anything else failed.
+"""
+
+import os
+
+from ..core import errors, repo
+from ..core.repair import FAIL, NOTE, OK, diagnose, repair
+
+
+def full_report(root):
+    """The stored state's findings, then the hook probe's."""
+    report = diagnose(root)
+    check_hooks(report, root)
+    return report
+
+
+def check_hooks(report, root):
+    """Run the installed PreToolUse command once, as Claude Code would."""
+    from ..install import command_line, probe, settings_merge
+
+    commands = []
+    for name in ("settings.json", "settings.local.json"):
+        path = os.path.join(root, ".claude", name)
+        if not os.path.exists(path):
+            continue
+        try:
+            with open(path, encoding="utf-8") as handle:
+                value = settings_merge.parse(handle.read(), path)
+        except (OSError, UnicodeDecodeError, settings_merge.InvalidSettings) as exc:
+            report.add(FAIL, "hooks", f"cannot read {path}: {exc}", "fix the file, then agent-sync install")
+            continue
+        commands += [(path, h["command"]) for h in settings_merge.handlers(value, "PreToolUse")
+                     if command_line.is_ours(h.get("command"))]
+    if not commands:
+        report.add(OK, "hooks", "no agent-sync hooks installed here (locks are advisory)")
+        return
+    path, command = commands[0]
+    try:
+        warning = probe.check_hook(command, root)
+    except probe.GateBroken as exc:
+        report.add(FAIL, "hooks", f"the PreToolUse hook in {path} does not work: {exc}",
+                   "agent-sync install (then run doctor again)")
+        return
+    if warning:
+        report.add(NOTE, "hooks", f"the PreToolUse hook runs but said: {warning[:300]}", "see the message")
+    else:
+        report.add(OK, "hooks", f"the PreToolUse hook in {path} runs")
+
+
+def cmd_doctor(ctx, args):
+    """Print every finding (and with --repair, what was done).
+
+    Exit 8 when only the installed hooks fail, 7 for anything else wrong.
+    """
+    from ..core import config
+
+    root = repo.find_root(os.getcwd())
+    report = full_report(root)
+    for finding in report.findings:
+        print(finding)
+    if args.repair and (report.failed or any(f.level == NOTE for f in report.findings)):
+        for line in repair(root, report, config.duration("AGENT_SYNC_BUSY_TIMEOUT")):
+            print(f"done  {line}")
+        report = full_report(root)
+        print("after repair:")
+        for finding in report.findings:
+            if finding.level != OK:
+                print(finding)
+    if report.failed:
+        failed = {f.check for f in report.findings if f.level == FAIL}
+        code = errors.GATE_BROKEN if failed == {"hooks"} else errors.STORAGE
+        print(f"doctor: problems found (exit {code})")
+        return code
+    print("doctor: nothing wrong")
+    return errors.OK
