@@ -239,7 +239,7 @@ def test_session_start_injects_status_and_the_agents_id(locked, agent, event, fi
     assert result.code == 0, result
     context = _context(agent, result)
     me = session_agent_id(session_of(data))
-    assert "<agent-sync-state" in context and LOCKED in context
+    assert "[&agent-sync-state trust=untrusted]" in context and LOCKED in context
     assert f"AGENT_SYNC_ID={me}" in context and f"agent_id={me}" in context
     ids = {a["id"] for a in locked.json("agents", agent="owner")["agents"]}
     assert me in ids

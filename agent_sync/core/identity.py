@@ -9,7 +9,7 @@ from . import repo
 from .errors import UsageError
 
 OPERATOR = "operator"
-SESSION_VARS = ("CLAUDE_CODE_SESSION_ID",)
+SESSION_VARS = ("CLAUDE_CODE_SESSION_ID", "CODEX_SESSION_ID")  # what each agent exports to its shell tool
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 MAX_ID = 64
 

@@ -11,8 +11,8 @@ from drivers import Call, Codex, Reply, install
 
 LOCKED = "src/a.py"
 REASON = "refactoring login"
-FRAME_OPEN = "<agent-sync-state"  # TODO frame change
-FRAME_CLOSE = "</agent-sync-state>"
+FRAME_OPEN = "[&agent-sync-state trust=untrusted]"
+FRAME_CLOSE = "[&/agent-sync-state]"
 
 
 def patch(path, old, new):
@@ -98,7 +98,7 @@ def test_the_session_start_state_reaches_the_model(locked):
     context = run.server.context_text()
     me = session_agent(locked.repo)
     assert FRAME_OPEN in context and FRAME_CLOSE in context, context[-3000:]
-    assert f"Locked by others (do not edit): {LOCKED} -> owner" in context, context[-3000:]
+    assert f"Locked by others (do not edit): {LOCKED} by owner" in context, context[-3000:]
     assert "Ship the login page" in context and f"you are {me}" in context
 
 

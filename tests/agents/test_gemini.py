@@ -12,8 +12,8 @@ from drivers import Call, Gemini, Reply, install
 
 LOCKED = "src/a.py"
 REASON = "refactoring login"
-FRAME_OPEN = "<agent-sync-state"  # TODO frame change
-FRAME_CLOSE = "</agent-sync-state>"
+FRAME_OPEN = "[&agent-sync-state trust=untrusted]"
+FRAME_CLOSE = "[&/agent-sync-state]"
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_the_session_start_state_reaches_the_model_framed(locked):
     assert run.code == 0, run
     context = run.server.context_text()
     me = session_agent(locked.repo)
-    assert f"Locked by others (do not edit): {LOCKED} -> owner" in context, context[-3000:]
+    assert f"Locked by others (do not edit): {LOCKED} by owner" in context, context[-3000:]
     assert "Ship the login page" in context and f"you are {me}" in context
     assert FRAME_OPEN in context and FRAME_CLOSE in context, context[-3000:]  # the frame survives Gemini's escaping
 
