@@ -5,11 +5,11 @@ telemetry, and proxy variables that point every non-loopback connection at a
 closed loopback port, so nothing leaves the machine. `trust()` does what a user
 does to let the agent run the project's hooks:
 - Codex: trust the project, and review the hooks (`/hooks`), which records
-  each hook's hash under `[hooks.state]` in config.toml;
+  each hook's hash under `[hooks.state]` in config.toml (the hash is
+  agent-sync's own `install.trust.codex_hook_hashes`, so Codex itself checks it);
 - Gemini: trust the folder, which records it in ~/.gemini/trustedFolders.json.
 """
 
-import hashlib
 import json
 import os
 import subprocess
@@ -20,6 +20,7 @@ from fake_gemini import FakeGemini
 from fake_responses import FakeResponses
 from scripted_model import Call, Reply  # noqa: F401 - re-exported for the tests
 
+from agent_sync.install import trust
 from bench.stress import clean_env
 
 OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
@@ -57,9 +58,9 @@ class Driver:
     def env(self, server):
         return clean_env(self.home, PATH=os.environ["PATH"], TERM="dumb", NO_COLOR="1", **OFFLINE)
 
-    def run(self, *steps, prompt="go on", args=(), cwd=None, env=None):
+    def run(self, *steps, prompt="go on", args=(), cwd=None, env=None, server_options=None):
         """Run the CLI once with the model scripted by `steps`; the server stops when the CLI exits."""
-        with self.server_class(steps) as server:
+        with self.server_class(steps, **(server_options or {})) as server:
             self.prepare(server)
             merged = self.env(server)
             merged.update(env or {})
@@ -83,6 +84,7 @@ class Codex(Driver):
         self.codex_home = self.home / ".codex"
         self.codex_home.mkdir(parents=True, exist_ok=True)
         self.trusted = ""
+        self.extra_config = ""  # more top-level config.toml lines
 
     def config(self, server):
         return "\n".join([
@@ -91,6 +93,7 @@ class Codex(Driver):
             'approval_policy = "never"',
             'sandbox_mode = "danger-full-access"',
             "check_for_update_on_startup = false",
+            self.extra_config,
             "",
             "[model_providers.scripted]",
             'name = "scripted"',
@@ -124,37 +127,10 @@ class Codex(Driver):
         if project:
             lines += [f"[projects.{json.dumps(root)}]", 'trust_level = "trusted"', ""]
         if hooks:
-            for key, digest in codex_hook_hashes(Path(root) / ".codex" / "hooks.json"):
+            hooks_json = os.path.join(root, ".codex", "hooks.json")
+            for key, digest in trust.codex_hook_hashes(hooks_json, wanted=lambda _command: True):
                 lines += [f"[hooks.state.{json.dumps(key)}]", f"trusted_hash = {json.dumps(digest)}", ""]
         self.trusted = "\n".join(lines)
-
-
-def codex_hook_hashes(hooks_json):
-    """(state key, trusted hash) for every command hook in a Codex hooks.json.
-
-    Codex hashes a normalised identity of each handler: its event's snake-case
-    name, the group's matcher, and the handler with its timeout filled in,
-    as canonical (sorted, compact) JSON. SessionEnd timeouts are cut to 3 s first.
-    """
-    doc = json.loads(hooks_json.read_text(encoding="utf-8"))
-    out = []
-    for event, groups in doc.get("hooks", {}).items():
-        label = "".join("_" + c.lower() if c.isupper() else c for c in event).lstrip("_")
-        for g, group in enumerate(groups):
-            for h, handler in enumerate(group.get("hooks", [])):
-                timeout = max(1, handler.get("timeout", 600))
-                if label == "session_end":
-                    timeout = min(timeout, 3)
-                normal = {"type": "command", "command": handler["command"], "timeout": timeout,
-                          "async": handler.get("async", False)}
-                if handler.get("statusMessage") is not None:
-                    normal["statusMessage"] = handler["statusMessage"]
-                identity = {"event_name": label, "hooks": [normal]}
-                if group.get("matcher") is not None:
-                    identity["matcher"] = group["matcher"]
-                text = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-                out.append((f"{hooks_json}:{label}:{g}:{h}", "sha256:" + hashlib.sha256(text.encode()).hexdigest()))
-    return out
 
 
 class Gemini(Driver):

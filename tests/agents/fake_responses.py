@@ -16,6 +16,10 @@ _ids = itertools.count(1)
 
 
 class FakeResponses(ScriptedServer):
+    def __init__(self, steps=(), input_tokens=10):
+        super().__init__(steps)
+        self.input_tokens = input_tokens  # what each answer reports: a large count makes Codex compact
+
     def is_model_request(self, method, path):
         return method == "POST" and path.rstrip("/").endswith("/responses")
 
@@ -43,8 +47,9 @@ class FakeResponses(ScriptedServer):
             events.append(("response.output_item.done",
                            {"type": "response.output_item.done", "output_index": index, "item": item}))
         events.append(("response.completed", {"type": "response.completed", "response": {
-            "id": f"resp_{n}", "usage": {"input_tokens": 10, "input_tokens_details": None, "output_tokens": 5,
-                                         "output_tokens_details": None, "total_tokens": 15}}}))
+            "id": f"resp_{n}", "usage": {"input_tokens": self.input_tokens, "input_tokens_details": None,
+                                         "output_tokens": 5, "output_tokens_details": None,
+                                         "total_tokens": self.input_tokens + 5}}}))
         send_sse(handler, events)
 
     # What reached the model -------------------------------------------------

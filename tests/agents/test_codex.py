@@ -100,6 +100,20 @@ def test_the_session_start_state_reaches_the_model(locked):
     assert FRAME_OPEN in context and FRAME_CLOSE in context, context[-3000:]
     assert f"Locked by others (do not edit): {LOCKED} by owner" in context, context[-3000:]
     assert "Ship the login page" in context and f"you are {me}" in context
+    doctor = locked.repo.run("doctor")
+    assert doctor.code == 0 and "the codex hooks in .codex/hooks.json run" in doctor.out, doctor  # same hashes
+
+
+def test_the_state_is_back_after_a_compaction(locked):
+    """Codex compacts, then fires SessionStart with source "compact": the state is injected again."""
+    locked.extra_config = "model_auto_compact_token_limit = 1000"
+    first, summary = Call("exec_command", {"cmd": "echo one"}), Reply(text="summary of the work so far")
+    run = locked.run(Reply(first), summary, Reply(text="done"), server_options={"input_tokens": 900000})
+    assert run.code == 0, run
+    compacted = [body for _path, body in run.server.requests if "summary of the work so far" in json.dumps(body)]
+    assert compacted, [json.dumps(b)[-500:] for _p, b in run.server.requests]
+    after = json.dumps(compacted[-1])
+    assert FRAME_OPEN in after and f"{LOCKED} by owner" in after, after[-3000:]
 
 
 def test_messages_reach_the_model_on_the_next_prompt(locked):
