@@ -240,7 +240,11 @@ def test_session_start_injects_status_and_the_agents_id(locked, agent, event, fi
     context = _context(agent, result)
     me = session_agent_id(session_of(data))
     assert "[&agent-sync-state trust=untrusted]" in context and LOCKED in context
-    assert f"AGENT_SYNC_ID={me}" in context and f"agent_id={me}" in context
+    assert f"agent_id={me}" in context
+    if agent == "codex":  # Codex's shell exports CODEX_SESSION_ID: no AGENT_SYNC_ID needed
+        assert "your shell commands already run as it" in context and "AGENT_SYNC_ID" not in context
+    else:
+        assert f"AGENT_SYNC_ID={me} python3 .claude/skills/agent-sync/agent-sync.pyz" in context
     ids = {a["id"] for a in locked.json("agents", agent="owner")["agents"]}
     assert me in ids
 
@@ -462,3 +466,37 @@ def test_patch_parser_reads_every_header():
     body_only = "*** Begin Patch\n*** Update File: a.py\n@@\n+*** Add File: not-a-header.py\n *** Delete File: x\n"
     assert patchpaths.targets(body_only) == ["a.py"]
     assert patchpaths.targets(None) == []
+
+
+def test_codex_shell_and_hooks_are_one_agent(locked):
+    """Codex exports the hook payloads' session id to its shell as CODEX_SESSION_ID."""
+    data = payload("codex", "pre_tool_use_apply_patch", locked)
+    me = session_agent_id(data["session_id"])
+    shell = {"CODEX_SESSION_ID": data["session_id"]}
+    who = locked.json("whoami", env=shell)
+    assert (who["id"], who["source"]) == (me, "session"), who
+    locked.ok("unlock", LOCKED, agent="owner")
+    locked.ok("lock", LOCKED, env=shell)
+    allowed("codex", hook(locked, "codex", "PreToolUse", data))
+    denied_codex(hook(locked, "codex", "PreToolUse", payload("codex", "pre_tool_use_apply_patch", locked,
+                                                             session_id="another-session")))
+
+
+def test_codex_subagent_start_gives_the_subagent_the_state(locked):
+    """The fixture follows the subagent-start.command.input schema codex-cli 0.171.0 embeds."""
+    result = hook(locked, "codex", "SubagentStart", payload("codex", "subagent_start", locked))
+    assert result.code == 0, result
+    out = _json(result.out)["hookSpecificOutput"]
+    assert out["hookEventName"] == "SubagentStart", out
+    assert LOCKED in out["additionalContext"] and "[&agent-sync-state trust=untrusted]" in out["additionalContext"]
+
+
+@pytest.mark.parametrize("agent,fixture,state", [("codex", "session_end", "idle"), ("gemini", "session_end", "offline")])
+def test_session_end_marks_the_agent(locked, agent, fixture, state):
+    data = payload(agent, fixture, locked)
+    start = payload(agent, "session_start", locked)
+    assert hook(locked, agent, "SessionStart", start).code == 0
+    assert hook(locked, agent, "SessionEnd", data).code == 0
+    me = session_agent_id(data["session_id"])
+    status = {a["id"]: a["status"] for a in locked.json("agents", agent="owner")["agents"]}
+    assert status[me] == state, status

@@ -41,13 +41,11 @@ def install(root, name):
     path = path_of(root, name)
     before = _read(path)
     block = f"{BEGIN}\n{FILES[name][1]}\n{END}\n"
-    rest = _without_block(before) if before is not None else None
-    if before is None or not rest.strip():
+    span = _span(before, path) if before is not None else None
+    if before is None or not _without_block(before, span).strip():
         after = block
-    elif BEGIN in before:
-        start = before.index(BEGIN)
-        end = before.index(END, start) + len(END) if END in before[start:] else len(before)
-        after = before[:start] + block.rstrip("\n") + before[end:]
+    elif span:
+        after = before[:span[0]] + block.rstrip("\n") + before[span[1]:]
         after = after if after.endswith("\n") else after + "\n"
     else:
         after = before + ("" if before.endswith("\n") else "\n") + "\n" + block
@@ -61,9 +59,10 @@ def uninstall(root, name):
     """Take the block out; delete the file when only whitespace is left. True if anything changed."""
     path = path_of(root, name)
     before = _read(path)
-    if before is None or BEGIN not in before:
+    span = _span(before, path) if before is not None else None
+    if not span:
         return False
-    after = _without_block(before)
+    after = _without_block(before, span)
     if after.strip():
         project.write_atomic(path, after.encode("utf-8"))
     else:
@@ -71,16 +70,25 @@ def uninstall(root, name):
     return True
 
 
-def _without_block(text):
-    """The text with our block, and the blank line install put before it, removed."""
+def _span(text, path):
+    """(start, end) of our block in `text`, or None. A begin line without its end line is refused."""
     if BEGIN not in text:
-        return text
+        return None
     start = text.index(BEGIN)
-    end = text.index(END, start) + len(END) if END in text[start:] else len(text)
-    head, tail = text[:start], text[end:]
+    if END not in text[start:]:
+        raise settings_merge.InvalidSettings(f"{path}: the agent-sync block has its begin line but not its end line "
+                                             f"({END}); fix it by hand, the file was not changed")
+    return start, text.index(END, start) + len(END)
+
+
+def _without_block(text, span):
+    """The text with our block, and the blank line install put before it, removed."""
+    if not span:
+        return text
+    head, tail = text[:span[0]], text[span[1]:]
     if tail.startswith("\n"):
         tail = tail[1:]
-    if head.endswith("\n\n") and not tail:
+    if head.endswith("\n\n"):
         head = head[:-1]
     return head + tail
 

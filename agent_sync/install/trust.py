@@ -162,7 +162,10 @@ def read_toml_tables(text):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        if line.startswith("[") and not line.startswith("[["):
+        if line.startswith("[["):
+            current = {}  # an array of tables: nothing trust needs
+            continue
+        if line.startswith("["):
             current = doc
             for part in _split_key(line[1:line.rindex("]")] if "]" in line else line[1:]):
                 current = current.setdefault(part, {})
