@@ -16,8 +16,8 @@ import pytest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "claude"
 FIXTURE_PROJECT = "/home/dev/project"
-FRAME_OPEN = '<agent-sync-state trust="untrusted">'
-FRAME_CLOSE = "</agent-sync-state>"
+FRAME_OPEN = "[&agent-sync-state trust=untrusted]"
+FRAME_CLOSE = "[&/agent-sync-state]"
 
 # Session ids of the agents in these tests (the first is the fixtures' own).
 ALICE = "3f6b2c1e-8a4d-4e0b-9c57-2d1f0a9b7e64"

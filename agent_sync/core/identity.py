@@ -10,7 +10,7 @@ from .errors import UsageError
 
 OPERATOR = "operator"
 # What each agent exports into its shell tool: the id its hook payloads carry as the session.
-SESSION_VARS = ("CLAUDE_CODE_SESSION_ID", "COPILOT_AGENT_SESSION_ID")
+SESSION_VARS = ("CLAUDE_CODE_SESSION_ID", "CODEX_SESSION_ID", "COPILOT_AGENT_SESSION_ID")
 SUBAGENTS_DIR = "subagents"  # <subagent session> -> its parent's session, for shells that export their own
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 MAX_ID = 64

@@ -46,7 +46,8 @@ def _targets(event, cwd):
     if event.tool == model.SHELL and event.command:
         from . import shellparse
 
-        return shellparse.write_targets(event.command, cwd) or None
+        found = shellparse.write_targets(event.command, cwd) or []
+        return event.paths + found or None  # event.paths: what a patch inside the command writes
     return None
 
 
