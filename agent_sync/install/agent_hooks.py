@@ -75,8 +75,8 @@ AGENTS = {
         ("pre_write_code", None), ("pre_run_command", None), ("post_write_code", None)), GIT_TOP_PYZ,
         nested=False, group="command", handler={"show_output": False}),
     "copilot": Agent(".github/hooks/agent-sync.json", (
-        ("sessionStart", None), ("preToolUse", None), ("postToolUse", None), ("agentStop", None),
-        ("sessionEnd", None)), GIT_TOP_PYZ, nested=False, group="bash",
+        ("sessionStart", None), ("userPromptSubmitted", None), ("preToolUse", None), ("postToolUse", None),
+        ("agentStop", None), ("subagentStart", None), ("sessionEnd", None)), GIT_TOP_PYZ, nested=False, group="bash",
         handler={"type": "command", "timeoutSec": 10}, top={"version": 1}),
 }
 ALL = ("claude", *AGENTS)

@@ -299,4 +299,53 @@ def _read_json(path):
     return value if isinstance(value, dict) else None
 
 
-CHECKS = {"codex": check_codex, "gemini": check_gemini}
+# ---------------------------------------------------------------------------
+# Copilot CLI: .github/hooks load only in a trusted folder
+
+
+def check_copilot(root, environ=os.environ):
+    """Copilot CLI loads .github/hooks only in a trusted folder (as Copilot CLI 1.0.102 does).
+
+    Trusted: the folder or one above it is in `trustedFolders` of $COPILOT_HOME/config.json
+    (default ~/.copilot/config.json), which "trust this folder for future sessions" writes;
+    or COPILOT_ALLOW_ALL is exactly "true" (its other truthy spellings only approve tools).
+    """
+    if environ.get("COPILOT_ALLOW_ALL") == "true":
+        return None
+    config_path = os.path.join(environ.get("COPILOT_HOME") or os.path.join(_home(environ), ".copilot"), "config.json")
+    folders = _copilot_trusted(config_path)
+    if folders is None:
+        return Untrusted("copilot", f"Copilot CLI cannot read {config_path}.", "fix that file.")
+    if any(_same_or_inside(root, os.path.realpath(os.path.expanduser(f))) for f in folders):
+        return None
+    return Untrusted(
+        "copilot", f"Copilot CLI skips {root}/.github/hooks, and so agent-sync's hooks, without a word: the folder "
+                   f"is not trusted in {config_path}.",
+        f"start `copilot` in {root} and choose to trust the folder for future sessions, or add {json.dumps(root)} "
+        f'to "trustedFolders" in {config_path}.')
+
+
+def _copilot_trusted(path):
+    """The folders Copilot's config.json trusts ([] when it has none); None when it cannot be read.
+
+    Copilot writes `//` comment lines at the top of that file.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = [line for line in handle.read().splitlines() if not line.lstrip().startswith("//")]
+        value = json.loads("\n".join(lines) or "{}")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    folders = []
+    for key in ("trustedFolders", "trusted_folders"):  # the second is what older releases wrote
+        listed = value.get(key)
+        if isinstance(listed, list):
+            folders += [f for f in listed if isinstance(f, str) and f]
+    return folders
+
+
+CHECKS = {"codex": check_codex, "gemini": check_gemini, "copilot": check_copilot}
