@@ -16,8 +16,8 @@ import pytest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "claude"
 FIXTURE_PROJECT = "/home/dev/project"
-FRAME_OPEN = '<agent-sync-state trust="untrusted">'
-FRAME_CLOSE = "</agent-sync-state>"
+FRAME_OPEN = "[&agent-sync-state trust=untrusted]"
+FRAME_CLOSE = "[&/agent-sync-state]"
 
 # Session ids of the agents in these tests (the first is the fixtures' own).
 ALICE = "3f6b2c1e-8a4d-4e0b-9c57-2d1f0a9b7e64"
@@ -30,7 +30,7 @@ EDIT_FIXTURES = {  # fixture: the tool_input key holding the path
     "pre_tool_use_multiedit": "file_path",
     "pre_tool_use_notebook_edit": "notebook_path",
 }
-NON_WRITE_FIXTURES = ("pre_tool_use_read", "pre_tool_use_grep", "pre_tool_use_glob", "pre_tool_use_webfetch")
+NON_WRITE_FIXTURES = ("pre_tool_use_read", "pre_tool_use_webfetch", "pre_tool_use_agent")
 
 
 # ---------------------------------------------------------------------------
@@ -121,11 +121,8 @@ def assert_blocked(result, *fragments):
 
 
 def stop_reason(result):
-    assert result.code == 0, result
-    doc = json.loads(result.out)
-    assert doc.get("decision") == "block", doc
-    assert isinstance(doc.get("reason"), str) and doc["reason"], doc
-    return doc["reason"]
+    """What a Stop that goes on tells the model: Stop additionalContext (feedback, not a hook error)."""
+    return context_of(result, "Stop")
 
 
 def write_file(repo, rel, text="x\n"):
@@ -157,12 +154,15 @@ def team(repo):
 
 
 def test_fixtures_look_like_claude_code_payloads():
-    common = {"session_id", "transcript_path", "cwd", "hook_event_name", "permission_mode"}
+    """Recorded from the pinned Claude Code (tests/agents/payloads.py), except MultiEdit, which it no longer has."""
+    common = {"session_id", "transcript_path", "cwd", "hook_event_name"}
     names = sorted(p.stem for p in FIXTURES.glob("*.json"))
     assert len(names) >= 15, names
     for name in names:
         data = payload(name)
         assert common <= set(data), name
+        if data["hook_event_name"] not in ("SessionStart", "SessionEnd", "PreCompact", "PostCompact", "SubagentStart"):
+            assert "permission_mode" in data, name
         if data["hook_event_name"] in ("PreToolUse", "PostToolUse"):
             assert {"tool_name", "tool_input", "tool_use_id"} <= set(data), name
             assert data["tool_use_id"].startswith("toolu_"), name
@@ -308,6 +308,9 @@ def test_pre_tool_blocks_edit_of_a_file_locked_by_another_agent(team, fixture):
     assert_blocked(result, target, "bob", "rewriting the login flow", f"agent-sync send --to {bob.id}")
     assert re.search(r"expires in \d+m \(\d\d:\d\d UTC\)", result.err), result.err
     assert "Traceback" not in result.err
+    refused = [a for a in bob.json("status")["activity"] if a["type"] == "blocked"]  # no later hook fires
+    assert [(a["agent"], a["path"]) for a in refused] == [(alice.id, target)], refused
+    assert "refused: locked by bob" in refused[0]["message"], refused
 
 
 @pytest.mark.parametrize("fixture", sorted(EDIT_FIXTURES))
@@ -470,14 +473,25 @@ def test_stop_does_not_block_for_messages_to_others(team):
     assert_silent(alice.hook("stop", "stop"))
 
 
-def test_subagent_stop_follows_the_parent_agent(team):
+def test_subagent_stop_leaves_the_message_to_the_parent(team):
+    """A subagent's context is discarded when it ends: what its stop was told would be lost."""
     _, alice, bob = team
     bob.ok("send", "--to", "backend", "--message", "for the parent session")
-    assert_silent(alice.hook("subagent-stop", "subagent_stop", stop_hook_active=True))
-    reason = stop_reason(alice.hook("subagent-stop", "subagent_stop"))
-    assert "for the parent session" in reason, reason
     assert_silent(alice.hook("subagent-stop", "subagent_stop"))
-    assert_silent(alice.hook("stop", "stop"))  # the parent is not told twice
+    assert_silent(alice.hook("subagent-stop", "subagent_stop", stop_hook_active=True))
+    reason = stop_reason(alice.hook("stop", "stop"))
+    assert "for the parent session" in reason, reason
+    assert_silent(alice.hook("stop", "stop"))  # told once
+
+
+def test_subagent_start_gives_the_subagent_the_state_but_no_messages(team):
+    _, alice, bob = team
+    bob.ok("lock", "src/other.py", "--reason", "css work")
+    bob.ok("send", "--to", "alice", "--message", "for the parent only")
+    text = context_of(alice.hook("subagent-start", "subagent_start"), "SubagentStart")
+    assert_framed(text)
+    assert "src/other.py" in text and "for the parent only" not in text, text
+    assert "for the parent only" in stop_reason(alice.hook("stop", "stop"))
 
 
 # ---------------------------------------------------------------------------

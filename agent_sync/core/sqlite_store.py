@@ -74,6 +74,14 @@ class SqliteStore(Store):
                 journal.log(self.ctx, "edit", f"{tool_name} {spec.path}", spec.path)
                 locks.renew_covering(self.ctx, spec)
 
+    def record_refusal(self, clashes, tool_name, wait=None):
+        owners = {}
+        for spec, row in clashes:
+            owners.setdefault(spec.path, []).append(f"{row['owner_name']} [{row['owner']}]")
+        with self.db.write(wait=wait):
+            for path, who in owners.items():
+                journal.log(self.ctx, "blocked", f"{tool_name} {path} refused: locked by {', '.join(who)}", path)
+
     def explain(self, clashes):
         return locks.explain(self.ctx, clashes)
 

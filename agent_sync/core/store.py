@@ -78,6 +78,13 @@ class Store:
         """After an edit: log it, and renew the caller's locks that cover it."""
         raise NotImplementedError
 
+    def record_refusal(self, clashes, tool_name, wait=None):
+        """Log in the activity feed that the caller's edit was refused by [(spec, lock row)].
+
+        `wait` bounds how long a busy store may hold it up (the refusal must not wait on its log).
+        """
+        raise NotImplementedError
+
     def explain(self, clashes):
         """The refusal text for [(spec, lock row)]: what, who, why, until when, how to reach them."""
         raise NotImplementedError

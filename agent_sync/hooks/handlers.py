@@ -14,6 +14,7 @@ from . import model
 
 BLOCK_ADVICE = ("Do not work around this lock with another tool or a shell command. "
                 "Message the owner, or pick other work (agent-sync status).")
+REFUSAL_LOG_WAIT = 0.25  # seconds a refusal waits to be logged: a busy database must not slow the answer
 STOP_ADVICE = ("Other agents addressed these messages to you. Act on them or reply "
                "(agent-sync send --to <sender> --message ...) before you finish.")
 
@@ -47,7 +48,8 @@ def _targets(event, cwd):
     if event.tool == model.SHELL and event.command:
         from . import shellparse
 
-        return shellparse.write_targets(event.command, cwd) or None
+        found = shellparse.write_targets(event.command, cwd) or []
+        return event.paths + found or None  # event.paths: what a patch inside the command writes
     return None
 
 
@@ -97,9 +99,25 @@ def pre_tool(event):
         found = ctx.store.blockers(_specs(where, raw_paths, ctx.store.case_insensitive))
         if not found:
             return model.ALLOW
-        return model.Outcome(block_reason=f"[agent-sync] BLOCKED: {ctx.store.explain(found)}\n{BLOCK_ADVICE}")
+        reason = f"[agent-sync] BLOCKED: {ctx.store.explain(found)}\n{BLOCK_ADVICE}"
+        note = _log_refusal(ctx, event, found)
+        return model.Outcome(block_reason=reason, note=note)
     finally:
         ctx.close()
+
+
+def _log_refusal(ctx, event, found):
+    """Put the refusal in the activity feed (no later hook fires for a refused tool).
+
+    Only a note when that fails: a busy or read-only database must never turn the refusal into an allow.
+    """
+    from ..core.errors import AgentSyncError
+
+    try:
+        ctx.store.record_refusal(found, event.tool_name, wait=REFUSAL_LOG_WAIT)
+    except AgentSyncError as exc:  # logging is best effort; the block stands
+        return f"agent-sync hook: the refusal was not logged in the activity feed ({exc}); it still holds"
+    return None
 
 
 def post_tool(event):
@@ -176,15 +194,38 @@ def _deliver(event, directed_only):
 
 
 def prompt(event):
+    if event.subagent:
+        return model.ALLOW  # a subagent's context is discarded: the message waits for its parent
     text = _deliver(event, directed_only=False)
     return model.Outcome(context=text) if text else model.ALLOW
 
 
 def stop(event):
+    if event.subagent:
+        return model.ALLOW  # what a subagent is told when it stops is lost with it: the parent gets it
     if event.stop_active:
         return model.ALLOW  # never block twice in a row; the message waits for the next turn
     text = _deliver(event, directed_only=True)
     return model.Outcome(stop_reason=f"{text}\n{STOP_ADVICE}") if text else model.ALLOW
+
+
+def subagent_start(event):
+    """A subagent starts without its parent's context: give it the state (no messages: those are the parent's)."""
+    from ..core import documents, render
+
+    where = Where(event)
+    if event.subagent_id and where.me.session:
+        try:
+            identity.record_parent(where.root, event.subagent_id, where.me.session)
+        except OSError:
+            pass  # its shell then acts as its own agent; the hooks still know it as its parent
+    if not where.has_db:
+        return model.ALLOW
+    ctx = where.context()
+    try:
+        return model.Outcome(context=render.compact(documents.status(ctx)))
+    finally:
+        ctx.close()
 
 
 def session_end(event):
@@ -208,5 +249,6 @@ HANDLERS = {
     model.PRE_TOOL: pre_tool,
     model.POST_TOOL: post_tool,
     model.STOP: stop,
+    model.SUBAGENT_START: subagent_start,
     model.SESSION_END: session_end,
 }
