@@ -1,8 +1,8 @@
 """Hooks for Codex CLI, Gemini CLI, Cursor, Windsurf and Copilot CLI, through the real `hook --agent` command.
 
-Payloads come from tests/fixtures/<agent>/*.json: for Codex and Gemini, what
-the pinned CLIs really sent (tests/agents/record_fixtures.py), for the others
-shaped as each agent's documentation shows them; `payload()` moves their /home/dev/project paths
+Payloads come from tests/fixtures/<agent>/*.json: for Codex, Gemini and
+Copilot, what the pinned CLIs really sent (recorded by tests/agents/payloads.py),
+for the others shaped as each agent's documentation shows them; `payload()` moves their /home/dev/project paths
 into the test's repository. Each agent must refuse a write to a file
 another agent locked in its own deny format, allow a free file, fail open
 on garbage, and never block the lock's owner.
