@@ -19,6 +19,7 @@ class Context:
             busy_timeout = config.duration("AGENT_SYNC_BUSY_TIMEOUT")
         self.stale_after = config.duration("AGENT_SYNC_STALE_AFTER")
         self.offline_after = config.duration("AGENT_SYNC_OFFLINE_AFTER")
+        self.auto_lease = config.auto_lease()  # seconds, or None when automatic leases are off
         self.db = Database(self.root, busy_timeout)
         self.me = me or identity.resolve(self.root, session_id, allow_operator=allow_operator)
         self.now = time.time()

@@ -13,6 +13,8 @@ from . import model
 
 BLOCK_ADVICE = ("Do not work around this lock with another tool or a shell command. "
                 "Message the owner, or pick other work (agent-sync status).")
+HELD_ADVICE = ("Your change and theirs may collide: check the file, and do not edit it again before its holder "
+               "answers you.")
 STOP_ADVICE = ("Other agents addressed these messages to you. Act on them or reply "
                "(agent-sync send --to <sender> --message ...) before you finish.")
 
@@ -110,18 +112,41 @@ def post_tool(event):
     raw_paths = _targets(event, where.cwd)
     if not raw_paths or not where.has_db:
         return model.ALLOW
-    from ..core import agents, journal, locks
+    from ..core import agents
 
     ctx = where.context()
     try:
         agents.check_in(ctx)
         with ctx.db.write():
-            for spec in _specs(where, raw_paths, ctx.db.case_insensitive):
-                journal.log(ctx, "edit", f"{event.tool_name} {spec.path}", spec.path)
-                locks.renew_covering(ctx, spec)
+            held = _record_edits(ctx, event, _specs(where, raw_paths, ctx.db.case_insensitive))
+        note = _held_note(ctx, held)
     finally:
         ctx.close()
-    return model.ALLOW
+    return model.Outcome(context=note) if note else model.ALLOW
+
+
+def _record_edits(ctx, event, specs):
+    """Inside the post-tool transaction: log each edit, renew the caller's locks, take or renew its leases.
+
+    Returns the (spec, lock) pairs of files another agent held: edits that raced theirs.
+    """
+    from ..core import journal, leases, locks
+
+    held = []
+    for spec in specs:
+        journal.log(ctx, "edit", f"{event.tool_name} {spec.path}", spec.path)
+        held += leases.after_edit(ctx, spec, locks.renew_covering(ctx, spec))
+    return held
+
+
+def _held_note(ctx, held):
+    """Tell an agent whose edit went through while another agent held the file (no silent overwrite)."""
+    if not held:
+        return None
+    from ..core import locks, sanitize
+
+    return sanitize.frame(f"[agent-sync] Your edit went through, but another agent holds the file: "
+                          f"{locks.explain(ctx, held)}\n{HELD_ADVICE}")
 
 
 def session_start(event):
@@ -197,11 +222,12 @@ def session_end(event):
     where = Where(event)
     if not where.has_db:
         return model.ALLOW
-    from ..core import agents, locks
+    from ..core import agents, leases, locks
 
     ctx = where.context()
     try:
         agents.set_state(ctx, "offline" if event.end_reason in ("logout", "prompt_input_exit") else "idle")
+        leases.release_all(ctx, "session ended")
         if config.flag("AGENT_SYNC_AUTO_RELEASE_LOCKS"):
             locks.release_all(ctx)
     finally:
