@@ -512,3 +512,18 @@ def test_every_agents_edit_takes_a_lease(repo, agent, event, fixture):
     bob = Session(repo, BOB, "bob")
     assert held_by(bob) == [(holder, True)]
     assert_blocked(pre(bob), f"[{holder}]", "automatic lease")
+
+
+def test_the_commit_guard_refuses_a_file_another_agent_is_editing(team):
+    import test_guard
+
+    repo, alice, bob = team
+    (repo.path / ".gitignore").write_text(".claude/\n")
+    assert test_guard.commit(repo, "README.md", message="initial").returncode == 0
+    repo.ok("guard", "install")
+    edit(alice)
+    refused = test_guard.commit(repo, LEASED, message="bob's commit", env=bob.env())
+    assert refused.returncode != 0, refused
+    assert f"{LEASED}: locked by alice [{alice.id}]" in refused.stderr, refused.stderr
+    assert "automatic lease: they edited it" in refused.stderr, refused.stderr
+    assert test_guard.commit(repo, LEASED, message="alice's commit", env=alice.env()).returncode == 0
