@@ -328,7 +328,7 @@ def test_status_compact_tells_each_agent_what_it_holds_this_way(team):
     assert f"Your automatic leases (files you edited; others' edits are refused until they lapse): {LEASED} (" \
            in mine, mine
     theirs = bob.ok("status", "--compact").out
-    assert f"{LEASED} -> alice (editing)" in theirs and "Your automatic leases" not in theirs, theirs
+    assert f"{LEASED} by alice (editing)" in theirs and "Your automatic leases" not in theirs, theirs
 
 
 def test_the_console_marks_automatic_leases(team):

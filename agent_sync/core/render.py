@@ -123,7 +123,7 @@ def compact(doc, my_locks_first=True):
         out.append(_leases_line(leased))
     if by_others:
         out.append("Locked by others (do not edit): " + _capped([
-            f"{inline(lk['path'], 80)} -> {inline(lk['owner_name'], 32)}" + (" (editing)" if lk["auto_lease"] else "")
+            f"{inline(lk['path'], 80)} by {inline(lk['owner_name'], 32)}" + (" (editing)" if lk["auto_lease"] else "")
             for lk in by_others]))
     mine_tasks = [t for t in doc["tasks"] if t["owner"] == me and t["status"] == "in_progress"]
     if mine_tasks:
