@@ -357,7 +357,8 @@ def test_an_old_database_is_migrated_and_its_locks_are_locks(repo):
         sys.path.insert(0, sys.argv[1])
         from agent_sync.core import schema
         conn = sqlite3.connect(sys.argv[2])
-        conn.executescript(schema.MIGRATIONS[0][1])  # the schema as version 1 shipped it
+        for statement in schema.MIGRATIONS[0][1]:  # the schema as version 1 shipped it
+            conn.execute(statement)
         conn.execute("PRAGMA user_version = 1")
         now = time.time()
         conn.execute("INSERT INTO agents (id, name, name_key, created_at, last_seen) VALUES"
