@@ -225,6 +225,8 @@ def listing(ctx, include_expired=False, mine=False):
 
 def blockers(ctx, specs):
     """Locks that stop the caller editing any of `specs` (the hook's question)."""
+    if not specs:
+        return []
     files = [s.key for s in specs if s.kind == lockspec.FILE]
     others = _live_by_others(ctx, file_keys=files if len(files) == len(specs) else None)
     if not others:
