@@ -186,12 +186,12 @@ def check(cwd):
     paths = staged_paths(cwd)
     if not paths:
         return OK, ""
-    from ..core import locks, lockspec
+    from ..core import lockspec
 
     ctx = _context(root, cwd)
     try:
         specs = [lockspec.Spec(ctx.key(p), p, lockspec.FILE) for p in paths]
-        found = locks.blockers(ctx, specs)
+        found = ctx.store.blockers(specs)
         if not found:
             return OK, ""
         return CONFLICT, _refusal(ctx, found)
@@ -227,20 +227,19 @@ def trailer_values(cwd):
     root = repo.find_root(cwd)
     if not os.path.exists(repo.db_path(root)):
         return []
-    from ..core import agents, tasks
 
     ctx = _context(root, cwd)
     try:
-        me = agents.get(ctx, ctx.me.id)
+        me = ctx.store.agent(ctx.me.id)
         name = me["name"] if me is not None else ctx.me.id
         who = ctx.me.id if name == ctx.me.id else f"{sanitize.one_line(name, 64)} [{ctx.me.id}]"
         values = [(AGENT_TRAILER, who)]
         task_id = me["current_task"] if me is not None else None
         if task_id is None:
-            owned = tasks.listing_owned(ctx)
+            owned = ctx.store.owned_tasks()
             task_id = owned[-1]["id"] if owned else None
         if task_id is not None:
-            task = tasks.get(ctx, task_id)
+            task = ctx.store.task(task_id)
             values.append((TASK_TRAILER, f"#{task['id']} {sanitize.one_line(task['title'], 200)}"))
         return values
     finally:

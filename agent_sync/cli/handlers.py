@@ -6,7 +6,7 @@ Handlers take (ctx, args) and return an exit code. They never touch SQL.
 import json
 import sys
 
-from ..core import agents, config, gc, journal, locks, lockspec, messages, render, tasks, documents
+from ..core import config, lockspec, messages, render, documents
 from ..core.durations import format_duration, parse_duration
 from ..core.errors import OK
 
@@ -31,19 +31,19 @@ def _ttl(args):
 
 
 def cmd_init(ctx, args):
-    print(f"agent-sync database ready: {ctx.db.path}")
+    print(f"agent-sync database ready: {ctx.store.location}")
     return OK
 
 
 def cmd_register(ctx, args):
-    row = agents.register(ctx, args.name, args.role)
+    row = ctx.store.register(args.name, args.role)
     role = f" ({render.field(row['role'])})" if row["role"] else ""
     print(f"registered {render.field(row['name'])}{role} as agent {row['id']}")
     return OK
 
 
 def cmd_heartbeat(ctx, args):
-    agents.set_state(ctx, "active")
+    ctx.store.set_state("active")
     print(f"{ctx.me.id} is active")
     return OK
 
@@ -58,7 +58,7 @@ def cmd_whoami(ctx, args):
 
 
 def cmd_agents(ctx, args):
-    docs = [documents.agent(r) for r in agents.listing(ctx)]
+    docs = [documents.agent(r) for r in ctx.store.agents()]
     return emit(args, documents.document("agents", agents=docs), render.agents_text(docs))
 
 
@@ -72,7 +72,7 @@ def cmd_status(ctx, args):
 
 def cmd_tasks(ctx, args):
     states = args.state or None
-    docs = [documents.task(r, tasks.files(ctx, r["id"])) for r in tasks.listing(ctx, states)]
+    docs = [documents.task(r, ctx.store.task_files(r["id"])) for r in ctx.store.tasks(states)]
     return emit(args, documents.document("tasks", tasks=docs), render.tasks_text(docs))
 
 
@@ -82,33 +82,33 @@ def _task_done(args, row, verb):
 
 
 def cmd_create_task(ctx, args):
-    row = tasks.create(ctx, args.title, args.description or "", args.file or (), args.priority, args.depends_on or ())
+    row = ctx.store.create_task(args.title, args.description or "", args.file or (), args.priority, args.depends_on or ())
     return _task_done(args, row, "created")
 
 
 def cmd_claim_task(ctx, args):
-    return _task_done(args, tasks.claim(ctx, args.task, lock=args.lock, ttl=_ttl(args)), "claimed")
+    return _task_done(args, ctx.store.claim(args.task, lock=args.lock, ttl=_ttl(args)), "claimed")
 
 
 def cmd_claim_next(ctx, args):
     say = (lambda text: print(text, file=sys.stderr)) if args.verbose else None
-    return _task_done(args, tasks.claim_next(ctx, lock=args.lock, ttl=_ttl(args), explain=say), "claimed")
+    return _task_done(args, ctx.store.claim_next(lock=args.lock, ttl=_ttl(args), explain=say), "claimed")
 
 
 def cmd_complete_task(ctx, args):
-    return _task_done(args, tasks.complete(ctx, args.task, force=args.force), "completed")
+    return _task_done(args, ctx.store.complete(args.task, force=args.force), "completed")
 
 
 def cmd_block_task(ctx, args):
-    return _task_done(args, tasks.block(ctx, args.task, args.reason, force=args.force), "blocked")
+    return _task_done(args, ctx.store.block(args.task, args.reason, force=args.force), "blocked")
 
 
 def cmd_cancel_task(ctx, args):
-    return _task_done(args, tasks.cancel(ctx, args.task, force=args.force), "cancelled")
+    return _task_done(args, ctx.store.cancel(args.task, force=args.force), "cancelled")
 
 
 def cmd_reopen_task(ctx, args):
-    return _task_done(args, tasks.reopen(ctx, args.task, force=args.force), "reopened")
+    return _task_done(args, ctx.store.reopen(args.task, force=args.force), "reopened")
 
 
 def _specs(ctx, args):
@@ -118,7 +118,7 @@ def _specs(ctx, args):
 def cmd_lock(ctx, args):
     wait = None if args.wait is None else parse_duration(args.wait, bare_unit="s")
     mode = "shared" if args.shared else "exclusive"
-    rows = locks.acquire(ctx, _specs(ctx, args), reason=args.reason or "", ttl=_ttl(args), mode=mode, wait=wait)
+    rows = ctx.store.acquire(_specs(ctx, args), reason=args.reason or "", ttl=_ttl(args), mode=mode, wait=wait)
     for row in rows:
         shared = " (shared)" if row["mode"] == "shared" else ""
         print(f"locked {render.field(row['path'], 200)}{shared} for {format_duration(row['expires_at'] - ctx.now)}"
@@ -127,7 +127,7 @@ def cmd_lock(ctx, args):
 
 
 def cmd_unlock(ctx, args):
-    for path in locks.release(ctx, _specs(ctx, args), force=args.force):
+    for path in ctx.store.release(_specs(ctx, args), force=args.force):
         print(f"unlocked {render.field(path, 200)}")
     return OK
 
@@ -135,60 +135,60 @@ def cmd_unlock(ctx, args):
 def cmd_renew(ctx, args):
     specs = [lockspec.parse(ctx, raw) for raw in args.paths] if args.paths else None
     ttl = parse_duration(args.ttl, bare_unit="m") if args.ttl else None
-    renewed = locks.renew(ctx, specs, ttl)
+    renewed = ctx.store.renew(specs, ttl)
     print("renewed " + ", ".join(render.field(p, 200) for p in renewed) if renewed else "you hold no live locks")
     return OK
 
 
 def cmd_locks(ctx, args):
-    docs = [documents.lock(r, ctx.now) for r in locks.listing(ctx, include_expired=args.all, mine=args.mine)]
+    docs = [documents.lock(r, ctx.now) for r in ctx.store.locks(include_expired=args.all, mine=args.mine)]
     return emit(args, documents.document("locks", locks=docs), render.locks_text(docs))
 
 
 def cmd_send(ctx, args):
-    message_id = messages.send(ctx, args.to, args.message, reply_to=args.reply_to)
+    message_id = ctx.store.send(args.to, args.message, reply_to=args.reply_to)
     print(f"sent message #{message_id} to {render.field(args.to, 64)}")
     return OK
 
 
 def cmd_inbox(ctx, args):
     if args.all:
-        rows = messages.history(ctx)
+        rows = ctx.store.history()
     else:
-        rows, _left = messages.take_pending(ctx, via="inbox")
+        rows, _left = ctx.store.take_pending(via="inbox")
     docs = [documents.message(r) for r in rows]
     empty = "No messages." if args.all else "No unread messages."
     return emit(args, documents.document("inbox", messages=docs), render.messages_framed(docs, empty))
 
 
 def cmd_read_message(ctx, args):
-    doc = documents.message(messages.read(ctx, messages.parse_id(args.id)))
+    doc = documents.message(ctx.store.read_message(messages.parse_id(args.id)))
     return emit(args, documents.document("message", message=doc), render.messages_framed([doc]))
 
 
 def cmd_ack(ctx, args):
-    messages.ack(ctx, messages.parse_id(args.id))
+    ctx.store.ack(messages.parse_id(args.id))
     print(f"acknowledged message #{messages.parse_id(args.id)}")
     return OK
 
 
 def cmd_decision(ctx, args):
-    print(f"recorded decision #{journal.decide(ctx, args.text)}")
+    print(f"recorded decision #{ctx.store.decide(args.text)}")
     return OK
 
 
 def cmd_decisions(ctx, args):
-    docs = [documents.decision(r) for r in journal.decisions(ctx, limit=args.limit)]
+    docs = [documents.decision(r) for r in ctx.store.decisions(limit=args.limit)]
     return emit(args, documents.document("decisions", decisions=docs), render.decisions_text(docs))
 
 
 def cmd_log(ctx, args):
-    print(f"logged activity #{journal.add_entry(ctx, args.type, args.message, args.file)}")
+    print(f"logged activity #{ctx.store.add_entry(args.type, args.message, args.file)}")
     return OK
 
 
 def cmd_gc(ctx, args):
-    counts = gc.collect(ctx)
+    counts = ctx.store.gc()
     print("gc: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
     return OK
 

@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from .. import __version__
-from ..core import agents, errors, tasks, validate
+from ..core import errors, tasks, validate
 from . import handlers, guard
 from ..core.errors import AgentSyncError, UsageError
 
@@ -173,7 +173,7 @@ def run(args):
         if not getattr(args.handler, "needs_context", True):
             return args.handler(None, args)  # install, console…: they pick their own repo or identity
         ctx = Context()
-        agents.check_in(ctx)  # every command is a check-in, reads included (throttled)
+        ctx.store.check_in()  # every command is a check-in, reads included (throttled)
         return args.handler(ctx, args)
     except OSError as exc:
         return fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), errors.STORAGE)

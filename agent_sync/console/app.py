@@ -10,7 +10,7 @@ import sys
 import time
 from collections import deque
 
-from ..core import agents, live_view
+from ..core import live_view
 from ..core.errors import AgentSyncError
 from . import commands, registry, stopping
 from .editor import LineEditor
@@ -41,22 +41,22 @@ class Session:
         """Register this console and check the operator in (active: its locks hold)."""
         self.console.start()
         if name:
-            agents.register(self.ctx, name)
+            self.ctx.store.register(name)
         else:
-            agents.set_state(self.ctx, "active")
+            self.ctx.store.set_state("active")
         self.opened = True
 
     def close(self):
         """Turn the operator offline, unless another console is still open."""
         if self.console.stop() == 0 and self.opened:
             self.ctx.tick()
-            agents.set_state(self.ctx, "offline")
+            self.ctx.store.set_state("offline")
 
     def refresh(self, force=False):
         """One tick: new feed items always; agents, locks and tasks when they may have changed."""
         ctx = self.ctx
         ctx.tick()
-        agents.check_in(ctx)  # writes at most every 30 s, or at once if another console set us offline
+        ctx.store.check_in()  # writes at most every 30 s, or at once if another console set us offline
         self.console.beat()
         new = self.feed.poll(ctx)
         board_due = any(item.kind == "task" for item in new) or time.monotonic() - self.board_at >= BOARD_EVERY

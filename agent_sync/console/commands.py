@@ -5,7 +5,7 @@ No curses here: the console shows an Outcome's lines, and tests call
 """
 
 
-from ..core import config, journal, locks, lockspec, messages, live_view, tasks, documents
+from ..core import config, lockspec, messages, live_view, documents
 from ..core.errors import AgentSyncError, UsageError
 from ..core.sanitize import one_line
 from .feed import ARROW, local_clock
@@ -73,14 +73,14 @@ def _split_reason(text, usage):
 def _send(ctx, rest):
     to, body = take_word(rest)
     _need(to and free_text(body), "send <to> <message>")
-    message_id = messages.send(ctx, to, free_text(body))
+    message_id = ctx.store.send(to, free_text(body))
     return [f"sent #{message_id} to {to}"]
 
 
 def _directive(ctx, rest):
     to, body = take_word(rest)
     _need(to and free_text(body), "directive <to|all> <message>")
-    ids = messages.directive(ctx, to, free_text(body))
+    ids = ctx.store.directive(to, free_text(body))
     if to.lower() == messages.ALL:
         return [f"directive -> {len(ids)} active agent(s)"]
     return [f"directive #{ids[0]} to {to}"]
@@ -90,14 +90,14 @@ def _lock(ctx, rest):
     path, reason = take_word(rest)
     _need(path, "lock <path> [reason]")
     spec = lockspec.parse(ctx, path)
-    rows = locks.acquire(ctx, [spec], reason=free_text(reason), ttl=config.DEFAULT_TTL)
+    rows = ctx.store.acquire([spec], reason=free_text(reason), ttl=config.DEFAULT_TTL)
     return [f"locked {row['path']} (until {documents.iso(row['expires_at'])})" for row in rows]
 
 
 def _unlock(ctx, rest):
     path, extra = take_word(rest)
     _need(path and not extra.strip(), "unlock <path>")
-    return [f"unlocked {p}" for p in locks.release(ctx, [lockspec.parse(ctx, path)], force=True)]
+    return [f"unlocked {p}" for p in ctx.store.release([lockspec.parse(ctx, path)], force=True)]
 
 
 def _task(ctx, rest):
@@ -114,32 +114,32 @@ def _task_line(verb, row):
 def _task_new(ctx, rest):
     title, _sep, description = rest.partition("::")
     _need(free_text(title), "task new <title> [:: description]")
-    return _task_line("created", tasks.create(ctx, free_text(title), free_text(description)))
+    return _task_line("created", ctx.store.create_task(free_text(title), free_text(description)))
 
 
 def _task_done(ctx, rest):
     _need(free_text(rest), "task done <id|title>")
-    return _task_line("completed", tasks.complete(ctx, free_text(rest), force=True))
+    return _task_line("completed", ctx.store.complete(free_text(rest), force=True))
 
 
 def _task_block(ctx, rest):
     ref, reason = _split_reason(rest, "task block <id|title> :: <reason>")
-    return _task_line("blocked", tasks.block(ctx, ref, reason, force=True))
+    return _task_line("blocked", ctx.store.block(ref, reason, force=True))
 
 
 def _task_cancel(ctx, rest):
     _need(free_text(rest), "task cancel <id|title>")
-    return _task_line("cancelled", tasks.cancel(ctx, free_text(rest), force=True))
+    return _task_line("cancelled", ctx.store.cancel(free_text(rest), force=True))
 
 
 def _task_reopen(ctx, rest):
     _need(free_text(rest), "task reopen <id|title>")
-    return _task_line("reopened", tasks.reopen(ctx, free_text(rest), force=True))
+    return _task_line("reopened", ctx.store.reopen(free_text(rest), force=True))
 
 
 def _decision(ctx, rest):
     _need(free_text(rest), "decision <text>")
-    return [f"recorded decision #{journal.decide(ctx, free_text(rest))}"]
+    return [f"recorded decision #{ctx.store.decide(free_text(rest))}"]
 
 
 def _status(ctx, rest):
@@ -150,7 +150,7 @@ def _status(ctx, rest):
 def _msgs(ctx, rest):
     raw = free_text(rest) or "10"
     _need(raw.isdigit() and int(raw) > 0, "msgs [count]")
-    rows = list(reversed(messages.recent(ctx, limit=min(int(raw), 200))))
+    rows = list(reversed(ctx.store.recent_messages(limit=min(int(raw), 200))))
     if not rows:
         return ["no messages yet"]
     return [message_line(row) for row in rows]

@@ -7,7 +7,6 @@ them), so its cost does not grow with the history.
 
 import time
 
-from ..core import journal, messages
 from ..core.sanitize import one_line
 
 BACKLOG = 40  # items shown from history when a view opens
@@ -83,8 +82,8 @@ class Feed:
         """New activity and messages since the last poll, oldest first."""
         first = self.after_activity is None
         limit = max(self.backlog, 1) if first else self.batch
-        acts = journal.recent(ctx, limit=limit, after_id=self.after_activity or 0)
-        msgs = messages.recent(ctx, limit=limit, after_id=self.after_message or 0)
+        acts = ctx.store.recent_activity(limit=limit, after_id=self.after_activity or 0)
+        msgs = ctx.store.recent_messages(limit=limit, after_id=self.after_message or 0)
         self.after_activity = acts[0]["id"] if acts else (self.after_activity or 0)
         self.after_message = msgs[0]["id"] if msgs else (self.after_message or 0)
         items = [i for i in map(from_activity, reversed(acts)) if i is not None]

@@ -1,10 +1,10 @@
-"""Everything one command needs: the repository, the database, the caller and the clock."""
+"""Everything one command needs: the repository, the store, the caller and the clock."""
 
 import os
 import time
 
 from . import config, identity, repo
-from .db import Database
+from .store import open_store
 
 
 class Context:
@@ -15,12 +15,12 @@ class Context:
         self.cwd = os.path.realpath(cwd or os.getcwd())
         self.root = root or repo.find_root(self.cwd)
         self.tree = tree or (self.root if root else repo.find_tree(self.cwd))
-        if busy_timeout is None:
-            busy_timeout = config.duration("AGENT_SYNC_BUSY_TIMEOUT")
+        self.busy_timeout = config.duration("AGENT_SYNC_BUSY_TIMEOUT") if busy_timeout is None else busy_timeout
         self.stale_after = config.duration("AGENT_SYNC_STALE_AFTER")
         self.offline_after = config.duration("AGENT_SYNC_OFFLINE_AFTER")
         self.auto_lease = config.auto_lease()  # seconds, or None when automatic leases are off
-        self.db = Database(self.root, busy_timeout)
+        self.db = None  # the SQLite store's connection, which its domain modules use
+        self.store = open_store(self)
         self.me = me or identity.resolve(self.root, session_id, allow_operator=allow_operator)
         self.now = time.time()
 
@@ -37,7 +37,7 @@ class Context:
         return repo.relative_path(self.tree, raw, self.cwd)
 
     def key(self, rel):
-        return repo.fold(rel, self.db.case_insensitive)
+        return repo.fold(rel, self.store.case_insensitive)
 
     def close(self):
-        self.db.close()
+        self.store.close()

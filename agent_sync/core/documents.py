@@ -6,7 +6,7 @@ removes or renames a key bumps the version.
 
 import time
 
-from . import agents, journal, locks, tasks
+from . import tasks
 
 JSON_VERSION = 1
 STATUS_LIST_CAP = 10
@@ -70,37 +70,32 @@ def activity(row):
 
 
 def whoami(ctx):
-    row = agents.get(ctx, ctx.me.id)
+    row = ctx.store.agent(ctx.me.id)
     return document("whoami", id=ctx.me.id, source=ctx.me.source, session=ctx.me.session,
                     root=ctx.root, agent=agent(row) if row else None)
 
 
 def status(ctx):
     """Everything `status` shows, with every list bounded (cost independent of history)."""
-    from . import messages
-
-    with ctx.db.read():
-        counts = {r["status"]: r["n"] for r in ctx.db.all("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status")}
+    store = ctx.store
+    with store.snapshot():
+        counts = store.task_counts()
         return document(
             "status",
             me=ctx.me.id,
-            agents=[agent(r) for r in agents.listing(ctx) if r["status"] != "offline"],
+            agents=[agent(r) for r in store.agents() if r["status"] != "offline"],
             task_counts={s: counts.get(s, 0) for s in tasks.STATES},
-            tasks=[task(r) for r in _status_tasks(ctx)],
-            locks=[lock(r, ctx.now) for r in locks.listing(ctx)],
-            unread=len(messages.pending(ctx)),
-            decisions=[decision(r) for r in journal.decisions(ctx, limit=5)],
-            activity=[activity(r) for r in journal.recent(ctx, limit=STATUS_LIST_CAP)],
+            tasks=[task(r) for r in _status_tasks(store)],
+            locks=[lock(r, ctx.now) for r in store.locks()],
+            unread=len(store.pending()),
+            decisions=[decision(r) for r in store.decisions(limit=5)],
+            activity=[activity(r) for r in store.recent_activity(limit=STATUS_LIST_CAP)],
         )
 
 
-def _status_tasks(ctx):
+def _status_tasks(store):
     """In-progress tasks, then the best open and the blocked ones, capped."""
-    rows = tasks.listing(ctx, states=(tasks.IN_PROGRESS,))
+    rows = list(store.tasks(states=(tasks.IN_PROGRESS,)))
     for state in (tasks.OPEN, tasks.BLOCKED):
-        rows += ctx.db.all(
-            f"""SELECT t.*, a.name AS owner_name FROM tasks t LEFT JOIN agents a ON a.id = t.owner
-                WHERE t.status = ? ORDER BY t.priority DESC, t.id LIMIT {STATUS_LIST_CAP}""",
-            (state,),
-        )
+        rows += store.task_board(state, STATUS_LIST_CAP)
     return rows

@@ -30,7 +30,7 @@ def parse(ctx, raw, resource=False):
     if wildmatch.is_pattern(raw):
         return _pattern(ctx, raw)
     rel = ctx.repo_path(raw)
-    return of_path(rel, ctx.tree, ctx.db.case_insensitive, raw.endswith(("/", os.sep)))
+    return of_path(rel, ctx.tree, ctx.store.case_insensitive, raw.endswith(("/", os.sep)))
 
 
 def of_path(rel, tree, case_insensitive, is_dir=False):
@@ -93,4 +93,4 @@ def conflicts(a_mode, b_mode):
 
 def from_repo_path(ctx, rel):
     """The Spec for a path already stored repo-relative (a task's files)."""
-    return of_path(rel.rstrip("/"), ctx.tree, ctx.db.case_insensitive, is_dir=rel.endswith("/"))
+    return of_path(rel.rstrip("/"), ctx.tree, ctx.store.case_insensitive, is_dir=rel.endswith("/"))

@@ -207,3 +207,19 @@ def listing(ctx, states=None):
 def listing_owned(ctx):
     """The caller's in-progress tasks."""
     return ctx.db.all("SELECT id, title FROM tasks WHERE owner = ? AND status = ?", (ctx.me.id, IN_PROGRESS))
+
+
+def counts(ctx):
+    """{state: number of tasks in it}."""
+    rows = ctx.db.all("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status")
+    return {r["status"]: r["n"] for r in rows}
+
+
+def board(ctx, state, limit):
+    """The first `limit` tasks in `state` worth showing: done ones newest first, the rest by priority."""
+    order = "t.id DESC" if state == DONE else "t.priority DESC, t.id"
+    return ctx.db.all(
+        f"""SELECT t.*, a.name AS owner_name FROM tasks t LEFT JOIN agents a ON a.id = t.owner
+            WHERE t.status = ? ORDER BY {order} LIMIT ?""",
+        (state, limit),
+    )

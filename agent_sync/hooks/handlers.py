@@ -60,7 +60,7 @@ def _specs(where, raw_paths, fold):
     for raw in raw_paths:
         try:
             rel = repo.relative_path(where.tree, raw, where.cwd)
-        except UsageError:  # outside the repository, or not a usable path: not ours to guard
+        except (UsageError, ValueError):  # outside the repo, or unusable (unencodable, NUL): not ours to guard
             continue
         specs.append(lockspec.of_path(rel, where.tree, fold))  # `rm -rf src` covers src/**
     return specs
@@ -95,14 +95,12 @@ def pre_tool(event):
     where = Where(event)
     if not _index_may_block(where, raw_paths):
         return model.ALLOW
-    from ..core import locks
-
     ctx = where.context()
     try:
-        found = locks.blockers(ctx, _specs(where, raw_paths, ctx.db.case_insensitive))
+        found = ctx.store.blockers(_specs(where, raw_paths, ctx.store.case_insensitive))
         if not found:
             return model.ALLOW
-        reason = f"[agent-sync] BLOCKED: {locks.explain(ctx, found)}\n{BLOCK_ADVICE}"
+        reason = f"[agent-sync] BLOCKED: {ctx.store.explain(found)}\n{BLOCK_ADVICE}"
         note = _log_refusal(ctx, event, found)
         return model.Outcome(block_reason=reason, note=note)
     finally:
@@ -135,62 +133,45 @@ def post_tool(event):
     raw_paths = _targets(event, where.cwd)
     if not raw_paths or not where.has_db:
         return model.ALLOW
-    from ..core import agents
-
     ctx = where.context()
     try:
-        agents.check_in(ctx)
-        with ctx.db.write():
-            held = _record_edits(ctx, event, _specs(where, raw_paths, ctx.db.case_insensitive))
+        ctx.store.check_in()
+        held = ctx.store.record_edit(_specs(where, raw_paths, ctx.store.case_insensitive), event.tool_name)
         note = _held_note(ctx, held)
     finally:
         ctx.close()
     return model.Outcome(context=note) if note else model.ALLOW
 
 
-def _record_edits(ctx, event, specs):
-    """Inside the post-tool transaction: log each edit, renew the caller's locks, take or renew its leases.
-
-    Returns the (spec, lock) pairs of files another agent held: edits that raced theirs.
-    """
-    from ..core import journal, leases, locks
-
-    held = []
-    for spec in specs:
-        journal.log(ctx, "edit", f"{event.tool_name} {spec.path}", spec.path)
-        held += leases.after_edit(ctx, spec, locks.renew_covering(ctx, spec))
-    return held
-
-
 def _held_note(ctx, held):
     """Tell an agent whose edit went through while another agent held the file (no silent overwrite)."""
     if not held:
         return None
-    from ..core import locks, sanitize
+    from ..core import sanitize
 
     return sanitize.frame(f"[agent-sync] Your edit went through, but another agent holds the file: "
-                          f"{locks.explain(ctx, held)}\n{HELD_ADVICE}")
+                          f"{ctx.store.explain(held)}\n{HELD_ADVICE}")
 
 
 def session_start(event):
-    from ..core import agents, gc, messages, render, tasks, documents
+    from ..core import render, documents
     from ..core.errors import AgentSyncError
 
     where = Where(event)
     ctx = where.context()
     try:
-        agents.check_in(ctx)
-        gc.collect(ctx)
+        ctx.store.check_in()
+        ctx.store.gc()
         note = ""
-        if config.flag("AGENT_SYNC_AUTO_CLAIM") and not tasks.listing_owned(ctx):
+        if config.flag("AGENT_SYNC_AUTO_CLAIM") and not ctx.store.owned_tasks():
             try:
-                task = tasks.claim_next(ctx)
+                task = ctx.store.claim_next()
                 note = f"\nagent-sync assigned you task #{task['id']}: {render.field(task['title'])}. " \
                        "Lock its files before editing; complete-task when done."
             except AgentSyncError:
                 pass
         text = render.compact(documents.status(ctx)) + note
-        mailstamp.mark_seen(where.root, where.me.id, messages.high_water(ctx))
+        mailstamp.mark_seen(where.root, where.me.id, ctx.store.high_water())
     finally:
         ctx.close()
     return model.Outcome(context=text)
@@ -210,18 +191,18 @@ def _deliver(event, directed_only):
     where = Where(event)
     if not where.has_db or _settled(where):
         return None
-    from ..core import agents, messages, render, documents
+    from ..core import render, documents
 
     ctx = where.context()
     try:
-        agents.check_in(ctx)
+        ctx.store.check_in()
 
         def fit(rows):
             return render.context_fit([documents.message(r) for r in rows])
 
         via = "stop-hook" if directed_only else "prompt-hook"
-        rows, left = messages.take_pending(ctx, via, directed_only=directed_only, how_many=fit)
-        mailstamp.mark_seen(where.root, where.me.id, messages.high_water(ctx))
+        rows, left = ctx.store.take_pending(via, directed_only=directed_only, how_many=fit)
+        mailstamp.mark_seen(where.root, where.me.id, ctx.store.high_water())
     finally:
         ctx.close()
     if not rows:
@@ -268,14 +249,13 @@ def session_end(event):
     where = Where(event)
     if not where.has_db:
         return model.ALLOW
-    from ..core import agents, leases, locks
 
     ctx = where.context()
     try:
-        agents.set_state(ctx, "offline" if event.end_reason in ("logout", "prompt_input_exit") else "idle")
-        leases.release_all(ctx, "session ended")
+        ctx.store.set_state("offline" if event.end_reason in ("logout", "prompt_input_exit") else "idle")
+        ctx.store.release_leases("session ended")
         if config.flag("AGENT_SYNC_AUTO_RELEASE_LOCKS"):
-            locks.release_all(ctx)
+            ctx.store.release_all()
     finally:
         ctx.close()
     return model.ALLOW

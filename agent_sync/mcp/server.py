@@ -19,7 +19,7 @@ import sys
 import time
 
 from .. import __version__
-from ..core import agents, identity, repo, documents
+from ..core import identity, repo, documents
 from ..core.errors import AgentSyncError, StorageError, UsageError
 from . import protocol, tools
 from .protocol import RpcError
@@ -175,7 +175,7 @@ class Server:
         ctx = None
         try:
             ctx = Context(root=root, tree=tree, cwd=self.cwd, me=self.identity(root))
-            agents.check_in(ctx)
+            ctx.store.check_in()
             return work(ctx)
         except OSError as exc:
             raise StorageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
@@ -199,9 +199,8 @@ METHODS = {
 def _resource(ctx, kind):
     if kind == "status":
         return documents.status(ctx)
-    from ..core import locks
 
-    return documents.document("locks", locks=[documents.lock(r, ctx.now) for r in locks.listing(ctx)])
+    return documents.document("locks", locks=[documents.lock(r, ctx.now) for r in ctx.store.locks()])
 
 
 def _json(doc):

@@ -5,7 +5,7 @@ Domain errors propagate as they are; the server turns them into tool
 results with isError, worded exactly as the CLI words them.
 """
 
-from ..core import agents, config, journal, locks, lockspec, messages, render, tasks, documents
+from ..core import config, lockspec, messages, render, documents
 from ..core.durations import format_duration, parse_duration
 from ..core.errors import UsageError
 
@@ -113,7 +113,7 @@ def _task_text(verb, row):
 
 
 def _task_result(ctx, verb, row):
-    return _task_text(verb, row), documents.document("task", task=documents.task(row, tasks.files(ctx, row["id"])))
+    return _task_text(verb, row), documents.document("task", task=documents.task(row, ctx.store.task_files(row["id"])))
 
 
 # --- handlers -------------------------------------------------------------------------------------------
@@ -129,9 +129,9 @@ def do_register(ctx, a):
     if "name" not in a:
         if "agent_id" not in a:
             raise UsageError("register: give a name, an agent_id, or both")
-        row = agents.get(ctx, ctx.me.id)
+        row = ctx.store.agent(ctx.me.id)
         return f"this connection now acts as agent {ctx.me.id}", documents.document("agent", agent=documents.agent(row))
-    row = agents.register(ctx, a["name"], a.get("role"))
+    row = ctx.store.register(a["name"], a.get("role"))
     role = f" ({render.field(row['role'])})" if row["role"] else ""
     return f"registered {render.field(row['name'])}{role} as agent {row['id']}", documents.document(
         "agent", agent=documents.agent(row))
@@ -154,7 +154,7 @@ def do_lock(ctx, a):
         if wait > MAX_WAIT:
             raise UsageError(f"wait is at most {MAX_WAIT}s over MCP")
     mode = "shared" if a.get("shared") else "exclusive"
-    rows = locks.acquire(ctx, _specs(ctx, a), reason=a.get("reason", ""), ttl=_ttl(a), mode=mode, wait=wait)
+    rows = ctx.store.acquire(_specs(ctx, a), reason=a.get("reason", ""), ttl=_ttl(a), mode=mode, wait=wait)
     lines, docs = [], []
     for row in rows:
         shared = " (shared)" if row["mode"] == "shared" else ""
@@ -167,12 +167,12 @@ def do_lock(ctx, a):
 
 
 def do_unlock(ctx, a):
-    released = locks.release(ctx, _specs(ctx, a), force=a.get("force", False))
+    released = ctx.store.release(_specs(ctx, a), force=a.get("force", False))
     return "\n".join(f"unlocked {render.field(p, 200)}" for p in released), documents.document("unlocked", paths=released)
 
 
 def do_locks(ctx, a):
-    docs = [documents.lock(r, ctx.now) for r in locks.listing(ctx, include_expired=a.get("all", False),
+    docs = [documents.lock(r, ctx.now) for r in ctx.store.locks(include_expired=a.get("all", False),
                                                           mine=a.get("mine", False))]
     return render.locks_text(docs), documents.document("locks", locks=docs)
 
@@ -180,64 +180,64 @@ def do_locks(ctx, a):
 def do_renew(ctx, a):
     specs = [lockspec.parse(ctx, raw) for raw in a["paths"]] if a.get("paths") else None
     ttl = parse_duration(a["ttl"], bare_unit="m") if a.get("ttl") is not None else None
-    renewed = locks.renew(ctx, specs, ttl)
+    renewed = ctx.store.renew(specs, ttl)
     text = "renewed " + ", ".join(render.field(p, 200) for p in renewed) if renewed else "you hold no live locks"
     return text, documents.document("renewed", paths=renewed)
 
 
 def do_create_task(ctx, a):
-    row = tasks.create(ctx, a["title"], a.get("description", ""), a.get("files", ()), a.get("priority", 0),
+    row = ctx.store.create_task(a["title"], a.get("description", ""), a.get("files", ()), a.get("priority", 0),
                        [str(d) for d in a.get("depends_on", ())])
     return _task_result(ctx, "created", row)
 
 
 def do_claim_task(ctx, a):
-    return _task_result(ctx, "claimed", tasks.claim(ctx, str(a["task"]), lock=a.get("lock", False), ttl=_ttl(a)))
+    return _task_result(ctx, "claimed", ctx.store.claim(str(a["task"]), lock=a.get("lock", False), ttl=_ttl(a)))
 
 
 def do_claim_next(ctx, a):
-    return _task_result(ctx, "claimed", tasks.claim_next(ctx, lock=a.get("lock", False), ttl=_ttl(a)))
+    return _task_result(ctx, "claimed", ctx.store.claim_next(lock=a.get("lock", False), ttl=_ttl(a)))
 
 
 def do_complete_task(ctx, a):
-    return _task_result(ctx, "completed", tasks.complete(ctx, str(a["task"]), force=a.get("force", False)))
+    return _task_result(ctx, "completed", ctx.store.complete(str(a["task"]), force=a.get("force", False)))
 
 
 def do_block_task(ctx, a):
-    row = tasks.block(ctx, str(a["task"]), a["reason"], force=a.get("force", False))
+    row = ctx.store.block(str(a["task"]), a["reason"], force=a.get("force", False))
     return _task_result(ctx, "blocked", row)
 
 
 def do_send(ctx, a):
-    message_id = messages.send(ctx, a["to"], a["message"], reply_to=a.get("reply_to"))
+    message_id = ctx.store.send(a["to"], a["message"], reply_to=a.get("reply_to"))
     return f"sent message #{message_id} to {render.field(a['to'], 64)}", documents.document("sent", id=message_id)
 
 
 def do_inbox(ctx, a):
-    rows = messages.history(ctx) if a.get("all") else messages.take_pending(ctx, via="mcp")[0]
+    rows = ctx.store.history() if a.get("all") else ctx.store.take_pending(via="mcp")[0]
     docs = [documents.message(r) for r in rows]
     empty = "No messages." if a.get("all") else "No unread messages."
     return render.messages_framed(docs, empty), documents.document("inbox", messages=docs)
 
 
 def do_read_message(ctx, a):
-    doc = documents.message(messages.read(ctx, messages.parse_id(a["id"])))
+    doc = documents.message(ctx.store.read_message(messages.parse_id(a["id"])))
     return render.messages_framed([doc]), documents.document("message", message=doc)
 
 
 def do_ack(ctx, a):
     message_id = messages.parse_id(a["id"])
-    messages.ack(ctx, message_id)
+    ctx.store.ack(message_id)
     return f"acknowledged message #{message_id}", documents.document("acknowledged", id=message_id)
 
 
 def do_decision(ctx, a):
-    decision_id = journal.decide(ctx, a["text"])
+    decision_id = ctx.store.decide(a["text"])
     return f"recorded decision #{decision_id}", documents.document("decision", id=decision_id)
 
 
 def do_log(ctx, a):
-    entry_id = journal.add_entry(ctx, a["type"], a["message"], a.get("file"))
+    entry_id = ctx.store.add_entry(a["type"], a["message"], a.get("file"))
     return f"logged activity #{entry_id}", documents.document("logged", id=entry_id)
 
 
