@@ -177,7 +177,7 @@ def hook_cases(live, patterns, leased):
         ("user-prompt-submit, nothing pending", live, "user-prompt-submit",
          payload("user_prompt_submit", live, session_id=ALICE), 0, 2.5),
         ("pre-tool-use Edit, 200 pattern locks", patterns, "pre-tool-use", edit(patterns, "gen/part7/x/y.txt"), 0, None),
-        ("pre-tool-use Edit, blocked (slow path)", live, "pre-tool-use", edit(live, "src/mod07.py"), 2, None),
+        ("pre-tool-use Edit, blocked (slow path)", live, "pre-tool-use", edit(live, "src/mod07.py"), 0, None),  # deny JSON
         ("pre-tool-use Bash `echo x > file`", live, "pre-tool-use",
          payload("pre_tool_use_bash", live, session_id=ALICE, tool_input={"command": "echo x > src/notes.txt"}), 0,
          None),

@@ -213,7 +213,7 @@ def cases(pyz):
         "pre-tool-use (allowed)": (hook + ["pre-tool-use"], {"tool_name": "Edit", "file_path": "src/area7/new.py"},
                                    {0}),
         "pre-tool-use (blocked)": (hook + ["pre-tool-use"], {"tool_name": "Edit", "file_path": "src/area1/locked1.py"},
-                                   {2}),
+                                   {0}),  # the installed command refuses with Claude Code's deny JSON on exit 0
         # Beyond the list: the other hooks and listings an agent meets every day.
         "user-prompt-submit": (hook + ["user-prompt-submit"], {}, {0}),
         "session-start": (hook + ["session-start"], {}, {0}),

@@ -639,8 +639,9 @@ def busy(sb, hold=30.0, busy_timeout=None, hook_limit=2.5):
     for event in HOOK_EVENTS + ("pre-tool-use (free file)", "session-start (check-in due)"):
         name = f"hook {event}"
         result = results[name]
-        expect = {2} if event == "pre-tool-use" else {0}  # reads still work under WAL: the lock still holds
-        rep.check(result, name, expect)
+        rep.check(result, name, {0})
+        if event == "pre-tool-use" and '"permissionDecision": "deny"' not in result.out:
+            rep.fail(f"{name} did not refuse held.py: {result!r}")  # reads still work under WAL: the lock holds
         if result.elapsed > hook_limit:
             rep.fail(f"{name} took {result.elapsed:.2f}s (limit {hook_limit}s)")
         if not event.startswith("pre-tool-use") and "busy" not in result.err:
@@ -770,7 +771,8 @@ def _check_hook_stdout(rep, event, out):
     except ValueError:
         rep.fail(f"{event}: stdout is not JSON: {out[:200]!r}")
         return
-    text = (doc.get("hookSpecificOutput") or {}).get("additionalContext") or doc.get("reason") or ""
+    specific = doc.get("hookSpecificOutput") or {}
+    text = specific.get("additionalContext") or specific.get("permissionDecisionReason") or doc.get("reason") or ""
     if "\x1b" in text or text.count(FRAME_CLOSE) > 1 or text.count(FRAME_OPEN) > 1:
         rep.fail(f"{event}: unsafe text in the agent's context: {text[:300]!r}")
 

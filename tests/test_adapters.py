@@ -493,6 +493,22 @@ def test_patch_parser_reads_every_header():
     assert patchpaths.targets(None) == []
 
 
+PATCH = "*** Begin Patch\n*** Update File: app.py\n@@\n-if a > b:\n+if a >= b:\n*** End Patch\n"
+
+
+@pytest.mark.parametrize("command,expected", [
+    (f"apply_patch <<'EOF'\n{PATCH}EOF\n", ["app.py"]),
+    (f"applypatch <<EOF\n{PATCH}EOF", ["app.py"]),
+    (f"cd src && apply_patch <<'EOF'\n{PATCH}EOF\n", ["src/app.py"]),
+    (f"cat > notes.md <<'EOF'\n{PATCH}EOF\n", []),    # a patch written down, not applied
+    (f"echo apply_patch; cat <<'EOF'\n{PATCH}EOF", []),  # apply_patch is not what reads the heredoc
+    ("apply_patch", []),
+    (None, []),
+])
+def test_patches_typed_into_the_shell(command, expected):
+    assert patchpaths.in_shell(command) == expected
+
+
 def test_codex_shell_and_hooks_are_one_agent(locked):
     """Codex exports the hook payloads' session id to its shell as CODEX_SESSION_ID."""
     data = payload("codex", "pre_tool_use_apply_patch", locked)

@@ -155,6 +155,57 @@ def test_gemini_folder_trust_off_or_forced_by_environment(gemini):
 
 
 # ---------------------------------------------------------------------------
+# Copilot CLI: trustedFolders in ~/.copilot/config.json (the real CLI: tests/agents/test_copilot.py)
+
+
+@pytest.fixture
+def copilot(repo):
+    result = repo.ok("install", "--agent", "copilot")
+    assert "copilot hooks NOT ENFORCED YET" in result.out and "trustedFolders" in result.out, result
+    return repo
+
+
+def copilot_config(repo, text, home=None):
+    path = (home or repo.home / ".copilot") / "config.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_copilot_untrusted_folder_fails_doctor_with_the_fix(copilot):
+    doctor = copilot.run("doctor")
+    assert doctor.code == 8 and "copilot hooks installed but NOT ENFORCED" in doctor.out, doctor
+    assert f'add {json.dumps(str(copilot.path.resolve()))} to "trustedFolders"' in doctor.out, doctor
+
+
+@pytest.mark.parametrize("folders,code", [
+    (["{root}"], 0),
+    (["{root}/"], 0),
+    (["{parent}"], 0),             # a trusted folder covers its subfolders, as Copilot treats it
+    (["{root}/src"], 8),           # a subfolder does not cover the repository
+    (["{root}-other"], 8),         # a name prefix is not a parent
+    ([], 8),
+])
+def test_copilot_trusted_folders(copilot, folders, code):
+    root, parent = str(copilot.path.resolve()), str(copilot.path.resolve().parent)
+    listed = [f.replace("{root}", root).replace("{parent}", parent) for f in folders]
+    # Copilot writes comment lines above the JSON
+    copilot_config(copilot, "// User settings belong in settings.json.\n" + json.dumps({"trustedFolders": listed}))
+    assert copilot.run("doctor").code == code
+
+
+def test_copilot_trust_by_environment_and_copilot_home(copilot, tmp_path):
+    assert copilot.run("doctor", env={"COPILOT_ALLOW_ALL": "true"}).code == 0
+    assert copilot.run("doctor", env={"COPILOT_ALLOW_ALL": "1"}).code == 8  # only "true" trusts the folder
+    elsewhere = tmp_path / "copilot-home"
+    copilot_config(copilot, json.dumps({"trustedFolders": [str(copilot.path.resolve())]}), home=elsewhere)
+    assert copilot.run("doctor", env={"COPILOT_HOME": elsewhere}).code == 0
+    assert copilot.run("doctor").code == 8  # without COPILOT_HOME: ~/.copilot, which trusts nothing
+    copilot_config(copilot, "{ not json")
+    unreadable = copilot.run("doctor")
+    assert unreadable.code == 8 and "cannot read" in unreadable.out, unreadable
+
+
+# ---------------------------------------------------------------------------
 # GEMINI.md: the command form that keeps the session's identity
 
 BEGIN = "<!-- agent-sync: begin"

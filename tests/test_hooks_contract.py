@@ -308,6 +308,9 @@ def test_pre_tool_blocks_edit_of_a_file_locked_by_another_agent(team, fixture):
     assert_blocked(result, target, "bob", "rewriting the login flow", f"agent-sync send --to {bob.id}")
     assert re.search(r"expires in \d+m \(\d\d:\d\d UTC\)", result.err), result.err
     assert "Traceback" not in result.err
+    refused = [a for a in bob.json("status")["activity"] if a["type"] == "blocked"]  # no later hook fires
+    assert [(a["agent"], a["path"]) for a in refused] == [(alice.id, target)], refused
+    assert "refused: locked by bob" in refused[0]["message"], refused
 
 
 @pytest.mark.parametrize("fixture", sorted(EDIT_FIXTURES))

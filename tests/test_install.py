@@ -14,7 +14,7 @@ import pytest
 from conftest import ROOT, clean_env
 
 SKILL = (".claude", "skills", "agent-sync")
-EVENTS = ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "SubagentStop", "SessionEnd"]
+EVENTS = ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "SubagentStart", "SessionEnd"]
 
 
 def run(repo, *args, pyz=None, cwd=None, env=None, python=sys.executable):
@@ -317,6 +317,14 @@ def run_hook(repo, command, cwd, payload):
                           text=True, timeout=60, env=clean_env(repo.home, CLAUDE_PROJECT_DIR=repo.path), check=False)
 
 
+def denial(proc):
+    """The reason of the installed command's refusal: Claude Code's deny decision, on exit 0."""
+    assert proc.returncode == 0, proc
+    decision = json.loads(proc.stdout)["hookSpecificOutput"]
+    assert decision["permissionDecision"] == "deny", decision
+    return decision["permissionDecisionReason"]
+
+
 def test_written_pre_tool_use_command_blocks_a_locked_file_from_a_subdirectory(repo):
     ok(repo, "install")
     src = repo.path / "src"
@@ -328,10 +336,10 @@ def test_written_pre_tool_use_command_blocks_a_locked_file_from_a_subdirectory(r
     edit = dict(base, tool_name="Edit", tool_input={"file_path": str(src / "app.py"), "old_string": "x",
                                                      "new_string": "y"})
     proc = run_hook(repo, command, src, edit)
-    assert proc.returncode == 2, proc
-    assert "BLOCKED" in proc.stderr and "src/app.py" in proc.stderr and "alice" in proc.stderr
+    reason = denial(proc)
+    assert "BLOCKED" in reason and "src/app.py" in reason and "alice" in reason
     shell = dict(base, tool_name="Bash", tool_input={"command": "echo y > app.py"})
-    assert run_hook(repo, command, src, shell).returncode == 2
+    assert "src/app.py" in denial(run_hook(repo, command, src, shell))
     free = dict(edit, tool_input={"file_path": str(src / "other.py"), "old_string": "", "new_string": ""})
     proc = run_hook(repo, command, src, free)
     assert (proc.returncode, proc.stderr) == (0, "")

@@ -14,7 +14,7 @@ import build_plugin
 
 PLUGIN_FIELDS = {"name": str, "version": str, "description": str, "author": dict, "homepage": str,
                  "repository": str, "license": str, "keywords": list}
-HOOK_EVENTS = {"SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "SubagentStop", "SessionEnd"}
+HOOK_EVENTS = {"SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "SubagentStart", "SessionEnd"}
 
 
 @pytest.fixture
@@ -93,7 +93,9 @@ def test_plugin_hook_blocks_a_locked_file_and_keeps_state_in_the_project(plugin,
     before = sorted(p.relative_to(plugin) for p in plugin.rglob("*"))
     proc = subprocess.run(["sh", "-c", command], cwd=repo.path, input=json.dumps(payload), capture_output=True,
                           text=True, env=clean_env(repo.home, CLAUDE_PLUGIN_ROOT=plugin, CLAUDE_PROJECT_DIR=repo.path), check=False)
-    assert proc.returncode == 2 and "alice" in proc.stderr
+    decision = json.loads(proc.stdout)["hookSpecificOutput"]  # Claude Code's deny, on exit 0
+    assert proc.returncode == 0 and decision["permissionDecision"] == "deny", proc
+    assert "alice" in decision["permissionDecisionReason"]
     assert sorted(p.relative_to(plugin) for p in plugin.rglob("*")) == before  # no state in the plugin
 
 

@@ -437,4 +437,4 @@ def test_nasty_names_and_messages_never_break_the_frame_or_a_terminal(repo):
     repo.ok("send", "--to", "victim", "--message", EVIL, agent="mallory")
     stop = repo.hook("stop", dict(base, stop_hook_active=False), env=env)
     check_hook_answer("stop", stop.code, stop.out, stop.err)
-    assert json.loads(stop.out)["decision"] == "block"
+    assert json.loads(stop.out)["hookSpecificOutput"]["hookEventName"] == "Stop"

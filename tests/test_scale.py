@@ -100,12 +100,12 @@ def test_pre_tool_use_allows_and_blocks_correctly(big):
     in_dir = {"tool_name": "Write", "tool_input": {"file_path": "lib/d19/x/y.py"}}
     in_glob = {"tool_name": "Edit", "tool_input": {"file_path": "gen/g49/a/b/c.py"}}
     assert run(big, hook="pre-tool-use", payload=allowed)[0] == 0
-    code, _, err = run(big, hook="pre-tool-use", payload=blocked)
+    code, out, _ = run(big, hook="pre-tool-use", payload=blocked)
     (owner,) = query(big[0], "SELECT a.name || ' [' || a.id || ']' FROM locks l JOIN agents a ON a.id = l.owner"
                              " WHERE l.key = 'src/area1/locked1.py'")[0]
-    assert code == 2 and f"src/area1/locked1.py is locked by {owner}" in err, err
-    assert run(big, hook="pre-tool-use", payload=in_dir)[0] == 2
-    assert run(big, hook="pre-tool-use", payload=in_glob)[0] == 2
+    assert code == 0 and f"src/area1/locked1.py is locked by {owner}" in out, out  # the installed form: deny JSON
+    assert '"permissionDecision": "deny"' in run(big, hook="pre-tool-use", payload=in_dir)[1]
+    assert '"permissionDecision": "deny"' in run(big, hook="pre-tool-use", payload=in_glob)[1]
 
 
 def test_gc_on_a_large_history_prunes_to_the_caps(tmp_path):

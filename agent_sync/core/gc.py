@@ -20,6 +20,7 @@ def collect(ctx):
         ).rowcount
         counts.update(prune_history(ctx))
         counts["forgotten_agents"] = _forget_agents(ctx)
+    counts["subagent_links"] = _prune_subagent_links(ctx)
     return counts
 
 
@@ -41,6 +42,29 @@ def maybe_prune(ctx, activity_id):
     """The cheap automatic pass: every AUTO_EVERY activity rows, trim history."""
     if activity_id % AUTO_EVERY == 0:
         prune_history(ctx)
+
+
+def _prune_subagent_links(ctx):
+    """Files mapping a subagent's session to its parent's (core.identity), past the retention window."""
+    import os
+
+    from . import identity, repo
+
+    folder = os.path.join(repo.state_dir(ctx.root), identity.SUBAGENTS_DIR)
+    cutoff = ctx.now - config.duration("AGENT_SYNC_RETENTION")
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            if entry.stat().st_mtime < cutoff:
+                os.remove(entry.path)
+                removed += 1
+        except OSError:
+            pass
+    return removed
 
 
 def _forget_agents(ctx):

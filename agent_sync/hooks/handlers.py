@@ -16,6 +16,7 @@ BLOCK_ADVICE = ("Do not work around this lock with another tool or a shell comma
                 "Message the owner, or pick other work (agent-sync status).")
 HELD_ADVICE = ("Your change and theirs may collide: check the file, and do not edit it again before its holder "
                "answers you.")
+REFUSAL_LOG_WAIT = 0.25  # seconds a refusal waits to be logged: a busy database must not slow the answer
 STOP_ADVICE = ("Other agents addressed these messages to you. Act on them or reply "
                "(agent-sync send --to <sender> --message ...) before you finish.")
 
@@ -118,11 +119,16 @@ def _log_refusal(ctx, event, found):
     for spec, row in found:
         owners.setdefault(spec.path, []).append(f"{row['owner_name']} [{row['owner']}]")
     try:
-        with ctx.db.write():
+        with ctx.db.write(wait=REFUSAL_LOG_WAIT):
             for path, who in owners.items():
                 journal.log(ctx, "blocked", f"{event.tool_name} {path} refused: locked by {', '.join(who)}", path)
     except Exception as exc:  # noqa: BLE001 - logging is best effort; the block stands
-        return f"agent-sync hook: the refusal was not logged ({type(exc).__name__}: {exc})"
+        import sqlite3
+
+        from ..core.db import translate
+
+        why = translate(exc, "the coordination database") if isinstance(exc, sqlite3.Error) else exc
+        return f"agent-sync hook: the refusal was not logged in the activity feed ({why}); it still holds"
     return None
 
 

@@ -46,7 +46,13 @@ def in_shell(command):
     if not looks_like_patch(command):
         return []
     first = command.lstrip().split("\n", 1)[0]
-    if "<<" not in first or not any(name in first[: first.index("<<")] for name in COMMANDS):
+    if "<<" not in first:
+        return []
+    reader = first[: first.index("<<")]  # the command that reads the heredoc: the last one before `<<`
+    for separator in ("&&", "||", ";", "|"):
+        reader = reader.rsplit(separator, 1)[-1]
+    words = reader.split()
+    if not words or words[0] not in COMMANDS:
         return []
     directory = ""
     if first.startswith("cd ") and "&&" in first:

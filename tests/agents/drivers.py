@@ -1,121 +1,109 @@
-"""Run the real Codex CLI and Gemini CLI, non-interactively, against a scripted model on 127.0.0.1.
+"""Codex CLI (`codex exec`) and Gemini CLI (`gemini -p`), pinned, in a harness Sandbox, against a scripted model.
 
-Each run gets the test's throwaway HOME (and CODEX_HOME inside it), no
-telemetry, and proxy variables that point every non-loopback connection at a
-closed loopback port, so nothing leaves the machine. `trust()` does what a user
-does to let the agent run the project's hooks:
-- Codex: trust the project, and review the hooks (`/hooks`), which records
-  each hook's hash under `[hooks.state]` in config.toml (the hash is
-  agent-sync's own `install.trust.codex_hook_hashes`, so Codex itself checks it);
+Each driver writes the CLI's user settings into the sandbox's HOME (no
+telemetry, no update checks, the scripted model as provider) and does what a
+user does to let the CLI run the project's hooks (`trust()`):
+- Codex: trust the project, and review the hooks in `/hooks`, which records
+  each hook's hash under `[hooks.state]` in ~/.codex/config.toml. The hashes
+  come from agent-sync's own `install.trust.codex_hook_hashes`, so the real
+  Codex checks them;
 - Gemini: trust the folder, which records it in ~/.gemini/trustedFolders.json.
 """
 
 import json
 import os
-import subprocess
-from pathlib import Path
 
-import clis
 from fake_gemini import FakeGemini
 from fake_responses import FakeResponses
-from scripted_model import Call, Reply  # noqa: F401 - re-exported for the tests
+from harness import cli_binary, recorded, recorder_command
 
 from agent_sync.install import trust
-from bench.stress import clean_env
 
-OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-           "ALL_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost",
-           "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9", "no_proxy": "127.0.0.1,localhost"}
-RUN_TIMEOUT = 120
-
-
-class Finished:
-    """One finished CLI run: exit code, output, and the server that played the model."""
-
-    def __init__(self, proc, server):
-        self.code = proc.returncode
-        self.out = proc.stdout
-        self.err = proc.stderr
-        self.server = server
-
-    def output(self, call):
-        return self.server.tool_output(call)
-
-    def __repr__(self):
-        return f"Finished(code={self.code}, out={self.out[-1500:]!r}, err={self.err[-3000:]!r})"
+FILES = {"src/a.py": "a = 1\n", "src/b.py": "b = 1\n"}
 
 
 class Driver:
-    """What both CLIs share: the repo, the throwaway HOME, and one run of the CLI."""
+    """One sandboxed repository with agent-sync installed for the CLI, and non-interactive runs in it."""
 
+    name = None
     server_class = None
 
-    def __init__(self, repo):
-        self.repo = repo
-        self.home = Path(repo.home)
-        self.binary = str(clis.binary(self.name))
+    def __init__(self, sandbox):
+        self.box = sandbox
+        self.binary = cli_binary(self.name)
+        self.payloads = sandbox.base / "payloads"
 
-    def env(self, server):
-        return clean_env(self.home, PATH=os.environ["PATH"], TERM="dumb", NO_COLOR="1", **OFFLINE)
+    def setup(self, files=FILES, trust=True):
+        for rel, text in files.items():
+            self.box.write(rel, text)
+        self.box.commit()
+        self.installed = self.box.install(self.name)
+        if trust:
+            self.trust()
+        return self
 
-    def run(self, *steps, prompt="go on", args=(), cwd=None, env=None, server_options=None):
-        """Run the CLI once with the model scripted by `steps`; the server stops when the CLI exits."""
-        with self.server_class(steps, **(server_options or {})) as server:
+    def server(self, *replies, **kw):
+        return self.server_class(*replies, **kw)
+
+    def path(self, rel):
+        return str(self.box.path(rel))
+
+    def run(self, server, prompt="Work on the repository.", args=(), expect=0):
+        """One run of the CLI with `server` as the model; the exit code must be `expect`."""
+        with server:
             self.prepare(server)
-            merged = self.env(server)
-            merged.update(env or {})
-            proc = subprocess.run([self.binary, *self.command(prompt, args)], cwd=str(cwd or self.repo.path),
-                                  env=merged, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                  timeout=RUN_TIMEOUT)
-        assert not server.errors, server.errors
-        return Finished(proc, server)
+            result = self.box.run([self.binary, *self.command(prompt, args)], self.env(server))
+        server.check()
+        assert result.code == expect, f"{result!r}\n{server.summary()}"
+        return result
 
-    def prepare(self, server):
-        pass
+    def session_agent(self):
+        """The id agent-sync gave this CLI's session (hooks hash the session id into `s-...`)."""
+        ids = [a["id"] for a in self.box.json("agents", agent="owner")["agents"] if a["id"].startswith("s-")]
+        assert len(ids) == 1, ids
+        return ids[0]
+
+    def payloads_of(self, event):
+        return [payload for label, payload in recorded(self.payloads) if label == event]
+
+    def add_recorder(self, config, events, **handler):
+        """Put a hook that saves its payload first in every event of the CLI's project hooks file."""
+        self.payloads.mkdir(exist_ok=True)
+        path = self.box.path(config)
+        doc = json.loads(path.read_text())
+        for event in events:
+            entry = {"type": "command", "command": recorder_command(self.box.python, self.payloads, event), **handler}
+            doc["hooks"].setdefault(event, []).insert(0, {"hooks": [entry]})
+        path.write_text(json.dumps(doc, indent=2))
 
 
 class Codex(Driver):
     name = "codex"
     server_class = FakeResponses
     model = "gpt-5.5"  # a model Codex knows, so it offers its apply_patch tool
+    EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "SubagentStart", "SessionEnd",
+              "PreCompact", "PostCompact")
+    # features that reach github.com and chatgpt.com on their own (the plugin marketplace, connectors)
+    OFFLINE_FEATURES = ("plugins", "apps")
 
-    def __init__(self, repo):
-        super().__init__(repo)
-        self.codex_home = self.home / ".codex"
-        self.codex_home.mkdir(parents=True, exist_ok=True)
+    def __init__(self, sandbox):
+        super().__init__(sandbox)
+        self.codex_home = sandbox.home / ".codex"
+        self.codex_home.mkdir(exist_ok=True)
         self.trusted = ""
         self.extra_config = ""  # more top-level config.toml lines
 
-    def config(self, server):
-        return "\n".join([
-            f'model = "{self.model}"',
-            'model_provider = "scripted"',
-            'approval_policy = "never"',
-            'sandbox_mode = "danger-full-access"',
-            "check_for_update_on_startup = false",
-            self.extra_config,
-            "",
-            "[model_providers.scripted]",
-            'name = "scripted"',
-            f'base_url = "{server.url}/v1"',
-            'wire_api = "responses"',
-            'env_key = "SCRIPTED_API_KEY"',
-            "request_max_retries = 0",
-            "stream_max_retries = 0",
-            "",
-            "[analytics]",
-            "enabled = false",
-            "",
-            self.trusted,
-        ])
-
     def prepare(self, server):
-        (self.codex_home / "config.toml").write_text(self.config(server), encoding="utf-8")
+        (self.codex_home / "config.toml").write_text("\n".join([
+            f'model = "{self.model}"', 'model_provider = "scripted"', 'approval_policy = "never"',
+            'sandbox_mode = "danger-full-access"', "check_for_update_on_startup = false", self.extra_config, "",
+            "[model_providers.scripted]", 'name = "scripted"', f'base_url = "{server.url}/v1"', 'wire_api = "responses"',
+            'env_key = "SCRIPTED_API_KEY"', "request_max_retries = 0", "stream_max_retries = 0", "",
+            "[analytics]", "enabled = false", "", "[features]", *(f"{name} = false" for name in self.OFFLINE_FEATURES),
+            "", self.trusted]), encoding="utf-8")
 
     def env(self, server):
-        env = super().env(server)
-        env.update(CODEX_HOME=str(self.codex_home), SCRIPTED_API_KEY="unused")
-        return env
+        return self.box.env(SCRIPTED_API_KEY="sk-tier-test")
 
     def command(self, prompt, args):
         return ["exec", "--skip-git-repo-check", *args, prompt]
@@ -123,7 +111,7 @@ class Codex(Driver):
     def trust(self, project=True, hooks=True):
         """Trust the project and its hooks, as the trust prompt and the /hooks review would."""
         lines = []
-        root = os.path.realpath(self.repo.path)
+        root = os.path.realpath(self.box.repo)
         if project:
             lines += [f"[projects.{json.dumps(root)}]", 'trust_level = "trusted"', ""]
         if hooks:
@@ -132,16 +120,21 @@ class Codex(Driver):
                 lines += [f"[hooks.state.{json.dumps(key)}]", f"trusted_hash = {json.dumps(digest)}", ""]
         self.trusted = "\n".join(lines)
 
+    def record_payloads(self):
+        self.add_recorder(".codex/hooks.json", self.EVENTS, timeout=10)
+        self.trust()  # the recorder is a new hook: review it too
+
 
 class Gemini(Driver):
     name = "gemini"
     server_class = FakeGemini
     model = "gemini-2.5-pro"  # named, so the CLI does not ask a classifier which model to use
+    EVENTS = ("SessionStart", "BeforeAgent", "BeforeTool", "AfterTool", "AfterAgent", "SessionEnd", "PreCompress")
 
-    def __init__(self, repo):
-        super().__init__(repo)
-        self.gemini_dir = self.home / ".gemini"
-        self.gemini_dir.mkdir(parents=True, exist_ok=True)
+    def __init__(self, sandbox):
+        super().__init__(sandbox)
+        self.gemini_dir = sandbox.home / ".gemini"
+        self.gemini_dir.mkdir(exist_ok=True)
         settings = {
             "security": {"auth": {"selectedType": "gemini-api-key"}},
             "privacy": {"usageStatisticsEnabled": False},
@@ -151,32 +144,22 @@ class Gemini(Driver):
         }
         (self.gemini_dir / "settings.json").write_text(json.dumps(settings, indent=2), encoding="utf-8")
 
+    def prepare(self, server):
+        pass
+
     def env(self, server):
-        env = super().env(server)
-        env.update(GEMINI_API_KEY="unused", GOOGLE_GEMINI_BASE_URL=server.url)
-        return env
+        return self.box.env(GEMINI_API_KEY="tier-test", GOOGLE_GEMINI_BASE_URL=server.url)
 
     def command(self, prompt, args):
         return ["--yolo", "--model", self.model, *args, "-p", prompt]
 
-    @staticmethod
-    def server_context(body):
-        """All text of one request body, as the model saw it."""
-        server = FakeGemini()
-        try:
-            server.requests.append(("", body))
-            return server.context_text()
-        finally:
-            server.server_close()
-
     def trust(self):
         """Trust the folder, as the trust dialog's "Trust folder" would."""
         path = self.gemini_dir / "trustedFolders.json"
-        path.write_text(json.dumps({os.path.realpath(self.repo.path): "TRUST_FOLDER"}, indent=2), encoding="utf-8")
+        path.write_text(json.dumps({os.path.realpath(self.box.repo): "TRUST_FOLDER"}, indent=2), encoding="utf-8")
 
+    def untrust(self):
+        (self.gemini_dir / "trustedFolders.json").unlink()
 
-def install(repo, agent):
-    """agent-sync installed into the repo for `agent`, as a user would."""
-    result = repo.ok("install", "--agent", agent)
-    assert f"{agent} lock gate works" in result.out, result
-    return result
+    def record_payloads(self):
+        self.add_recorder(".gemini/settings.json", self.EVENTS, name="recorder", timeout=10000)

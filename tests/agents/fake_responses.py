@@ -1,75 +1,65 @@
-"""A scripted OpenAI Responses API (POST /v1/responses, streamed as SSE), for Codex CLI.
+"""A scripted OpenAI Responses API (`POST .../responses`, streamed as SSE), for Codex CLI.
 
 Codex sends the whole conversation as `input` items on every request: messages,
 its own earlier tool calls and their outputs (`function_call_output`,
 `custom_tool_call_output`). A Reply becomes `function_call` items, or a
-`custom_tool_call` for a freeform tool such as apply_patch, and an assistant
-message for its text.
+`custom_tool_call` for a Call whose args are a string (a freeform tool such as
+apply_patch takes the patch text itself), and an assistant message for its text.
 """
 
-import itertools
 import json
 
-from scripted_model import ScriptedServer, send_json, send_sse
+from harness import SSE_HEADERS, ModelServer, json_answer, sse
 
-_ids = itertools.count(1)
+OUTPUTS = ("function_call_output", "custom_tool_call_output")
 
 
-class FakeResponses(ScriptedServer):
-    def __init__(self, steps=(), input_tokens=10):
-        super().__init__(steps)
-        self.input_tokens = input_tokens  # what each answer reports: a large count makes Codex compact
+class FakeResponses(ModelServer):
+    def __init__(self, *replies, input_tokens=10, **kw):
+        super().__init__(*replies, **kw)
+        self.input_tokens = input_tokens  # what every answer reports: a large count makes Codex compact
 
-    def is_model_request(self, method, path):
-        return method == "POST" and path.rstrip("/").endswith("/responses")
+    def answer(self, request):
+        path = request.path.split("?", 1)[0].rstrip("/")
+        if request.method == "GET" and path.endswith("/models"):
+            return json_answer({"object": "list", "data": [], "models": []})
+        if request.method != "POST" or not path.endswith("/responses"):
+            return json_answer({"error": {"message": f"no route {request.method} {path}"}}, 404)
+        return None
 
-    def other(self, handler, method, path, body):
-        if method == "GET" and path.split("?")[0].rstrip("/").endswith("/models"):
-            send_json(handler, 200, {"object": "list", "data": [], "models": []})
-            return
-        super().other(handler, method, path, body)
-
-    def answer(self, handler, path, body, reply):
-        n = next(_ids)
+    def render(self, reply, request):
+        n = self.new_id("resp_")
         items = []
         for call in reply.calls:
-            if call.freeform is not None:
-                items.append({"type": "custom_tool_call", "id": f"ctc_{n}_{call.id}", "call_id": call.id,
-                              "name": call.name, "input": call.freeform, "status": "completed"})
+            call.id = self.new_id("call_")
+            if isinstance(call.args, str):
+                items.append({"type": "custom_tool_call", "id": f"ctc_{call.id}", "call_id": call.id,
+                              "name": call.name, "input": call.args, "status": "completed"})
             else:
-                items.append({"type": "function_call", "id": f"fc_{n}_{call.id}", "call_id": call.id,
-                              "name": call.name, "arguments": json.dumps(call.arguments), "status": "completed"})
+                items.append({"type": "function_call", "id": f"fc_{call.id}", "call_id": call.id,
+                              "name": call.name, "arguments": json.dumps(call.args), "status": "completed"})
         if reply.text is not None:
             items.append({"type": "message", "id": f"msg_{n}", "role": "assistant", "status": "completed",
                           "content": [{"type": "output_text", "text": reply.text, "annotations": []}]})
-        events = [("response.created", {"type": "response.created", "response": {"id": f"resp_{n}"}})]
-        for index, item in enumerate(items):
-            events.append(("response.output_item.done",
-                           {"type": "response.output_item.done", "output_index": index, "item": item}))
-        events.append(("response.completed", {"type": "response.completed", "response": {
-            "id": f"resp_{n}", "usage": {"input_tokens": self.input_tokens, "input_tokens_details": None,
-                                         "output_tokens": 5, "output_tokens_details": None,
-                                         "total_tokens": self.input_tokens + 5}}}))
-        send_sse(handler, events)
+        events = [("response.created", {"type": "response.created", "response": {"id": n}})]
+        events += [("response.output_item.done", {"type": "response.output_item.done", "output_index": i, "item": item})
+                   for i, item in enumerate(items)]
+        usage = {"input_tokens": self.input_tokens, "input_tokens_details": None, "output_tokens": 5,
+                 "output_tokens_details": None, "total_tokens": self.input_tokens + 5}
+        events.append(("response.completed", {"type": "response.completed", "response": {"id": n, "usage": usage}}))
+        return 200, dict(SSE_HEADERS), sse(events)
 
-    # What reached the model -------------------------------------------------
+    def tool_results(self, request):
+        return {item.get("call_id"): _text(item.get("output")) for item in _inputs(request)
+                if item.get("type") in OUTPUTS}
 
-    def inputs(self):
-        """Every input item of the latest request (each request carries the whole conversation)."""
-        return self.requests[-1][1].get("input", []) if self.requests else []
+    def texts(self, request):
+        return [_text(item.get("content")) for item in _inputs(request) if item.get("type") == "message"]
 
-    def tool_output(self, call):
-        """The text Codex sent back for `call`, or None if it never did."""
-        for _path, body in self.requests:
-            for item in body.get("input", []):
-                if item.get("type") in ("function_call_output", "custom_tool_call_output") \
-                        and item.get("call_id") == call.id:
-                    return _text(item.get("output"))
-        return None
 
-    def context_text(self):
-        """All message text the model was shown in the latest request (instructions, hook context, prompts)."""
-        return "\n".join(_text(item.get("content")) for item in self.inputs() if item.get("type") == "message")
+def _inputs(request):
+    items = (request.body or {}).get("input")
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
 def _text(value):

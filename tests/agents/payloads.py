@@ -1,4 +1,4 @@
-"""Record the hook payloads the pinned Claude Code and Copilot CLIs really send.
+"""Record the hook payloads the pinned Claude Code, Copilot, Codex and Gemini CLIs really send.
 
 `python3 tests/agents/payloads.py` drives each CLI once through a scripted
 session that touches every tool and event the adapters read, and rewrites
@@ -26,7 +26,8 @@ from harness import Blackhole, Call, Reply, Sandbox, build_pyz, cli_binary  # no
 
 FIXTURES = HERE.parent / "fixtures"
 PROJECT, HOME = "/home/dev/project", "/home/dev"
-SESSIONS = {"claude": "3f6b2c1e-8a4d-4e0b-9c57-2d1f0a9b7e64", "copilot": "5f8d2a19-c3e7-4b60-91d4-e2a7b0c6f835"}
+SESSIONS = {"claude": "3f6b2c1e-8a4d-4e0b-9c57-2d1f0a9b7e64", "copilot": "5f8d2a19-c3e7-4b60-91d4-e2a7b0c6f835",
+            "codex": "019a3c2e-7f41-7b20-9d0e-5c8a1b2f3e47", "gemini": "7c1d9e24-0b6f-4a3e-8f52-d4e6a9b1c070"}
 SUBAGENT_IDS = {"claude": "a7f3c2e19b8d4e06", "copilot": "8c1e4b27-9d3a-4f65-b0e2-7a5c9d1f3e48"}
 CLOCK = 1795342500000
 APP = "def login(user):\n    return None\n"
@@ -216,7 +217,100 @@ def copilot_session(box):
     return {name: _normalise(p, box, "copilot", copilot.session, subagents) for name, p in chosen.items()}
 
 
-SESSIONS_BY_AGENT = {"claude": claude_session, "copilot": copilot_session}
+# ---------------------------------------------------------------------------
+# Codex CLI and Gemini CLI
+
+UPDATE = "*** Begin Patch\n*** Update File: src/app.py\n@@ def login(user):\n-    return None\n+    return user\n*** End Patch\n"
+REVERT = "*** Begin Patch\n*** Update File: src/app.py\n@@\n-    return user\n+    return None\n*** End Patch\n"
+MULTI = ("*** Begin Patch\n*** Add File: docs/notes.md\n+notes\n*** Update File: src/old_name.py\n*** Move to: src/app.py\n"
+         "@@\n-x = 1\n+x = 2\n*** Delete File: src/unused.py\n*** End Patch\n")
+CODEX_GEMINI_FILES = {"src/app.py": APP, "src/old_name.py": "x = 1\n", "src/unused.py": "u = 1\n", "docs/.keep": ""}
+
+
+def _stable_run(data, box, agent, run_session):
+    """What _normalise leaves of a Codex or Gemini run: transcript names, turn ids, agent ids, ISO timestamps."""
+    from agent_sync.core.identity import session_agent_id
+
+    data = _normalise(data, box, agent, run_session, ())
+    text = json.dumps(data).replace(session_agent_id(run_session), session_agent_id(SESSIONS[agent]))
+    text = re.sub(r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}(-\d{2})?", "2026-11-25T10-15-00", text)  # transcript file names
+    text = re.sub(r"/sessions/\d{4}/\d{2}/\d{2}/", "/sessions/2026/11/25/", text)
+    text = re.sub(r"(session-2026-11-25T10-15-00)-[0-9a-f]{8}", r"\1-7c1d9e24", text)
+    data = json.loads(text)
+    if "turn_id" in data:
+        data["turn_id"] = "019a3c2e-8000-7000-8000-000000000001"
+    if agent == "gemini" and "timestamp" in data:
+        data["timestamp"] = "2026-11-25T10:15:00.000Z"  # Gemini sends an ISO string
+    return data
+
+
+def codex_session(box):
+    """Run the scripted Codex session (apply_patch, a heredoc patch, shell writes in and out of a workdir)."""
+    from drivers import Codex
+
+    codex = Codex(box).setup(CODEX_GEMINI_FILES)
+    codex.record_payloads()
+    calls = [Call("apply_patch", UPDATE), Call("apply_patch", MULTI),
+             Call("exec_command", {"cmd": "sed -i 's/None/user/' src/app.py"}),
+             Call("exec_command", {"cmd": "apply_patch <<'EOF'\n" + REVERT + "EOF\n"}),
+             Call("exec_command", {"cmd": "printf 'x' >> app.py", "workdir": codex.path("src")})]
+    codex.run(codex.server(*[Reply(c) for c in calls], Reply(text="Done.")), "continue with the login work")
+    got = _recorded(codex)
+    pre = [p for label, p in got if label == "PreToolUse"]
+    post = [p for label, p in got if label == "PostToolUse"]
+
+    def tool(payloads, test):
+        return next((p for p in payloads if test(json.dumps(p.get("tool_input")), p)), None)
+
+    chosen = {
+        "session_start": _pick(got, "SessionStart"),
+        "user_prompt_submit": _pick(got, "UserPromptSubmit"),
+        "pre_tool_use_apply_patch": tool(pre, lambda t, p: p["tool_name"] == "apply_patch" and "Add File" not in t),
+        "post_tool_use_apply_patch": tool(post, lambda t, p: p["tool_name"] == "apply_patch" and "Add File" not in t),
+        "pre_tool_use_apply_patch_multi": tool(pre, lambda t, p: p["tool_name"] == "apply_patch" and "Add File" in t),
+        "post_tool_use_apply_patch_multi": tool(post, lambda t, p: p["tool_name"] == "apply_patch" and "Add File" in t),
+        "pre_tool_use_bash": tool(pre, lambda t, p: "sed -i" in t),
+        "post_tool_use_bash": tool(post, lambda t, p: "sed -i" in t),
+        "pre_tool_use_bash_heredoc_patch": tool(pre, lambda t, p: "apply_patch <<" in t),
+        "pre_tool_use_bash_workdir": tool(pre, lambda t, p: "printf" in t),
+        "stop": _pick(got, "Stop"),
+        "session_end": _pick(got, "SessionEnd"),
+    }
+    missing = sorted(name for name, p in chosen.items() if p is None)
+    assert not missing, f"Codex sent no payload for {missing}; it sent {[label for label, _ in got]}"
+    session = chosen["session_start"]["session_id"]
+    return {name: _stable_run(p, box, "codex", session) for name, p in chosen.items()}
+
+
+def gemini_session(box):
+    """Run the scripted Gemini session (replace, write_file, a shell write in its dir_path)."""
+    from drivers import Gemini
+
+    gemini = Gemini(box).setup(CODEX_GEMINI_FILES)
+    gemini.record_payloads()
+    app = gemini.path("src/app.py")
+    calls = [Call("replace", {"file_path": app, "old_string": "return None", "new_string": "return user",
+                              "instruction": "return the user"}),
+             Call("write_file", {"file_path": app, "content": "def login(user):\n    return user\n"}),
+             Call("run_shell_command", {"command": "printf 'x' >> app.py", "description": "append", "dir_path": "src"})]
+    gemini.run(gemini.server(*[Reply(c) for c in calls], Reply(text="Done.")), "continue with the login work")
+    got = _recorded(gemini)
+    chosen = {}
+    for label, payload in got:
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", label).lower()
+        name = f"{snake}_{payload['tool_name']}" if payload.get("tool_name") else snake
+        chosen.setdefault(name, payload)
+    expected = {"session_start", "before_agent", "before_tool_replace", "after_tool_replace", "before_tool_write_file",
+                "after_tool_write_file", "before_tool_run_shell_command", "after_tool_run_shell_command", "after_agent",
+                "session_end", "pre_compress"}
+    missing = sorted(expected - set(chosen))
+    assert not missing, f"Gemini sent no payload for {missing}; it sent {[label for label, _ in got]}"
+    session = chosen["session_start"]["session_id"]
+    return {name: _stable_run(chosen[name], box, "gemini", session) for name in sorted(expected)}
+
+
+SESSIONS_BY_AGENT = {"claude": claude_session, "copilot": copilot_session, "codex": codex_session,
+                     "gemini": gemini_session}
 
 
 def shape(value):

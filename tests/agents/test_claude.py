@@ -174,7 +174,7 @@ def test_session_start_puts_the_coordination_state_in_context(claude):
     claude.run(server)
     first = "\n".join(server.texts(server.turns[0]))
     assert FRAME in first and f"you are {claude.me}" in first, first[:3000]
-    assert "src/a.py -> other-agent" in first and "Write the parser" in first
+    assert "src/a.py by other-agent" in first and "Write the parser" in first
 
 
 def test_waiting_messages_are_pushed_with_the_prompt_once(claude):
@@ -227,7 +227,7 @@ def test_the_state_is_back_in_context_after_a_compaction(claude):
     assert after, server.summary()
     seen = "\n".join(server.texts(after[0]))
     # the lock did not exist at startup: only the post-compaction context can show it
-    assert FRAME in seen and "src/a.py -> other-agent" in seen, seen[-3000:]
+    assert FRAME in seen and "src/a.py by other-agent" in seen, seen[-3000:]
 
 
 def test_an_untrusted_folder_still_runs_the_hooks_in_print_mode(claude):
@@ -321,4 +321,4 @@ def test_a_subagent_starts_with_the_coordination_state(claude):
                            Reply(text="Looked.", match=_child), final_text="Done.")
     claude.run(server, timeout=120)
     child = "\n".join(t for r in server.turns if _child(r) for t in server.texts(r))
-    assert FRAME in child and "src/a.py -> other-agent" in child, child[-3000:]
+    assert FRAME in child and "src/a.py by other-agent" in child, child[-3000:]

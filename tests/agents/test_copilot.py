@@ -171,7 +171,7 @@ def test_session_start_puts_the_coordination_state_in_context(copilot):
     copilot.run(server)
     first = "\n".join(server.texts(server.turns[0]))
     assert FRAME in first and f"you are {copilot.me}" in first, first[-3000:]
-    assert "src/a.py -> other-agent" in first and "Write the parser" in first
+    assert "src/a.py by other-agent" in first and "Write the parser" in first
 
 
 def test_waiting_messages_are_pushed_with_the_prompt_once(copilot):

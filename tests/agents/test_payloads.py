@@ -1,4 +1,4 @@
-"""The committed Claude Code and Copilot fixtures still have the shape the pinned CLIs send.
+"""The committed Claude Code, Copilot, Codex and Gemini fixtures still have the shape the pinned CLIs send.
 
 The fixture-based suites (test_hooks_contract.py, test_adapters.py) run on
 tests/fixtures/; this drives the real CLIs through the recording session of
