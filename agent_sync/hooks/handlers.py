@@ -122,13 +122,9 @@ def _log_refusal(ctx, event, found):
         with ctx.db.write(wait=REFUSAL_LOG_WAIT):
             for path, who in owners.items():
                 journal.log(ctx, "blocked", f"{event.tool_name} {path} refused: locked by {', '.join(who)}", path)
-    except Exception as exc:  # noqa: BLE001 - logging is best effort; the block stands
-        import sqlite3
-
-        from ..core.db import translate
-
-        why = translate(exc, "the coordination database") if isinstance(exc, sqlite3.Error) else exc
-        return f"agent-sync hook: the refusal was not logged in the activity feed ({why}); it still holds"
+    except Exception as exc:  # noqa: BLE001 - logging is best effort; the block stands (core.db already
+        # turned sqlite3's errors into ours)
+        return f"agent-sync hook: the refusal was not logged in the activity feed ({exc}); it still holds"
     return None
 
 
