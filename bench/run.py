@@ -126,6 +126,29 @@ def cli(repo, *args, session=BOB):
     return proc.stdout
 
 
+def hook_once(repo, event, data, **env):
+    """Run one hook the way Claude Code does (for seeding), checking it exits 0."""
+    proc = subprocess.run([sys.executable, str(repo / SKILL_PYZ), "hook", event], input=data, cwd=repo,
+                          env=base_env(**env), capture_output=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"hook {event} failed: {proc.stderr.decode(errors='replace').strip()[:400]}")
+
+
+def leased_repo():
+    """50 automatic leases of bob's, taken by one Bash edit's post-tool hook (issue 17)."""
+    repo = new_repo("live-leases")
+    cli(repo, "register", "--name", "bob")
+    files = " ".join(f"src/lease{i:02d}.py" for i in range(50))
+    hook_once(repo, "post-tool-use", payload("post_tool_use_bash", repo, session_id=BOB,
+                                             tool_input={"command": f"touch {files}"}),
+              AGENT_SYNC_AUTO_LEASE="4h")  # outlives the run
+    cli(repo, "register", "--name", "alice", session=ALICE)
+    leases = json.loads(cli(repo, "locks", "--json"))["locks"]
+    if sum(1 for lk in leases if lk["auto_lease"]) != 50:
+        raise RuntimeError(f"expected 50 leases, found {len(leases)}")
+    return repo
+
+
 def seeded_repos():
     """live: 50 file locks of bob's; patterns: 200 pattern locks of bob's (issue 7)."""
     live = new_repo("live-locks")
@@ -139,12 +162,17 @@ def seeded_repos():
     return live, patterns
 
 
-def hook_cases(live, patterns):
+def hook_cases(live, patterns, leased):
     """(name, repo, event, payload, expected exit, target ratio or None)."""
     edit = lambda repo, rel: payload("pre_tool_use_edit", repo, session_id=ALICE,  # noqa: E731
                                      tool_input={"file_path": str(repo / rel)})
+    after = lambda repo, rel: payload("post_tool_use_edit", repo, session_id=ALICE,  # noqa: E731
+                                      tool_input={"file_path": str(repo / rel)})
     return [
         ("pre-tool-use Edit, unlocked, 50 live locks", live, "pre-tool-use", edit(live, "src/app.py"), 0, 2.5),
+        ("pre-tool-use Edit, unleased, 50 live leases", leased, "pre-tool-use", edit(leased, "src/app.py"), 0, 2.5),
+        ("post-tool-use Edit, own lease, 50 live leases", leased, "post-tool-use", after(leased, "src/mine.py"), 0,
+         None),
         ("pre-tool-use Read", live, "pre-tool-use", payload("pre_tool_use_read", live, session_id=ALICE), 0, 1.5),
         ("user-prompt-submit, nothing pending", live, "user-prompt-submit",
          payload("user_prompt_submit", live, session_id=ALICE), 0, 2.5),
@@ -284,7 +312,7 @@ def main(argv=None):
     print()
 
     live, patterns = seeded_repos()
-    cases = hook_cases(live, patterns)
+    cases = hook_cases(live, patterns, leased_repo())
     floors = {"PATH python3": "python3", "real interpreter": shlex.quote(real)}
     results = {}
     failed = []

@@ -411,13 +411,17 @@ def test_post_tool_logs_the_edit_and_renews_only_its_own_lock(team):
     before = {lk["path"]: lk for lk in alice.json("locks")["locks"]}
     time.sleep(2.1)  # expires_at has one-second resolution
     assert_silent(alice.hook("post-tool-use", "post_tool_use_edit"))
-    # an edit of a file someone else holds (it got past the gate somehow) renews nothing of theirs
+    # an edit of a file someone else holds (it got past the gate somehow) renews nothing of theirs,
+    # takes no lease, and is not silent: the agent is told who holds the file (issue 17)
     other = {"file_path": str(repo.path / "src/other.py")}
-    assert_silent(alice.hook("post-tool-use", "post_tool_use_edit", tool_input=other))
+    told = context_of(alice.hook("post-tool-use", "post_tool_use_edit", tool_input=other), "PostToolUse")
+    assert_framed(told)
+    assert "Your edit went through, but another agent holds the file" in told and f"[{bob.id}]" in told, told
     after = {lk["path"]: lk for lk in alice.json("locks")["locks"]}
     assert after["src/app.py"]["expires_at"] > before["src/app.py"]["expires_at"], (before, after)
     assert after["src/app.py"]["expires_in"] >= 55, after
     assert after["src/other.py"]["expires_at"] == before["src/other.py"]["expires_at"], (before, after)
+    assert [lk["owner"] for lk in alice.json("locks")["locks"] if lk["path"] == "src/other.py"] == [bob.id]
     activity = alice.json("status")["activity"]
     edits = [(a["path"], a["agent"]) for a in activity if a["type"] == "edit"]
     assert ("src/app.py", alice.id) in edits, activity

@@ -150,6 +150,9 @@ def healthy(tmp_path_factory):
     bob = Session(repo, BOB, "bob")
     bob.ok("lock", "src/locked.py", "--reason", "garbage tests")
     bob.ok("send", "--to", "all", "--message", "hello everyone")
+    # Garbage, not leases, is under test: the post-tool cases' edits of src/app.py (made under
+    # many identities the junk produces) must not lease it away from the pre-tool cases.
+    repo.env["AGENT_SYNC_AUTO_LEASE"] = "off"
     return repo
 
 

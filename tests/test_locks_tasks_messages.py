@@ -367,7 +367,7 @@ AGENT_KEYS = {"id", "name", "role", "kind", "status", "current_task", "last_seen
 TASK_KEYS = {"id", "title", "description", "status", "priority", "owner", "owner_name", "block_reason",
              "created_by", "created_at", "updated_at"}
 LOCK_KEYS = {"path", "kind", "mode", "owner", "owner_name", "owner_status", "reason", "task_id", "token",
-             "created_at", "expires_at", "expires_in", "enforced"}
+             "created_at", "expires_at", "expires_in", "enforced", "auto_lease", "last_edit_at"}
 MESSAGE_KEYS = {"id", "from", "from_name", "to", "kind", "body", "reply_to", "sent_at"}
 DECISION_KEYS = {"id", "agent", "agent_name", "text", "created_at"}
 ACTIVITY_KEYS = {"id", "agent", "agent_name", "type", "message", "path", "at"}
@@ -415,6 +415,7 @@ def test_json_contract(busy_board):
     (lock,) = docs["locks"]["locks"]
     assert lock.keys() == LOCK_KEYS
     assert isinstance(lock["enforced"], bool) and isinstance(lock["token"], int)
+    assert lock["auto_lease"] is False and lock["last_edit_at"] is None  # an explicit lock
     (msg,) = docs["inbox"]["messages"]
     assert msg.keys() == MESSAGE_KEYS
     (decision,) = docs["decisions"]["decisions"]

@@ -207,6 +207,8 @@ def _refusal(ctx, found):
         via = "" if spec.key == row["key"] else f" (lock {sanitize.one_line(row['path'], 200)})"
         shared = " shared" if row["mode"] == "shared" else ""
         why = sanitize.one_line(row["reason"], 200) or "no reason given"
+        if row["auto_lease"]:
+            why = "automatic lease: they edited it and have not finished"
         lines.append(f"  {sanitize.one_line(spec.path, 300)}: locked{shared} by "
                      f"{sanitize.one_line(row['owner_name'], 64)} [{row['owner']}]{via} - {why} - "
                      f"expires in {format_duration(row['expires_at'] - ctx.now)}")

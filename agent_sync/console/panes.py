@@ -128,7 +128,8 @@ def lock_rows(lock_docs, cells, elapsed=0.0):
     for lk in lock_docs:
         held = lk["enforced"]
         owner = _t(lk["owner_name"])
-        extra = (" (shared)" if lk["mode"] == "shared" else "") + ("" if held else " (not held)")
+        extra = (" (shared)" if lk["mode"] == "shared" else "") + (" (auto lease)" if lk.get("auto_lease") else "")
+        extra += "" if held else " (not held)"
         path_w = max(12, cells - 10 - min(width(owner), 12))  # the path first, then its owner, then why
         rows.append([
             (f"{countdown(lk['expires_in'] - elapsed):>6} ", "countdown" if held else "dim"),

@@ -19,6 +19,8 @@ COUNTS = {
 }
 DEFAULT_TTL = 60 * 60
 CHECKIN_THROTTLE = 30.0
+AUTO_LEASE = ("AGENT_SYNC_AUTO_LEASE", "10m")  # how long an edit's automatic lease outlives the edit
+OFF_WORDS = ("off", "0", "no", "false")
 
 
 def duration(name):
@@ -28,6 +30,18 @@ def duration(name):
         return parse_duration(raw, bare_unit="s")
     except UsageError:
         raise UsageError(f"{name}={raw!r} is not a valid duration") from None
+
+
+def auto_lease():
+    """Seconds an automatic lease lasts after an edit, or None when the feature is off."""
+    name, default = AUTO_LEASE
+    raw = os.environ.get(name, "").strip()
+    if raw.lower() in OFF_WORDS:
+        return None
+    try:
+        return parse_duration(raw or default, bare_unit="s")
+    except UsageError:
+        raise UsageError(f"{name}={raw!r} is not a valid duration (or `off`)") from None
 
 
 def count(name):

@@ -18,6 +18,7 @@ class Context:
         self.busy_timeout = config.duration("AGENT_SYNC_BUSY_TIMEOUT") if busy_timeout is None else busy_timeout
         self.stale_after = config.duration("AGENT_SYNC_STALE_AFTER")
         self.offline_after = config.duration("AGENT_SYNC_OFFLINE_AFTER")
+        self.auto_lease = config.auto_lease()  # seconds, or None when automatic leases are off
         self.db = None  # the SQLite store's connection, which its domain modules use
         self.store = open_store(self)
         self.me = me or identity.resolve(self.root, session_id, allow_operator=allow_operator)

@@ -47,6 +47,8 @@ def lock(row, now):
         "task_id": row["task_id"], "token": row["token"], "created_at": iso(row["created_at"]),
         "expires_at": iso(row["expires_at"]), "expires_in": max(0, round(row["expires_at"] - now)),
         "enforced": bool(row["enforced"]) and row["expires_at"] > now,
+        "auto_lease": bool(row["auto_lease"]),
+        "last_edit_at": iso(row["expires_at"] - row["ttl"]) if row["auto_lease"] else None,
     }
 
 

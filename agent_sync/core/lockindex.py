@@ -23,20 +23,28 @@ def path_of(root):
 def publish(db, merge_existing):
     """Rewrite the index from the locks this transaction can see."""
     now = time.time()
-    lines = set()
+    latest = {}  # (kind, mode, owner, key) -> the latest expiry: it covers every earlier one
+    any_line = False
+
+    def keep(expires_at, *fields):
+        if expires_at > latest.get(fields, 0.0):
+            latest[fields] = expires_at
+
     for row in db.all("SELECT expires_at, kind, mode, owner, key FROM locks WHERE expires_at > ?", (now,)):
-        lines.add(_line(row[0], row[1], row[2], row[3], row[4]))
+        keep(*row)
     if merge_existing:
         current = read(db.root)
         if current is None:
-            if os.path.exists(path_of(db.root)):
-                lines.add(ANY)  # unreadable: keep every hook on the database until a clean rewrite
+            any_line = os.path.exists(path_of(db.root))  # unreadable: every hook asks the database until a rewrite
         else:
             for entry in current[1]:
                 if entry == ANY:
-                    lines.add(ANY)
+                    any_line = True
                 elif entry[0] > now:
-                    lines.add(_line(*entry))
+                    keep(*entry)
+    lines = {_line(expires_at, *fields) for fields, expires_at in latest.items()}
+    if any_line:
+        lines.add(ANY)
     body = [HEADER, "ci\t" + ("1" if db.case_insensitive else "0")] + sorted(lines)
     _replace(path_of(db.root), "\n".join(body) + "\n")
 

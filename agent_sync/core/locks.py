@@ -6,17 +6,28 @@ from . import agents, journal, lockspec, sanitize, validate, waitqueue
 from .durations import format_duration
 from .errors import Conflict, NotFound
 
-LOCK_COLUMNS = "l.id, l.key, l.path, l.kind, l.mode, l.owner, l.reason, l.task_id, l.token, l.ttl, l.created_at, l.expires_at"
+LOCK_COLUMNS = ("l.id, l.key, l.path, l.kind, l.mode, l.owner, l.reason, l.task_id, l.token, l.ttl, l.created_at,"
+                " l.expires_at, l.auto_lease")
 
 
-def _live_by_others(ctx, holding_only=True):
-    """Unexpired locks of other agents, with their owner's name and presence."""
+def _live_by_others(ctx, holding_only=True, file_keys=None):
+    """Unexpired locks of other agents, with their owner's name and presence.
+
+    An agent with automatic leases off (AGENT_SYNC_AUTO_LEASE=off) does not see
+    other agents' leases. With `file_keys`, only the locks that could cover
+    those files: the same key, or a directory, pattern or resource lock.
+    """
     hold = f"AND {agents.holds_sql('a')}" if holding_only else ""
+    leases = "" if ctx.auto_lease else "AND l.auto_lease = 0"
     params = dict(ctx.presence(), now=ctx.now, me=ctx.me.id)
+    narrow = ""
+    if file_keys is not None:
+        params.update({f"k{i}": key for i, key in enumerate(file_keys)})
+        narrow = f"AND (l.kind != 'file' OR l.key IN ({', '.join(f':k{i}' for i in range(len(file_keys)))}))"
     return ctx.db.all(
         f"""SELECT {LOCK_COLUMNS}, a.name AS owner_name, {agents.status_sql('a')} AS owner_status
             FROM locks l JOIN agents a ON a.id = l.owner
-            WHERE l.expires_at > :now AND l.owner != :me {hold}""",
+            WHERE l.expires_at > :now AND l.owner != :me {hold} {leases} {narrow}""",
         params,
     )
 
@@ -54,7 +65,7 @@ def grant(ctx, specs, reason, ttl, mode, task_id):
     clashes = find_conflicts(ctx, specs, mode)
     if clashes:
         raise Conflict(explain(ctx, clashes))
-    _void_abandoned(ctx, specs)
+    void_abandoned(ctx, specs)
     granted = []
     for spec in specs:
         granted.append(_upsert(ctx, spec, reason, ttl, mode, task_id))
@@ -62,7 +73,7 @@ def grant(ctx, specs, reason, ttl, mode, task_id):
     return granted
 
 
-def _void_abandoned(ctx, specs):
+def void_abandoned(ctx, specs):
     """Drop same-key locks whose owners are stale, offline or expired: they no longer hold."""
     for spec in specs:
         rows = ctx.db.all(
@@ -78,17 +89,19 @@ def _void_abandoned(ctx, specs):
 
 
 def _upsert(ctx, spec, reason, ttl, mode, task_id):
-    mine = ctx.db.one("SELECT id FROM locks WHERE key = ? AND owner = ?", (spec.key, ctx.me.id))
+    mine = ctx.db.one("SELECT id, auto_lease FROM locks WHERE key = ? AND owner = ?", (spec.key, ctx.me.id))
     expires = ctx.now + ttl
     if mine is not None:
+        # An explicit lock over the caller's own automatic lease turns it into a normal lock.
         ctx.db.execute(
             "UPDATE locks SET expires_at = ?, ttl = ?, mode = ?, reason = CASE WHEN ? = '' THEN reason ELSE ? END,"
-            " task_id = COALESCE(?, task_id) WHERE id = ?",
-            (expires, ttl, mode, reason, reason, task_id, mine["id"]),
+            " task_id = CASE WHEN auto_lease = 1 THEN ? ELSE COALESCE(?, task_id) END, auto_lease = 0 WHERE id = ?",
+            (expires, ttl, mode, reason, reason, task_id, task_id, mine["id"]),
         )
-        journal.log(ctx, "lock", f"renewed {spec.path}", spec.path)
+        verb = "locked (was an automatic lease)" if mine["auto_lease"] else "renewed"
+        journal.log(ctx, "lock", f"{verb} {spec.path}", spec.path)
     else:
-        token = _next_token(ctx, spec.key)
+        token = next_token(ctx, spec.key)
         ctx.db.execute(
             "INSERT INTO locks (key, path, kind, mode, owner, reason, task_id, token, ttl, created_at, expires_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -98,7 +111,7 @@ def _upsert(ctx, spec, reason, ttl, mode, task_id):
     return ctx.db.one(f"SELECT {LOCK_COLUMNS} FROM locks l WHERE key = ? AND owner = ?", (spec.key, ctx.me.id))
 
 
-def _next_token(ctx, key):
+def next_token(ctx, key):
     """The fencing token: a number per key that only ever grows."""
     ctx.db.execute(
         "INSERT INTO fences (key, token) VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET token = token + 1", (key,)
@@ -112,7 +125,7 @@ def release(ctx, specs, force=False):
     with ctx.db.write():
         for spec in specs:
             rows = ctx.db.all("SELECT id, owner FROM locks WHERE key = ?", (spec.key,))
-            mine = [r for r in rows if r["owner"] == ctx.me.id]
+            mine = [r for r in rows if r["owner"] == ctx.me.id] + _my_leases_under(ctx, spec)
             if mine:
                 victims = mine
             elif not rows:
@@ -129,6 +142,14 @@ def release(ctx, specs, force=False):
             released.append(spec.path)
         ctx.db.locks_changed(removed=True)
     return released
+
+
+def _my_leases_under(ctx, spec):
+    """The caller's automatic leases on files inside a directory or pattern (`unlock src/` drops them)."""
+    if spec.kind in (lockspec.FILE, lockspec.RESOURCE):
+        return []
+    rows = ctx.db.all("SELECT id, owner, key, kind FROM locks WHERE owner = ? AND auto_lease = 1", (ctx.me.id,))
+    return [r for r in rows if lockspec.overlaps(spec.key, spec.kind, r["key"], r["kind"])]
 
 
 def release_all(ctx):
@@ -169,8 +190,11 @@ def renew(ctx, specs=None, ttl=None):
 
 
 def renew_covering(ctx, spec):
-    """Inside a write transaction: extend the caller's locks that cover a file just edited."""
-    rows = ctx.db.all("SELECT id, key, kind, ttl FROM locks WHERE owner = ? AND expires_at > ?",
+    """Inside a write transaction: extend the caller's locks that cover a file just edited.
+
+    Returns how many there were. Automatic leases are not counted: the edit renews those itself.
+    """
+    rows = ctx.db.all("SELECT id, key, kind, ttl FROM locks WHERE owner = ? AND expires_at > ? AND auto_lease = 0",
                       (ctx.me.id, ctx.now))
     touched = 0
     for row in rows:
@@ -201,7 +225,10 @@ def listing(ctx, include_expired=False, mine=False):
 
 def blockers(ctx, specs):
     """Locks that stop the caller editing any of `specs` (the hook's question)."""
-    others = _live_by_others(ctx)
+    if not specs:
+        return []
+    files = [s.key for s in specs if s.kind == lockspec.FILE]
+    others = _live_by_others(ctx, file_keys=files if len(files) == len(specs) else None)
     if not others:
         return []
     mine = ctx.db.all("SELECT key, kind FROM locks WHERE owner = ? AND expires_at > ?", (ctx.me.id, ctx.now))
@@ -221,6 +248,9 @@ def explain(ctx, clashes):
     """One line per clash: what, who, why, until when, and how to reach them."""
     lines = []
     for spec, row in clashes:
+        if row["auto_lease"]:
+            lines.append(_lease_clash(ctx, spec, row))
+            continue
         left = format_duration(row["expires_at"] - ctx.now)
         until = time.strftime("%H:%M UTC", time.gmtime(row["expires_at"]))
         why = _shown(row["reason"]) or "no reason given"
@@ -238,6 +268,24 @@ def explain(ctx, clashes):
             f"Ask them: agent-sync send --to {row['owner']} --message \"please release {held}\""
         )
     return "\n".join(lines)
+
+
+def _lease_clash(ctx, spec, row):
+    """The refusal for a file another agent holds only because it edited it (an automatic lease)."""
+    import shlex
+
+    path, held = _shown(spec.path), _shown(row["path"])
+    what = f"{path} is" if spec.key == row["key"] else f"{path} covers {held}, which is"
+    edited = row["expires_at"] - row["ttl"]
+    ask = shlex.quote(f"I need to edit {held}; tell me when you are done with it")
+    return (f"{what} under an automatic lease of {_shown(row['owner_name'])} [{row['owner']}]: they last edited it "
+            f"{format_duration(ctx.now - edited)} ago ({_clock(edited)}), and the lease lapses in "
+            f"{format_duration(row['expires_at'] - ctx.now)} ({_clock(row['expires_at'])}) unless they edit it "
+            f"again. Ask them: agent-sync send --to {row['owner']} --message {ask}")
+
+
+def _clock(ts):
+    return time.strftime("%H:%M UTC", time.gmtime(ts))
 
 
 def _shown(text):

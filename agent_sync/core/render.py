@@ -47,6 +47,8 @@ def task_line(t):
 def lock_line(lk):
     state = "" if lk["enforced"] else " (not enforced: owner " + lk["owner_status"] + ")"
     mode = " shared" if lk["mode"] == "shared" else ""
+    if lk["auto_lease"]:
+        mode = f" automatic lease (last edit {_clock(lk['last_edit_at'])} UTC)"
     reason = f" - {field(lk['reason'])}" if lk["reason"] else ""
     return (f"{field(lk['path'], 200)} -> {field(lk['owner_name'], 40)}{mode}{reason}"
             f" (token {lk['token']}, expires in {format_duration(lk['expires_in'])}){state}")
@@ -110,13 +112,17 @@ def compact(doc):
         out.append("Agents: " + _capped([
             f"{inline(a['name'], 32)} ({a['status']}" + (f", #{a['current_task']})" if a["current_task"] else ")")
             for a in others]))
-    by_me = [lk for lk in doc["locks"] if lk["owner"] == me]
+    by_me = [lk for lk in doc["locks"] if lk["owner"] == me and not lk["auto_lease"]]
+    leased = [lk for lk in doc["locks"] if lk["owner"] == me and lk["auto_lease"]]
     by_others = [lk for lk in doc["locks"] if lk["owner"] != me and lk["enforced"]]
     if by_me:
         out.append("Your locks: " + _capped([f"{inline(lk['path'], 80)} ({format_duration(lk['expires_in'])})" for lk in by_me]))
+    if leased:
+        out.append(_leases_line(leased))
     if by_others:
         out.append("Locked by others (do not edit): " + _capped([
-            f"{inline(lk['path'], 80)} by {inline(lk['owner_name'], 32)}" for lk in by_others]))
+            f"{inline(lk['path'], 80)} by {inline(lk['owner_name'], 32)}" + (" (editing)" if lk["auto_lease"] else "")
+            for lk in by_others]))
     mine_tasks = [t for t in doc["tasks"] if t["owner"] == me and t["status"] == "in_progress"]
     if mine_tasks:
         out.append("Your tasks: " + _capped([f"#{t['id']} {inline(t['title'], 60)}" for t in mine_tasks]))
@@ -127,6 +133,12 @@ def compact(doc):
     if doc["unread"]:
         out.append(f"Unread messages: {doc['unread']} (run: agent-sync inbox)")
     return frame("\n".join(out))
+
+
+def _leases_line(leased):
+    """The files an agent holds only because it edited them, and until when."""
+    return ("Your automatic leases (files you edited; others' edits are refused until they lapse): " + _capped(
+                [f"{inline(lk['path'], 80)} ({format_duration(lk['expires_in'])})" for lk in leased]))
 
 
 def _capped(items, cap=COMPACT_CAP):

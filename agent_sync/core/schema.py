@@ -121,9 +121,15 @@ V1 = (
     """CREATE INDEX activity_time ON activity(created_at)""",
 )
 
+# A lock row an edit took by itself (issue 17): renewed by each edit, released at session end.
+V2_AUTO_LEASES = (
+    "ALTER TABLE locks ADD COLUMN auto_lease INTEGER NOT NULL DEFAULT 0",
+)
+
 # Append only. Each entry: (name, its statements, run in order).
 MIGRATIONS = (
     ("initial schema", V1),
+    ("automatic leases", V2_AUTO_LEASES),
 )
 
 CURRENT = len(MIGRATIONS)

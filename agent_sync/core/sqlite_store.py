@@ -5,7 +5,7 @@ locks (with waitqueue), tasks, messages, journal and gc. Those modules are
 the SQLite implementation of the coordination model.
 """
 
-from . import agents, gc, journal, locks, messages, tasks
+from . import agents, gc, journal, leases, locks, messages, tasks
 from .db import Database
 from .store import Store
 
@@ -69,10 +69,15 @@ class SqliteStore(Store):
         return locks.blockers(self.ctx, specs)
 
     def record_edit(self, specs, tool_name):
+        held = []
         with self.db.write():
             for spec in specs:
                 journal.log(self.ctx, "edit", f"{tool_name} {spec.path}", spec.path)
-                locks.renew_covering(self.ctx, spec)
+                held += leases.after_edit(self.ctx, spec, covered_by_lock=locks.renew_covering(self.ctx, spec))
+        return held
+
+    def release_leases(self, why):
+        return leases.release_all(self.ctx, why)
 
     def record_refusal(self, clashes, tool_name, wait=None):
         owners = {}

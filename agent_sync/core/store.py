@@ -75,7 +75,15 @@ class Store:
         raise NotImplementedError
 
     def record_edit(self, specs, tool_name):
-        """After an edit: log it, and renew the caller's locks that cover it."""
+        """After an edit: log it, renew the caller's locks that cover it, take or renew its automatic leases.
+
+        Returns [(spec, lock row)] for the files another agent held (both edits passed the gate at once):
+        no lease is taken on those.
+        """
+        raise NotImplementedError
+
+    def release_leases(self, why):
+        """Drop every automatic lease the caller holds (its session ended). Returns how many."""
         raise NotImplementedError
 
     def record_refusal(self, clashes, tool_name, wait=None):

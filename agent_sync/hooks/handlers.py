@@ -14,6 +14,8 @@ from . import model
 
 BLOCK_ADVICE = ("Do not work around this lock with another tool or a shell command. "
                 "Message the owner, or pick other work (agent-sync status).")
+HELD_ADVICE = ("Your change and theirs may collide: check the file, and do not edit it again before its holder "
+               "answers you.")
 REFUSAL_LOG_WAIT = 0.25  # seconds a refusal waits to be logged: a busy database must not slow the answer
 STOP_ADVICE = ("Other agents addressed these messages to you. Act on them or reply "
                "(agent-sync send --to <sender> --message ...) before you finish.")
@@ -130,10 +132,21 @@ def post_tool(event):
     ctx = where.context()
     try:
         ctx.store.check_in()
-        ctx.store.record_edit(_specs(where, raw_paths, ctx.store.case_insensitive), event.tool_name)
+        held = ctx.store.record_edit(_specs(where, raw_paths, ctx.store.case_insensitive), event.tool_name)
+        note = _held_note(ctx, held)
     finally:
         ctx.close()
-    return model.ALLOW
+    return model.Outcome(context=note) if note else model.ALLOW
+
+
+def _held_note(ctx, held):
+    """Tell an agent whose edit went through while another agent held the file (no silent overwrite)."""
+    if not held:
+        return None
+    from ..core import sanitize
+
+    return sanitize.frame(f"[agent-sync] Your edit went through, but another agent holds the file: "
+                          f"{ctx.store.explain(held)}\n{HELD_ADVICE}")
 
 
 def session_start(event):
@@ -236,6 +249,7 @@ def session_end(event):
     ctx = where.context()
     try:
         ctx.store.set_state("offline" if event.end_reason in ("logout", "prompt_input_exit") else "idle")
+        ctx.store.release_leases("session ended")
         if config.flag("AGENT_SYNC_AUTO_RELEASE_LOCKS"):
             ctx.store.release_all()
     finally:
