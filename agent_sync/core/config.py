@@ -12,6 +12,7 @@ DURATIONS = {
     "AGENT_SYNC_BUSY_TIMEOUT": ("5s", "how long CLI writes wait for a busy database"),
     "AGENT_SYNC_HOOK_BUSY_TIMEOUT": ("1.5s", "how long hooks wait before failing open"),
     "AGENT_SYNC_RETENTION": ("14d", "activity and messages older than this are pruned by gc"),
+    "AGENT_SYNC_WAKE_FOR": ("4h", "the longest an idle Claude Code session's waiter waits for a message"),
 }
 COUNTS = {
     "AGENT_SYNC_KEEP_ACTIVITY": (20000, "most activity rows kept"),

@@ -10,6 +10,7 @@ EVENTS = {
     "stop": model.STOP,
     "subagent-stop": model.STOP,
     "session-end": model.SESSION_END,
+    "idle-wake": model.IDLE,  # Stop, as an async + asyncRewake command
 }
 HOOK_NAMES = {
     model.SESSION_START: "SessionStart", model.PROMPT: "UserPromptSubmit", model.PRE_TOOL: "PreToolUse",
@@ -44,6 +45,8 @@ def render(event, outcome):
     """(exit code, stdout text, stderr text) in Claude Code's format."""
     if outcome.block_reason:
         return 2, "", outcome.block_reason
+    if outcome.wake:
+        return 2, "", outcome.wake  # an asyncRewake hook's exit 2 wakes the session with its stderr
     note = outcome.note or ""
     if outcome.stop_reason:
         return 0, _dumps({"decision": "block", "reason": outcome.stop_reason}), note

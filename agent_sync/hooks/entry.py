@@ -81,6 +81,11 @@ def run_hook(argv):
         event = adapter.parse(name, _read_payload())
         if event.kind == model.PRE_TOOL and event.tool == model.OTHER:
             return 0  # not a write: answer before importing anything else
+        if event.kind == model.POST_TOOL and event.tool == model.OTHER:
+            from . import push
+
+            if push.quiet(event):
+                return 0  # nothing written, nothing to push: the stamps said so without SQLite
         from .handlers import handle
 
         outcome = handle(event)

@@ -21,7 +21,7 @@ EVENTS = {
 EDIT_TOOLS = ("write_file", "replace", "edit", "write")
 SHELL_TOOLS = ("run_shell_command",)
 PATH_KEYS = ("file_path", "absolute_path", "path")
-CONTEXT_EVENTS = {model.SESSION_START: "SessionStart", model.PROMPT: "BeforeAgent"}
+CONTEXT_EVENTS = {model.SESSION_START: "SessionStart", model.PROMPT: "BeforeAgent", model.POST_TOOL: "AfterTool"}
 END_REASONS = {"exit": "prompt_input_exit"}
 
 

@@ -9,12 +9,14 @@ import os
 import time
 
 from ..core import config, identity, lockindex, lockspec, mailstamp, repo
-from . import model
+from . import model, push
 
 BLOCK_ADVICE = ("Do not work around this lock with another tool or a shell command. "
                 "Message the owner, or pick other work (agent-sync status).")
 STOP_ADVICE = ("Other agents addressed these messages to you. Act on them or reply "
                "(agent-sync send --to <sender> --message ...) before you finish.")
+TOOL_ADVICE = ("agent-sync: these arrived while you were working. Read them before your next step; "
+               "reply or adapt if they concern your task, then carry on.")
 
 
 class Where:
@@ -104,24 +106,32 @@ def pre_tool(event):
 
 
 def post_tool(event):
-    if event.tool == model.OTHER:
-        return model.ALLOW
+    """After a tool: log an edit and renew the locks covering it; push what arrived meanwhile."""
     where = Where(event)
-    raw_paths = _targets(event, where.cwd)
-    if not raw_paths or not where.has_db:
+    if not where.has_db:
         return model.ALLOW
-    from ..core import agents, journal, locks
-
+    raw_paths = _targets(event, where.cwd)
+    pushing = push.mode() == push.TOOL and not push.settled(where.root, where.me.id)
+    if not raw_paths and not pushing:
+        return model.ALLOW
     ctx = where.context()
     try:
-        agents.check_in(ctx)
-        with ctx.db.write():
-            for spec in _specs(where, raw_paths, ctx.db.case_insensitive):
-                journal.log(ctx, "edit", f"{event.tool_name} {spec.path}", spec.path)
-                locks.renew_covering(ctx, spec)
+        if raw_paths:
+            _record_edit(ctx, where, event, raw_paths)
+        text = _take(ctx, where, "post-tool-hook") if pushing else None
     finally:
         ctx.close()
-    return model.ALLOW
+    return model.Outcome(context=f"{text}\n{TOOL_ADVICE}") if text else model.ALLOW
+
+
+def _record_edit(ctx, where, event, raw_paths):
+    from ..core import agents, journal, locks
+
+    agents.check_in(ctx)
+    with ctx.db.write():
+        for spec in _specs(where, raw_paths, ctx.db.case_insensitive):
+            journal.log(ctx, "edit", f"{event.tool_name} {spec.path}", spec.path)
+            locks.renew_covering(ctx, spec)
 
 
 def session_start(event):
@@ -148,53 +158,60 @@ def session_start(event):
     return model.Outcome(context=text)
 
 
-def _settled(where):
-    """True when the stamps prove nothing new can be waiting and a check-in is not due."""
-    newest = mailstamp.newest(where.root)
-    seen = mailstamp.settled(where.root, where.me.id)
-    if newest is None or seen is None:
-        return False
-    high_water, checked_at = seen
-    return newest <= high_water and time.time() - checked_at < config.CHECKIN_THROTTLE
+def _take(ctx, where, via, directed_only=False):
+    """Check in, take the pending messages exactly once, and render them framed (None when there are none)."""
+    from ..core import agents, documents, messages, render
 
+    agents.check_in(ctx)
 
-def _deliver(event, directed_only):
-    where = Where(event)
-    if not where.has_db or _settled(where):
-        return None
-    from ..core import agents, messages, render, documents
+    def fit(rows):
+        return render.context_fit([documents.message(r) for r in rows])
 
-    ctx = where.context()
-    try:
-        agents.check_in(ctx)
-
-        def fit(rows):
-            return render.context_fit([documents.message(r) for r in rows])
-
-        via = "stop-hook" if directed_only else "prompt-hook"
-        rows, left = messages.take_pending(ctx, via, directed_only=directed_only, how_many=fit)
-        mailstamp.mark_seen(where.root, where.me.id, messages.high_water(ctx))
-    finally:
-        ctx.close()
+    rows, left = messages.take_pending(ctx, via, directed_only=directed_only, how_many=fit)
+    mailstamp.mark_seen(where.root, where.me.id, messages.high_water(ctx))
     if not rows:
         return None
     return render.context_messages([documents.message(r) for r in rows], left)
 
 
+def take_for(where, via, directed_only=False):
+    """`_take` with a connection of its own."""
+    ctx = where.context()
+    try:
+        return _take(ctx, where, via, directed_only)
+    finally:
+        ctx.close()
+
+
+def _deliver(where, directed_only):
+    if not where.has_db or push.settled(where.root, where.me.id):
+        return None
+    return take_for(where, "stop-hook" if directed_only else "prompt-hook", directed_only)
+
+
 def prompt(event):
-    text = _deliver(event, directed_only=False)
+    where = Where(event)
+    push.retire_waiter(where.root, where.me.id)  # a new turn: the session is busy, its idle waiter leaves
+    text = _deliver(where, directed_only=False)
     return model.Outcome(context=text) if text else model.ALLOW
 
 
 def stop(event):
     if event.stop_active:
         return model.ALLOW  # never block twice in a row; the message waits for the next turn
-    text = _deliver(event, directed_only=True)
+    text = _deliver(Where(event), directed_only=True)
     return model.Outcome(stop_reason=f"{text}\n{STOP_ADVICE}") if text else model.ALLOW
+
+
+def idle(event):
+    from . import wake
+
+    return wake.idle_wait(event, lambda where, directed_only: take_for(where, "wake", directed_only))
 
 
 def session_end(event):
     where = Where(event)
+    push.retire_waiter(where.root, where.me.id)
     if not where.has_db:
         return model.ALLOW
     from ..core import agents, locks
@@ -216,4 +233,5 @@ HANDLERS = {
     model.POST_TOOL: post_tool,
     model.STOP: stop,
     model.SESSION_END: session_end,
+    model.IDLE: idle,
 }

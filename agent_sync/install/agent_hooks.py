@@ -53,14 +53,13 @@ class Agent:
         return out
 
 
-CODEX_WRITES = "apply_patch|Bash|Edit|Write"
 GEMINI_WRITES = "write_file|replace|run_shell_command"
 AGENTS = {
     "codex": Agent(".codex/hooks.json", (
         ("SessionStart", None), ("UserPromptSubmit", None), ("PreToolUse", None),
-        ("PostToolUse", CODEX_WRITES), ("Stop", None)), GIT_TOP_PYZ, nested=True, handler={"timeout": 10}),
+        ("PostToolUse", None), ("Stop", None)), GIT_TOP_PYZ, nested=True, handler={"timeout": 10}),
     "gemini": Agent(".gemini/settings.json", (
-        ("SessionStart", None), ("BeforeAgent", None), ("BeforeTool", GEMINI_WRITES), ("AfterTool", GEMINI_WRITES),
+        ("SessionStart", None), ("BeforeAgent", None), ("BeforeTool", GEMINI_WRITES), ("AfterTool", None),
         ("AfterAgent", None), ("SessionEnd", None)), GEMINI_PYZ, nested=True,
         handler={"name": "agent-sync", "timeout": 10000}),
     "cursor": Agent(".cursor/hooks.json", (
