@@ -86,3 +86,10 @@ def test_the_rules_catch_what_they_claim(tmp_path):
     names = imported(bad, rel=Path("core") / "probe.py")
     assert "argparse" in names and "agent_sync.cli.main" in names
     assert any(SQL.search(text) for _line, text in string_constants(bad))
+
+
+@pytest.mark.parametrize("path", [p for p in modules() if "core" not in p.relative_to(PACKAGE).parts],
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_the_store_speaks_sqlite3(path):
+    """sqlite3's errors become ours inside core.db; adapters catch only agent-sync's own errors."""
+    assert not [n for n in imported(path) if n.split(".")[0] == "sqlite3"]

@@ -1,11 +1,10 @@
 """The command line: one parser table, one dispatch, one place that turns errors into exit codes."""
 
 import argparse
-import sqlite3
 import sys
 
 from .. import __version__
-from ..core import agents, errors, validate
+from ..core import agents, errors, tasks, validate
 from . import handlers, guard
 from ..core.errors import AgentSyncError, UsageError
 
@@ -53,7 +52,7 @@ def build_parser():
     _add(sub, "status", c.cmd_status, "Show agents, tasks, locks, messages and activity.",
          arg("--compact", action="store_true", help="terse framed Markdown for an agent's context"), json_flag=True)
     _add(sub, "tasks", c.cmd_tasks, "List tasks.",
-         arg("--state", action="append", choices=("open", "in_progress", "blocked", "done", "cancelled"),
+         arg("--state", action="append", choices=tasks.STATES,
              help="only tasks in this state (repeatable)"), json_flag=True)
     _add(sub, "create-task", c.cmd_create_task, "Create a task.",
          arg("title", help="task title"), arg("--description", help="longer description"),
@@ -168,7 +167,6 @@ def main(argv=None):
 
 def run(args):
     from ..core.context import Context
-    from ..core.db import translate
 
     ctx = None
     try:
@@ -177,9 +175,6 @@ def run(args):
         ctx = Context()
         agents.check_in(ctx)  # every command is a check-in, reads included (throttled)
         return args.handler(ctx, args)
-    except sqlite3.Error as exc:
-        error = translate(exc, ctx.db.path if ctx else "the database")
-        return fail(error, error.exit_code)
     except OSError as exc:
         return fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), errors.STORAGE)
     finally:

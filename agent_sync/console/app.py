@@ -6,13 +6,11 @@ Curses is imported here and in `screen`, never at CLI import time.
 import curses
 import locale
 import os
-import sqlite3
 import sys
 import time
 from collections import deque
 
 from ..core import agents, live_view
-from ..core.db import translate
 from ..core.errors import AgentSyncError
 from . import commands, registry, stopping
 from .editor import LineEditor
@@ -117,8 +115,6 @@ class Console:
                 self.offset += len(new)  # scrolled back: keep the same lines in view
         except AgentSyncError as exc:
             self._say(f"refresh failed: {exc}", error=True)
-        except sqlite3.Error as exc:
-            self._say(f"refresh failed: {translate(exc, self.session.ctx.db.path)}", error=True)
         self.next_poll = time.monotonic() + self.interval
 
     def _view(self):

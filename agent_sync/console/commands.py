@@ -4,10 +4,8 @@ No curses here: the console shows an Outcome's lines, and tests call
 `execute(ctx, line)` directly against a real database.
 """
 
-import sqlite3
 
 from ..core import config, journal, locks, lockspec, messages, live_view, tasks, documents
-from ..core.db import translate
 from ..core.errors import AgentSyncError, UsageError
 from ..core.sanitize import one_line
 from .feed import ARROW, local_clock
@@ -231,8 +229,6 @@ def execute(ctx, line):
         result = entry[0](ctx, rest)
     except AgentSyncError as exc:
         return Outcome(str(exc).splitlines() or [type(exc).__name__], error=True)
-    except sqlite3.Error as exc:
-        return Outcome([str(translate(exc, ctx.db.path))], error=True)
     return result if isinstance(result, Outcome) else Outcome(result)
 
 

@@ -1,10 +1,7 @@
 """Agents: registration, check-ins and presence (active, stale, idle, offline)."""
 
-import sqlite3
-
 from . import config, journal, validate
-from .db import is_busy
-from .errors import Conflict, NotFound, UsageError
+from .errors import Busy, Conflict, NotFound, UsageError
 from .identity import OPERATOR
 
 CHECKIN_WAIT = 0.25  # seconds a presence refresh waits for a busy database before it is skipped
@@ -48,7 +45,7 @@ def check_in(ctx, state="active"):
     due = row is None or row["state"] != state or ctx.now - row["last_seen"] >= config.CHECKIN_THROTTLE
     if not due:
         return
-    if ctx.db.conn.in_transaction:
+    if ctx.db.in_transaction():
         _touch(ctx, state)
     elif row is None:
         with ctx.db.write():
@@ -57,9 +54,8 @@ def check_in(ctx, state="active"):
         try:
             with ctx.db.write(wait=CHECKIN_WAIT):
                 _touch(ctx, state)
-        except sqlite3.OperationalError as exc:
-            if not is_busy(exc):
-                raise
+        except Busy:
+            pass
 
 
 def _touch(ctx, state):

@@ -1,4 +1,8 @@
-"""Connections to the coordination database: WAL, bounded waits, one writer at a time."""
+"""Connections to the coordination database: WAL, bounded waits, one writer at a time.
+
+This is the one place where sqlite3's errors become agent-sync's own (Busy,
+StorageError): nothing outside the store catches sqlite3.Error.
+"""
 
 import contextlib
 import os
@@ -7,11 +11,6 @@ import time
 
 from . import lockindex, repo, schema
 from .errors import Busy, StorageError
-
-
-def split_script(script):
-    """Statements of a DDL script, for running inside our own transaction."""
-    return [part.strip() for part in script.split(";") if part.strip()]
 
 
 class Database:
@@ -65,11 +64,7 @@ class Database:
     def _migrate(self, conn):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            for _name, script in schema.MIGRATIONS[version:]:
-                for statement in split_script(script):
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {schema.CURRENT}")
+            schema.apply(conn, conn.execute("PRAGMA user_version").fetchone()[0])
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -102,17 +97,29 @@ class Database:
         return self.retrying(lambda: self.conn.execute(sql, params))
 
     def execute(self, sql, params=()):
-        return self._run(sql, params)
+        try:
+            return self._run(sql, params)
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from None
 
     def one(self, sql, params=()):
-        return self._run(sql, params).fetchone()
+        try:
+            return self._run(sql, params).fetchone()
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from None
 
     def all(self, sql, params=()):
-        return self._run(sql, params).fetchall()
+        try:
+            return self._run(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from None
 
     def scalar(self, sql, params=()):
-        row = self._run(sql, params).fetchone()
+        row = self.one(sql, params)
         return None if row is None else row[0]
+
+    def in_transaction(self):
+        return self.conn.in_transaction
 
     def locks_changed(self, removed=False):
         """Mark that this transaction changed locks, so the lock index follows."""
@@ -126,17 +133,26 @@ class Database:
         `wait` (seconds) shortens the busy timeout for this one transaction.
         """
         self._locks_touched = self._locks_removed = False
-        self._begin(wait)
+        try:
+            self._begin(wait)
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from None
         try:
             yield self
             if self._locks_touched:
                 lockindex.publish(self, merge_existing=True)
             self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            _rollback(self.conn)
+            raise translate(exc, self.path) from None
         except BaseException:
             _rollback(self.conn)
             raise
         if self._locks_removed:
-            self._shrink_lock_index()
+            try:
+                self._shrink_lock_index()
+            except sqlite3.Error as exc:
+                raise translate(exc, self.path) from None
 
     def _begin(self, wait):
         if wait is None or wait >= self.busy_timeout:
@@ -162,7 +178,7 @@ class Database:
     @contextlib.contextmanager
     def read(self):
         """A read transaction: every query inside sees one snapshot."""
-        self.conn.execute("BEGIN")
+        self.execute("BEGIN")
         try:
             yield self
         finally:
@@ -208,6 +224,3 @@ def _no_space(path):
         return False
     return stats.f_bavail * stats.f_frsize < 64 * 1024
 
-
-def now():
-    return time.time()

@@ -83,7 +83,7 @@ def status(ctx):
             "status",
             me=ctx.me.id,
             agents=[agent(r) for r in agents.listing(ctx) if r["status"] != "offline"],
-            task_counts={s: counts.get(s, 0) for s in ("open", "in_progress", "blocked", "done", "cancelled")},
+            task_counts={s: counts.get(s, 0) for s in tasks.STATES},
             tasks=[task(r) for r in _status_tasks(ctx)],
             locks=[lock(r, ctx.now) for r in locks.listing(ctx)],
             unread=len(messages.pending(ctx)),
@@ -94,8 +94,8 @@ def status(ctx):
 
 def _status_tasks(ctx):
     """In-progress tasks, then the best open and the blocked ones, capped."""
-    rows = tasks.listing(ctx, states=("in_progress",))
-    for state in ("open", "blocked"):
+    rows = tasks.listing(ctx, states=(tasks.IN_PROGRESS,))
+    for state in (tasks.OPEN, tasks.BLOCKED):
         rows += ctx.db.all(
             f"""SELECT t.*, a.name AS owner_name FROM tasks t LEFT JOIN agents a ON a.id = t.owner
                 WHERE t.status = ? ORDER BY t.priority DESC, t.id LIMIT {STATUS_LIST_CAP}""",

@@ -45,11 +45,13 @@ def maybe_prune(ctx, activity_id):
 
 def _forget_agents(ctx):
     """Offline agents past the retention window that hold nothing are removed."""
+    from .tasks import IN_PROGRESS  # tasks imports journal, which imports this module
+
     cutoff = ctx.now - config.duration("AGENT_SYNC_RETENTION")
     return ctx.db.execute(
         """DELETE FROM agents WHERE kind = 'agent' AND last_seen < :cutoff
               AND NOT EXISTS (SELECT 1 FROM locks l WHERE l.owner = agents.id)
-              AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.owner = agents.id AND t.status = 'in_progress')""",
-        {"cutoff": cutoff},
+              AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.owner = agents.id AND t.status = :in_progress)""",
+        {"cutoff": cutoff, "in_progress": IN_PROGRESS},
     ).rowcount
 

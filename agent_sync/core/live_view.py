@@ -4,9 +4,9 @@ Every list is capped, or bounded by live state (agents, unexpired locks), so a
 snapshot costs the same however long the history grows.
 """
 
-from . import agents, locks, documents
+from . import agents, documents, locks, tasks
 
-TASK_STATES = ("in_progress", "open", "blocked", "done")
+TASK_STATES = (tasks.IN_PROGRESS, tasks.OPEN, tasks.BLOCKED, tasks.DONE)
 TASK_CAP = 12
 
 BOARD_SQL = """SELECT t.*, a.name AS owner_name FROM tasks t LEFT JOIN agents a ON a.id = t.owner
@@ -39,9 +39,9 @@ def task_board(ctx, cap=TASK_CAP):
     counts = {row["status"]: row["n"] for row in ctx.db.all(COUNT_SQL)}
     board = {}
     for state in TASK_STATES:
-        order = "t.id DESC" if state == "done" else "t.priority DESC, t.id"
+        order = "t.id DESC" if state == tasks.DONE else "t.priority DESC, t.id"
         board[state] = [documents.task(row) for row in ctx.db.all(BOARD_SQL.format(order=order), (state, cap))]
-    return {"counts": {s: counts.get(s, 0) for s in (*TASK_STATES, "cancelled")}, "tasks": board}
+    return {"counts": {s: counts.get(s, 0) for s in (*TASK_STATES, tasks.CANCELLED)}, "tasks": board}
 
 
 def take(ctx, cap=TASK_CAP, board=True):

@@ -76,23 +76,34 @@ def directive(ctx, recipient, body):
         return [_insert(ctx, me, r["id"], r["id"].casefold(), body, None, "directive") for r in rows]
 
 
-PENDING_SQL = """SELECT m.* FROM messages m
-    WHERE m.to_key IN ({marks}) AND m.id > :after AND m.sender != :me
-      AND (m.id > :floor OR m.to_key = :mykey)
-      AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.message_id = m.id AND r.agent_id = :me)
-      {extra}
-    ORDER BY m.id"""
+def _addressed_query(me_row, columns="m.*", directed_only=False, after=None, unseen=True, newest_first=False,
+                     limit=None):
+    """SQL and parameters for the messages addressed to `me_row`, built from parts.
 
-
-def _pending_query(me_row, directed_only=False, after=None):
+    A message is addressed to an agent when its key is one of the agent's
+    (id, name, role, or `all`), it was not sent by the agent, and it came
+    after the agent joined (a message to the agent's own id always counts).
+    `unseen` keeps only those no channel has shown the agent yet.
+    """
     keys = [k for k in _my_keys(me_row) if not (directed_only and k == ALL)]
-    marks = ", ".join(f":k{i}" for i in range(len(keys)))
     params = {f"k{i}": k for i, k in enumerate(keys)}
     params.update(
         me=me_row["id"], floor=me_row["msg_floor"], mykey=me_row["id"].casefold(),
         after=me_row["msg_hw"] if after is None else after,
     )
-    return PENDING_SQL.format(marks=marks, extra=""), params
+    where = [
+        f"m.to_key IN ({', '.join(f':k{i}' for i in range(len(keys)))})",
+        "m.id > :after",
+        "m.sender != :me",
+        "(m.id > :floor OR m.to_key = :mykey)",
+    ]
+    if unseen:
+        where.append("NOT EXISTS (SELECT 1 FROM receipts r WHERE r.message_id = m.id AND r.agent_id = :me)")
+    sql = f"SELECT {columns} FROM messages m WHERE {' AND '.join(where)} ORDER BY m.id{' DESC' if newest_first else ''}"
+    if limit is not None:
+        sql += " LIMIT :limit"
+        params["limit"] = limit
+    return sql, params
 
 
 def pending(ctx, directed_only=False):
@@ -100,7 +111,7 @@ def pending(ctx, directed_only=False):
     me = ctx.db.one("SELECT * FROM agents WHERE id = ?", (ctx.me.id,))
     if me is None:
         return []
-    sql, params = _pending_query(me, directed_only)
+    sql, params = _addressed_query(me, directed_only=directed_only)
     return ctx.db.all(sql, params)
 
 
@@ -112,7 +123,7 @@ def take_pending(ctx, via, directed_only=False, how_many=None):
     """
     with ctx.db.write():
         me = _me(ctx)
-        sql, params = _pending_query(me, directed_only)
+        sql, params = _addressed_query(me, directed_only=directed_only)
         rows = ctx.db.all(sql, params)
         taken = rows if how_many is None else rows[: how_many(rows)]
         for row in taken:
@@ -130,8 +141,8 @@ def high_water(ctx):
 
 def _advance_high_water(ctx, me):
     """Everything below the first still-pending message is settled for this agent."""
-    sql, params = _pending_query(me)
-    first = ctx.db.one(sql.replace("SELECT m.*", "SELECT m.id", 1) + " LIMIT 1", params)
+    sql, params = _addressed_query(me, columns="m.id", limit=1)
+    first = ctx.db.one(sql, params)
     newest = ctx.db.scalar("SELECT COALESCE(MAX(id), 0) FROM messages")
     hw = newest if first is None else first["id"] - 1
     if hw > me["msg_hw"]:
@@ -142,10 +153,7 @@ def _advance_high_water(ctx, me):
 def history(ctx, limit=50):
     """Recent messages addressed to the caller, seen or not (`inbox --all`)."""
     me = _me(ctx)
-    sql, params = _pending_query(me, after=0)
-    sql = sql.replace("AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.message_id = m.id AND r.agent_id = :me)", "")
-    sql = sql.replace("ORDER BY m.id", "ORDER BY m.id DESC LIMIT :limit")
-    params["limit"] = limit
+    sql, params = _addressed_query(me, after=0, unseen=False, newest_first=True, limit=limit)
     return list(reversed(ctx.db.all(sql, params)))
 
 

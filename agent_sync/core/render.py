@@ -3,8 +3,6 @@
 Every agent-written value passes through `sanitize` on its way out.
 """
 
-import time
-
 from . import sanitize
 from .durations import format_duration
 from .sanitize import escape_markup, frame, inline, one_line
@@ -99,7 +97,7 @@ def agents_text(docs):
     return "\n".join(out)
 
 
-def compact(doc, my_locks_first=True):
+def compact(doc):
     """Terse Markdown for an agent's context, inside the untrusted frame."""
     me = doc["me"]
     peers = [a for a in doc["agents"] if a["kind"] == "agent"]
@@ -160,7 +158,3 @@ def context_messages(message_docs, left, budget=6000):
     if left:
         parts.append(f"{left} more, run inbox (agent-sync inbox)")
     return frame("\n".join(parts))
-
-
-def now_clock():
-    return time.strftime("%H:%M:%S", time.gmtime())

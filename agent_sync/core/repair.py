@@ -23,7 +23,7 @@ import sqlite3
 import time
 
 from . import lockindex, mailstamp, repo, schema
-from .db import Database, split_script
+from .db import Database
 
 OK, NOTE, FAIL = "ok", "note", "FAIL"
 MAGIC = b"SQLite format 3\x00"
@@ -305,10 +305,7 @@ def _salvage(path, fresh):
     try:
         out.execute("PRAGMA journal_mode=WAL")
         out.execute("BEGIN IMMEDIATE")
-        for _name, script in schema.MIGRATIONS:
-            for statement in split_script(script):
-                out.execute(statement)
-        out.execute(f"PRAGMA user_version = {schema.CURRENT}")
+        schema.apply(out)
         copied = {}
         source = _open_damaged(path)
         if source is not None:

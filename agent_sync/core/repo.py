@@ -7,7 +7,8 @@ import os
 
 from .errors import UsageError
 
-STATE_DIR = os.path.join(".claude", "coordination")
+STATE_PARTS = (".claude", "coordination")  # the one place the coordination folder is named
+STATE_DIR = os.path.join(*STATE_PARTS)
 DB_NAME = "state.sqlite"
 
 

@@ -3,8 +3,6 @@
 FRAME_OPEN = '<agent-sync-state trust="untrusted">'
 FRAME_CLOSE = "</agent-sync-state>"
 
-_ESCAPE_FINAL = tuple(chr(c) for c in range(0x40, 0x7F))
-
 
 def strip_controls(text, keep_newlines=False):
     """Remove ANSI/VT escape sequences and C0/C1 control characters.

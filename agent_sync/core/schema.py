@@ -1,11 +1,13 @@
 """The database schema as an append-only list of migrations.
 
-A shipped migration is never edited: change the schema by appending a step.
-`PRAGMA user_version` records how many steps a database has had.
+A shipped migration is never edited: change the schema by appending a step,
+a tuple of statements (never one script split at ';', which breaks inside a
+trigger or a string literal). `PRAGMA user_version` records how many steps
+a database has had.
 """
 
-V1 = """
-CREATE TABLE agents (
+V1 = (
+    """CREATE TABLE agents (
     id           TEXT PRIMARY KEY,
     name         TEXT NOT NULL,
     name_key     TEXT NOT NULL UNIQUE,
@@ -20,11 +22,10 @@ CREATE TABLE agents (
     msg_hw       INTEGER NOT NULL DEFAULT 0,
     created_at   REAL NOT NULL,
     last_seen    REAL NOT NULL
-);
-CREATE INDEX agents_role ON agents(role_key);
-CREATE INDEX agents_seen ON agents(last_seen);
-
-CREATE TABLE tasks (
+)""",
+    """CREATE INDEX agents_role ON agents(role_key)""",
+    """CREATE INDEX agents_seen ON agents(last_seen)""",
+    """CREATE TABLE tasks (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     title        TEXT NOT NULL,
     title_key    TEXT NOT NULL,
@@ -37,25 +38,22 @@ CREATE TABLE tasks (
     block_reason TEXT,
     created_at   REAL NOT NULL,
     updated_at   REAL NOT NULL
-);
-CREATE INDEX tasks_queue ON tasks(status, priority DESC, id);
-CREATE INDEX tasks_title ON tasks(title_key);
-CREATE INDEX tasks_owner ON tasks(owner, status);
-
-CREATE TABLE task_files (
+)""",
+    """CREATE INDEX tasks_queue ON tasks(status, priority DESC, id)""",
+    """CREATE INDEX tasks_title ON tasks(title_key)""",
+    """CREATE INDEX tasks_owner ON tasks(owner, status)""",
+    """CREATE TABLE task_files (
     task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
     path    TEXT NOT NULL,
     PRIMARY KEY (task_id, path)
-) WITHOUT ROWID;
-
-CREATE TABLE task_deps (
+) WITHOUT ROWID""",
+    """CREATE TABLE task_deps (
     task_id    INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
     depends_on INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
     PRIMARY KEY (task_id, depends_on)
-) WITHOUT ROWID;
-CREATE INDEX task_deps_on ON task_deps(depends_on);
-
-CREATE TABLE locks (
+) WITHOUT ROWID""",
+    """CREATE INDEX task_deps_on ON task_deps(depends_on)""",
+    """CREATE TABLE locks (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     key        TEXT NOT NULL,
     path       TEXT NOT NULL,
@@ -69,25 +67,22 @@ CREATE TABLE locks (
     created_at REAL NOT NULL,
     expires_at REAL NOT NULL,
     UNIQUE (key, owner)
-);
-CREATE INDEX locks_expiry ON locks(expires_at);
-CREATE INDEX locks_owner ON locks(owner);
-CREATE INDEX locks_kind ON locks(kind);
-CREATE INDEX locks_task ON locks(task_id);
-
-CREATE TABLE fences (
+)""",
+    """CREATE INDEX locks_expiry ON locks(expires_at)""",
+    """CREATE INDEX locks_owner ON locks(owner)""",
+    """CREATE INDEX locks_kind ON locks(kind)""",
+    """CREATE INDEX locks_task ON locks(task_id)""",
+    """CREATE TABLE fences (
     key   TEXT PRIMARY KEY,
     token INTEGER NOT NULL
-) WITHOUT ROWID;
-
-CREATE TABLE lock_waiters (
+) WITHOUT ROWID""",
+    """CREATE TABLE lock_waiters (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
     agent     TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
     specs     TEXT NOT NULL,
     polled_at REAL NOT NULL
-);
-
-CREATE TABLE messages (
+)""",
+    """CREATE TABLE messages (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     sender      TEXT NOT NULL,
     sender_name TEXT NOT NULL,
@@ -97,41 +92,50 @@ CREATE TABLE messages (
     body        TEXT NOT NULL,
     reply_to    INTEGER,
     created_at  REAL NOT NULL
-);
-CREATE INDEX messages_to ON messages(to_key, id);
-CREATE INDEX messages_time ON messages(created_at);
-
-CREATE TABLE receipts (
+)""",
+    """CREATE INDEX messages_to ON messages(to_key, id)""",
+    """CREATE INDEX messages_time ON messages(created_at)""",
+    """CREATE TABLE receipts (
     message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
     agent_id   TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
     seen_at    REAL NOT NULL,
     via        TEXT NOT NULL,
     acked_at   REAL,
     PRIMARY KEY (message_id, agent_id)
-) WITHOUT ROWID;
-CREATE INDEX receipts_agent ON receipts(agent_id, message_id);
-
-CREATE TABLE decisions (
+) WITHOUT ROWID""",
+    """CREATE INDEX receipts_agent ON receipts(agent_id, message_id)""",
+    """CREATE TABLE decisions (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     agent      TEXT NOT NULL,
     text       TEXT NOT NULL,
     created_at REAL NOT NULL
-);
-
-CREATE TABLE activity (
+)""",
+    """CREATE TABLE activity (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     agent      TEXT NOT NULL,
     type       TEXT NOT NULL,
     message    TEXT NOT NULL DEFAULT '',
     path       TEXT,
     created_at REAL NOT NULL
-);
-CREATE INDEX activity_time ON activity(created_at);
-"""
+)""",
+    """CREATE INDEX activity_time ON activity(created_at)""",
+)
 
-# Append only. Each entry: (name, SQL script).
+# Append only. Each entry: (name, its statements, run in order).
 MIGRATIONS = (
     ("initial schema", V1),
 )
 
 CURRENT = len(MIGRATIONS)
+
+
+def apply(conn, from_version=0):
+    """Run the migrations after `from_version` on `conn`, inside the caller's transaction.
+
+    The migrator and the repair's rebuild both come through here, so a new
+    database and a rebuilt one always have the same schema.
+    """
+    for _name, statements in MIGRATIONS[from_version:]:
+        for statement in statements:
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {CURRENT}")

@@ -4,6 +4,7 @@ from . import agents, config, journal, locks, lockspec, validate
 from .errors import Conflict, NotFound, UsageError
 
 OPEN, IN_PROGRESS, BLOCKED, DONE, CANCELLED = "open", "in_progress", "blocked", "done", "cancelled"
+STATES = (OPEN, IN_PROGRESS, BLOCKED, DONE, CANCELLED)  # the order views list them in
 FINISHED = (DONE, CANCELLED)
 
 
@@ -60,8 +61,8 @@ def files(ctx, task_id):
 def unmet_deps(ctx, task_id):
     return ctx.db.all(
         """SELECT t.id, t.title, t.status FROM task_deps d JOIN tasks t ON t.id = d.depends_on
-           WHERE d.task_id = ? AND t.status != 'done' ORDER BY t.id""",
-        (task_id,),
+           WHERE d.task_id = ? AND t.status != ? ORDER BY t.id""",
+        (task_id, DONE),
     )
 
 
@@ -76,8 +77,8 @@ def _take(ctx, task, lock, ttl):
         if specs:
             locks.grant(ctx, specs, f"task #{task['id']}", ttl, "exclusive", task["id"])
     ctx.db.execute(
-        "UPDATE tasks SET status = 'in_progress', owner = ?, block_reason = NULL, updated_at = ? WHERE id = ?",
-        (ctx.me.id, ctx.now, task["id"]),
+        "UPDATE tasks SET status = ?, owner = ?, block_reason = NULL, updated_at = ? WHERE id = ?",
+        (IN_PROGRESS, ctx.me.id, ctx.now, task["id"]),
     )
     ctx.db.execute("UPDATE agents SET current_task = ? WHERE id = ?", (task["id"], ctx.me.id))
     verb = "reclaimed" if task["owner"] not in (None, ctx.me.id) else "claimed"
@@ -126,11 +127,11 @@ def _candidates(ctx):
     """Open tasks and abandoned in-progress ones, best first, read lazily."""
     abandoned = ctx.db.all(
         f"""SELECT t.id, t.priority FROM tasks t LEFT JOIN agents a ON a.id = t.owner
-            WHERE t.status = 'in_progress' AND (a.id IS NULL OR NOT {agents.holds_sql('a')})""",
-        ctx.presence(),
+            WHERE t.status = :in_progress AND (a.id IS NULL OR NOT {agents.holds_sql('a')})""",
+        dict(ctx.presence(), in_progress=IN_PROGRESS),
     )
     pending = sorted(((-r["priority"], r["id"]) for r in abandoned), reverse=True)
-    cursor = ctx.db.execute("SELECT id, priority FROM tasks WHERE status = 'open' ORDER BY priority DESC, id")
+    cursor = ctx.db.execute("SELECT id, priority FROM tasks WHERE status = ? ORDER BY priority DESC, id", (OPEN,))
     for row in cursor:
         while pending and pending[-1] < (-row["priority"], row["id"]):
             yield {"id": pending.pop()[1]}
@@ -181,16 +182,16 @@ def reopen(ctx, ref, force=False):
                            (task["owner"], task["id"]))
             locks.release_task(ctx, task["id"])
         ctx.db.execute(
-            "UPDATE tasks SET status = 'open', owner = NULL, block_reason = NULL, updated_at = ? WHERE id = ?",
-            (ctx.now, task["id"]),
+            "UPDATE tasks SET status = ?, owner = NULL, block_reason = NULL, updated_at = ? WHERE id = ?",
+            (OPEN, ctx.now, task["id"]),
         )
         journal.log(ctx, "task", f"reopened #{task['id']} {task['title']}")
     return get(ctx, task["id"])
 
 
 def listing(ctx, states=None):
-    order = "CASE t.status WHEN 'in_progress' THEN 0 WHEN 'open' THEN 1 WHEN 'blocked' THEN 2 ELSE 3 END"
-    where, params = "", dict(ctx.presence())
+    order = "CASE t.status WHEN :in_progress THEN 0 WHEN :open THEN 1 WHEN :blocked THEN 2 ELSE 3 END"
+    where, params = "", dict(ctx.presence(), in_progress=IN_PROGRESS, open=OPEN, blocked=BLOCKED)
     if states:
         marks = ", ".join(f":s{i}" for i in range(len(states)))
         where = f"WHERE t.status IN ({marks})"
@@ -205,4 +206,4 @@ def listing(ctx, states=None):
 
 def listing_owned(ctx):
     """The caller's in-progress tasks."""
-    return ctx.db.all("SELECT id, title FROM tasks WHERE owner = ? AND status = 'in_progress'", (ctx.me.id,))
+    return ctx.db.all("SELECT id, title FROM tasks WHERE owner = ? AND status = ?", (ctx.me.id, IN_PROGRESS))

@@ -9,7 +9,7 @@ import random
 import time
 
 from . import agents, lockspec, sanitize
-from .errors import Conflict
+from .errors import Busy, Conflict, StorageError
 
 STALE_WAITER = 5.0
 POLL_MIN, POLL_MAX = 0.02, 0.25
@@ -107,7 +107,7 @@ def _leave(ctx, waiter):
     try:
         with ctx.db.write():
             ctx.db.execute("DELETE FROM lock_waiters WHERE id = ?", (waiter,))
-    except Exception:  # noqa: BLE001 - the row goes stale on its own in seconds
+    except (Busy, StorageError):  # the row goes stale on its own in seconds
         pass
 
 

@@ -41,14 +41,7 @@ def _fail_open_note(exc):
     if isinstance(exc, AgentSyncError):
         text = str(exc)
     else:
-        import sqlite3
-
-        if isinstance(exc, sqlite3.Error):
-            from ..core.db import translate
-
-            text = str(translate(exc, "the coordination database"))
-        else:
-            text = f"internal error {type(exc).__name__}: {exc}"
+        text = f"internal error {type(exc).__name__}: {exc}"
     return f"agent-sync hook: {text} (allowed; nothing was blocked)"
 
 

@@ -28,7 +28,7 @@ def loads(text):
     start = len(text) - len(text.lstrip(_WS))
     try:
         value, end = _scan(text, start)
-    except Exception:  # noqa: BLE001 - the C scanner signals failure in several ways
+    except (StopIteration, ValueError, RecursionError, SystemError):  # the C scanner fails in these ways
         return None
     if text[end:].strip(_WS):
         return None

@@ -9,6 +9,7 @@ import os
 import time
 
 from ..core import config, identity, lockindex, lockspec, mailstamp, repo
+from ..core.errors import UsageError
 from . import model, push
 
 BLOCK_ADVICE = ("Do not work around this lock with another tool or a shell command. "
@@ -58,7 +59,7 @@ def _specs(where, raw_paths, fold):
     for raw in raw_paths:
         try:
             rel = repo.relative_path(where.tree, raw, where.cwd)
-        except Exception:  # noqa: BLE001 - outside the repo, or unusable: not ours to guard
+        except UsageError:  # outside the repository, or not a usable path: not ours to guard
             continue
         specs.append(lockspec.of_path(rel, where.tree, fold))  # `rm -rf src` covers src/**
     return specs

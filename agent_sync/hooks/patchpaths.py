@@ -28,7 +28,3 @@ def targets(patch):
                     found.append(path)
                 break
     return found
-
-
-def looks_like_patch(text):
-    return isinstance(text, str) and "*** Begin Patch" in text

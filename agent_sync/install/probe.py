@@ -60,7 +60,9 @@ def check_python(command, root):
 
 
 def payload(root):
-    target = os.path.join(root, ".claude", "coordination", "install-probe.txt")
+    from ..core import repo
+
+    target = os.path.join(repo.state_dir(root), "install-probe.txt")
     return json.dumps({
         "session_id": SESSION, "hook_event_name": "PreToolUse", "cwd": root, "tool_name": "Edit",
         "tool_use_id": "agent-sync-install-probe",

@@ -18,11 +18,12 @@ from ..core.errors import UsageError
 SKILL_DIR = (".claude", "skills", "agent-sync")
 PYZ = "agent-sync.pyz"
 SKILL_FILES = {"SKILL.md": 0o644, "scripts/agent-sync": 0o755}  # from skill/, relative to SKILL_DIR
-STATE_DIR = (".claude", "coordination")
+STATE_DIR = repo.STATE_PARTS
 BACKUPS = STATE_DIR + ("backups",)
-IGNORE_LINE = ".claude/coordination/"
-IGNORE_COVERED = {".claude/coordination/", ".claude/coordination", "/.claude/coordination/", "/.claude/coordination",
-                  ".claude/coordination/*", "/.claude/coordination/*", ".claude/", ".claude", "/.claude/", "/.claude"}
+IGNORE_LINE = "/".join(STATE_DIR) + "/"
+# .gitignore lines that already keep the coordination folder out of git
+IGNORE_COVERED = ({lead + "/".join(STATE_DIR) + tail for lead in ("", "/") for tail in ("", "/", "/*")}
+                  | {lead + STATE_DIR[0] + tail for lead in ("", "/") for tail in ("", "/")})
 SETTINGS = {"shared": "settings.json", "local": "settings.local.json"}
 CLAUDE_TEMPLATE = "hooks_templates/claude-settings.json"
 

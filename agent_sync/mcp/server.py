@@ -15,7 +15,6 @@ binds the connection to that id with `register` and `agent_id`.
 """
 
 import os
-import sqlite3
 import sys
 import time
 
@@ -170,7 +169,6 @@ class Server:
 
     def _with_context(self, work):
         from ..core.context import Context
-        from ..core.db import translate
 
         root = repo.find_root(self.cwd, environ=self.environ)
         tree = repo.find_tree(self.cwd, environ=self.environ)
@@ -179,8 +177,6 @@ class Server:
             ctx = Context(root=root, tree=tree, cwd=self.cwd, me=self.identity(root))
             agents.check_in(ctx)
             return work(ctx)
-        except sqlite3.Error as exc:
-            raise translate(exc, ctx.db.path if ctx else repo.db_path(root)) from None
         except OSError as exc:
             raise StorageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
         finally:
