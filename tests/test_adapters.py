@@ -1,7 +1,8 @@
 """Hooks for Codex CLI, Gemini CLI, Cursor, Windsurf and Copilot CLI, through the real `hook --agent` command.
 
-Payloads come from tests/fixtures/<agent>/*.json, shaped as each agent's
-documentation shows them; `payload()` moves their /home/dev/project paths
+Payloads come from tests/fixtures/<agent>/*.json: for Codex and Gemini, what
+the pinned CLIs really sent (tests/agents/record_fixtures.py), for the others
+shaped as each agent's documentation shows them; `payload()` moves their /home/dev/project paths
 into the test's repository. Each agent must refuse a write to a file
 another agent locked in its own deny format, allow a free file, fail open
 on garbage, and never block the lock's owner.
@@ -110,6 +111,8 @@ WRITES = [
     ("codex", "PreToolUse", "pre_tool_use_apply_patch"),
     ("codex", "PreToolUse", "pre_tool_use_apply_patch_multi"),
     ("codex", "PreToolUse", "pre_tool_use_bash"),
+    ("codex", "PreToolUse", "pre_tool_use_bash_heredoc_patch"),  # `apply_patch <<'EOF'` typed into the shell
+    ("codex", "PreToolUse", "pre_tool_use_bash_workdir"),  # the shell's workdir arrives as the payload's cwd
     ("gemini", "BeforeTool", "before_tool_write_file"),
     ("gemini", "BeforeTool", "before_tool_replace"),
     ("gemini", "BeforeTool", "before_tool_run_shell_command"),
@@ -209,9 +212,11 @@ def test_unknown_agent_fails_open(locked):
     assert result.code == 0 and "unknown agent" in result.err, result
 
 
-def test_copilot_accepts_tool_args_as_an_object(locked):
+def test_copilot_accepts_tool_args_as_a_string_too(locked):
+    """The pinned Copilot sends an object (the fixtures); older releases sent the arguments as a JSON string."""
     data = payload("copilot", "pre_tool_use_edit", locked)
-    data["toolArgs"] = json.loads(data["toolArgs"])
+    assert isinstance(data["toolArgs"], dict)
+    data["toolArgs"] = json.dumps(data["toolArgs"])
     denied_copilot(hook(locked, "copilot", "preToolUse", data))
 
 
@@ -236,8 +241,12 @@ def test_session_start_injects_status_and_the_agents_id(locked, agent, event, fi
     assert result.code == 0, result
     context = _context(agent, result)
     me = session_agent_id(session_of(data))
-    assert "<agent-sync-state" in context and LOCKED in context
-    assert f"AGENT_SYNC_ID={me}" in context and f"agent_id={me}" in context
+    assert "[&agent-sync-state trust=untrusted]" in context and LOCKED in context
+    assert f"agent_id={me}" in context
+    if agent == "codex":  # Codex's shell exports CODEX_SESSION_ID: no AGENT_SYNC_ID needed
+        assert "your shell commands already run as it" in context and "AGENT_SYNC_ID" not in context
+    else:
+        assert f"AGENT_SYNC_ID={me} python3 .claude/skills/agent-sync/agent-sync.pyz" in context
     ids = {a["id"] for a in locked.json("agents", agent="owner")["agents"]}
     assert me in ids
 
@@ -307,7 +316,10 @@ def test_a_stop_that_already_continued_is_not_blocked_again(locked, agent, fixtu
 
 @pytest.mark.parametrize("agent,event,fixture", [
     ("codex", "PostToolUse", "post_tool_use_apply_patch"),
+    ("codex", "PostToolUse", "post_tool_use_bash"),
     ("gemini", "AfterTool", "after_tool_write_file"),
+    ("gemini", "AfterTool", "after_tool_replace"),
+    ("gemini", "AfterTool", "after_tool_run_shell_command"),  # run in dir_path src/
     ("cursor", "afterFileEdit", "after_file_edit"),
     ("windsurf", "post_write_code", "post_write_code"),
     ("copilot", "postToolUse", "post_tool_use_edit"),
@@ -456,3 +468,37 @@ def test_patch_parser_reads_every_header():
     body_only = "*** Begin Patch\n*** Update File: a.py\n@@\n+*** Add File: not-a-header.py\n *** Delete File: x\n"
     assert patchpaths.targets(body_only) == ["a.py"]
     assert patchpaths.targets(None) == []
+
+
+def test_codex_shell_and_hooks_are_one_agent(locked):
+    """Codex exports the hook payloads' session id to its shell as CODEX_SESSION_ID."""
+    data = payload("codex", "pre_tool_use_apply_patch", locked)
+    me = session_agent_id(data["session_id"])
+    shell = {"CODEX_SESSION_ID": data["session_id"]}
+    who = locked.json("whoami", env=shell)
+    assert (who["id"], who["source"]) == (me, "session"), who
+    locked.ok("unlock", LOCKED, agent="owner")
+    locked.ok("lock", LOCKED, env=shell)
+    allowed("codex", hook(locked, "codex", "PreToolUse", data))
+    denied_codex(hook(locked, "codex", "PreToolUse", payload("codex", "pre_tool_use_apply_patch", locked,
+                                                             session_id="another-session")))
+
+
+def test_codex_subagent_start_gives_the_subagent_the_state(locked):
+    """The fixture follows the subagent-start.command.input schema codex-cli 0.171.0 embeds."""
+    result = hook(locked, "codex", "SubagentStart", payload("codex", "subagent_start", locked))
+    assert result.code == 0, result
+    out = _json(result.out)["hookSpecificOutput"]
+    assert out["hookEventName"] == "SubagentStart", out
+    assert LOCKED in out["additionalContext"] and "[&agent-sync-state trust=untrusted]" in out["additionalContext"]
+
+
+@pytest.mark.parametrize("agent,fixture,state", [("codex", "session_end", "idle"), ("gemini", "session_end", "offline")])
+def test_session_end_marks_the_agent(locked, agent, fixture, state):
+    data = payload(agent, fixture, locked)
+    start = payload(agent, "session_start", locked)
+    assert hook(locked, agent, "SessionStart", start).code == 0
+    assert hook(locked, agent, "SessionEnd", data).code == 0
+    me = session_agent_id(data["session_id"])
+    status = {a["id"]: a["status"] for a in locked.json("agents", agent="owner")["agents"]}
+    assert status[me] == state, status

@@ -44,7 +44,7 @@ def test_quickstart_runs_as_written(repo):
         assert text in out, (text, out)
 
     out = repo.ok("status", "--compact").out
-    assert out.startswith("<agent-sync-state") and out.rstrip().endswith("</agent-sync-state>"), out
+    assert out.startswith("[&agent-sync-state trust=untrusted]") and out.rstrip().endswith("[&/agent-sync-state]"), out
     assert "src/login.tsx" in out and "Update login UI" in out
 
     out = repo.ok("send", "--to", "all", "--message", "Login UI task started").out

@@ -16,8 +16,8 @@ import pytest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "claude"
 FIXTURE_PROJECT = "/home/dev/project"
-FRAME_OPEN = '<agent-sync-state trust="untrusted">'
-FRAME_CLOSE = "</agent-sync-state>"
+FRAME_OPEN = "[&agent-sync-state trust=untrusted]"
+FRAME_CLOSE = "[&/agent-sync-state]"
 
 # Session ids of the agents in these tests (the first is the fixtures' own).
 ALICE = "3f6b2c1e-8a4d-4e0b-9c57-2d1f0a9b7e64"
@@ -30,7 +30,7 @@ EDIT_FIXTURES = {  # fixture: the tool_input key holding the path
     "pre_tool_use_multiedit": "file_path",
     "pre_tool_use_notebook_edit": "notebook_path",
 }
-NON_WRITE_FIXTURES = ("pre_tool_use_read", "pre_tool_use_grep", "pre_tool_use_glob", "pre_tool_use_webfetch")
+NON_WRITE_FIXTURES = ("pre_tool_use_read", "pre_tool_use_webfetch", "pre_tool_use_agent")
 
 
 # ---------------------------------------------------------------------------
@@ -157,12 +157,15 @@ def team(repo):
 
 
 def test_fixtures_look_like_claude_code_payloads():
-    common = {"session_id", "transcript_path", "cwd", "hook_event_name", "permission_mode"}
+    """Recorded from the pinned Claude Code (tests/agents/payloads.py), except MultiEdit, which it no longer has."""
+    common = {"session_id", "transcript_path", "cwd", "hook_event_name"}
     names = sorted(p.stem for p in FIXTURES.glob("*.json"))
     assert len(names) >= 15, names
     for name in names:
         data = payload(name)
         assert common <= set(data), name
+        if data["hook_event_name"] not in ("SessionStart", "SessionEnd", "PreCompact", "PostCompact", "SubagentStart"):
+            assert "permission_mode" in data, name
         if data["hook_event_name"] in ("PreToolUse", "PostToolUse"):
             assert {"tool_name", "tool_input", "tool_use_id"} <= set(data), name
             assert data["tool_use_id"].startswith("toolu_"), name

@@ -122,7 +122,7 @@ def test_tasks_messages_and_the_rest_of_the_tools(repo):
             message_id = sent.structured_content["id"]
             inbox = await alice.call_tool("inbox", {})
             assert [m["body"] for m in inbox.structured_content["messages"]] == ["schema is ready"]
-            assert "<agent-sync-state" in text_of(inbox)
+            assert "[&agent-sync-state trust=untrusted]" in text_of(inbox)
             assert (await alice.call_tool("inbox", {})).structured_content["messages"] == []
             assert not (await alice.call_tool("read_message", {"id": message_id})).is_error
             assert not (await alice.call_tool("ack", {"id": str(message_id)})).is_error
@@ -135,7 +135,7 @@ def test_tasks_messages_and_the_rest_of_the_tools(repo):
             mine = await alice.call_tool("locks", {"mine": True})
             assert mine.structured_content["locks"] == []  # blocking the task released its lease
             compact = await bob.call_tool("status", {"compact": True})
-            assert text_of(compact).startswith("<agent-sync-state")
+            assert text_of(compact).startswith("[&agent-sync-state trust=untrusted]")
 
     run(main)
 

@@ -58,7 +58,7 @@ def query(root, sql, params=()):
 def test_status_compact_stays_terse(big):
     code, out, _ = run(big, "status", "--compact")
     assert code == 0
-    assert out.startswith("<agent-sync-state") and out.rstrip().endswith("</agent-sync-state>")
+    assert out.startswith("[&agent-sync-state trust=untrusted]") and out.rstrip().endswith("[&/agent-sync-state]")
     assert len(out.encode()) < 2048, len(out.encode())  # lists are capped, whatever the history
     assert "more)" in out  # and say how many were left out
 

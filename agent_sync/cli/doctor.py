@@ -12,14 +12,60 @@ from ..core.repair import FAIL, NOTE, OK, diagnose, repair
 
 
 def full_report(root):
-    """The stored state's findings, then the hook probe's."""
+    """The stored state's findings, then the hook probes'."""
     report = diagnose(root)
-    check_hooks(report, root)
+    others = check_agents(report, root)
+    check_hooks(report, root, others)
     return report
 
 
-def check_hooks(report, root):
-    """Run the installed PreToolUse command once, as Claude Code would."""
+def check_agents(report, root):
+    """Other agents' installed hooks: run each pre-tool command, and ask whether the agent will run them at all.
+
+    Returns how many agents have agent-sync hooks installed.
+    """
+    from ..install import agent_hooks, command_line, probe, project, settings_merge, trust
+
+    installed = 0
+    for name, agent in agent_hooks.AGENTS.items():
+        path = agent_hooks.path_of(root, name)
+        try:
+            text, doc = project.read_settings(path)
+        except settings_merge.InvalidSettings as exc:
+            report.add(FAIL, "hooks", f"cannot read {agent.path}: {exc}",
+                       f"fix the file, then agent-sync install --agent {name}")
+            continue
+        if text is None or not any(command_line.is_ours(c) for c in _commands(doc)):
+            continue
+        installed += 1
+        try:
+            agent_hooks.verify(root, name)
+        except probe.GateBroken as exc:
+            report.add(FAIL, "hooks", str(exc), f"agent-sync install --agent {name} (then run doctor again)")
+            continue
+        verdict = trust.check(name, root)
+        if verdict:
+            report.add(FAIL, "hooks", f"{name} hooks installed but NOT ENFORCED: {verdict.problem}", verdict.fix)
+        else:
+            report.add(OK, "hooks", f"the {name} hooks in {agent.path} run")
+    return installed
+
+
+def _commands(value):
+    """Every command string in a hooks document, at any depth."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("command", "bash", "powershell") and isinstance(item, str):
+                yield item
+            else:
+                yield from _commands(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _commands(item)
+
+
+def check_hooks(report, root, others=0):
+    """Run the installed Claude Code PreToolUse command once, as Claude Code would."""
     from ..install import command_line, probe, settings_merge
 
     commands = []
@@ -36,7 +82,8 @@ def check_hooks(report, root):
         commands += [(path, h["command"]) for h in settings_merge.handlers(value, "PreToolUse")
                      if command_line.is_ours(h.get("command"))]
     if not commands:
-        report.add(OK, "hooks", "no agent-sync hooks installed here (locks are advisory)")
+        if not others:
+            report.add(OK, "hooks", "no agent-sync hooks installed here (locks are advisory)")
         return
     path, command = commands[0]
     try:

@@ -9,7 +9,9 @@ from . import repo
 from .errors import UsageError
 
 OPERATOR = "operator"
-SESSION_VARS = ("CLAUDE_CODE_SESSION_ID",)
+# What each agent exports into its shell tool: the id its hook payloads carry as the session.
+SESSION_VARS = ("CLAUDE_CODE_SESSION_ID", "CODEX_SESSION_ID", "COPILOT_AGENT_SESSION_ID")
+SUBAGENTS_DIR = "subagents"  # <subagent session> -> its parent's session, for shells that export their own
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 MAX_ID = 64
 
@@ -53,8 +55,42 @@ def resolve(root, session_id=None, environ=os.environ, allow_operator=False):
     if session is None:
         session = next((environ[v] for v in SESSION_VARS if environ.get(v)), None)
     if session:
+        session = parent_session(root, session)
         return Identity(session_agent_id(session), "session", session)
     return Identity(_local_id(root), "local")
+
+
+def _subagent_path(root, session):
+    if not session or len(session) > 128 or not set(session) <= _ID_CHARS:
+        return None
+    return os.path.join(repo.state_dir(root), SUBAGENTS_DIR, session)
+
+
+def record_parent(root, subagent_session, parent_session_id):
+    """Remember that a subagent, whose shell exports its own session id, acts as its parent."""
+    path = _subagent_path(root, subagent_session)
+    if path is None or not parent_session_id or subagent_session == parent_session_id:
+        return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(parent_session_id + "\n")
+    os.replace(tmp, path)
+
+
+def parent_session(root, session):
+    """The session a subagent's shell should act as: its parent's, when a hook recorded one."""
+    for _ in range(4):  # a subagent's subagent follows the chain up
+        path = _subagent_path(root, session)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                parent = handle.read().strip()
+        except (OSError, TypeError, ValueError):
+            return session
+        if not parent or parent == session:
+            return session
+        session = parent
+    return session
 
 
 def _local_id(root):

@@ -116,7 +116,7 @@ def compact(doc):
         out.append("Your locks: " + _capped([f"{inline(lk['path'], 80)} ({format_duration(lk['expires_in'])})" for lk in by_me]))
     if by_others:
         out.append("Locked by others (do not edit): " + _capped([
-            f"{inline(lk['path'], 80)} -> {inline(lk['owner_name'], 32)}" for lk in by_others]))
+            f"{inline(lk['path'], 80)} by {inline(lk['owner_name'], 32)}" for lk in by_others]))
     mine_tasks = [t for t in doc["tasks"] if t["owner"] == me and t["status"] == "in_progress"]
     if mine_tasks:
         out.append("Your tasks: " + _capped([f"#{t['id']} {inline(t['title'], 60)}" for t in mine_tasks]))

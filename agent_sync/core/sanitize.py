@@ -1,7 +1,17 @@
-"""Making agent-written text safe for terminals and for other agents' context."""
+"""Making agent-written text safe for terminals and for other agents' context.
 
-FRAME_OPEN = '<agent-sync-state trust="untrusted">'
-FRAME_CLOSE = "</agent-sync-state>"
+The untrusted frame: agent-written text reaches another agent's context only
+between FRAME_OPEN and FRAME_CLOSE, escaped by `escape_markup`. Two rules make
+the frame hold:
+- Agent text can never produce either marker. After escaping, every `&` in it
+  starts `&amp;`, `&lt;` or `&gt;`, and both markers hold an `&` followed by
+  something else (`&a` of `&agent`, `&/`).
+- The markers contain no `<` or `>`, so they arrive intact where an agent
+  HTML-escapes hook context (Gemini CLI turns `<` into `&lt;`).
+"""
+
+FRAME_OPEN = "[&agent-sync-state trust=untrusted]"
+FRAME_CLOSE = "[&/agent-sync-state]"
 
 
 def strip_controls(text, keep_newlines=False):
@@ -63,7 +73,7 @@ def _skip_csi(text, j):
 
 
 def escape_markup(text):
-    """Neutralise anything that could open or close a frame tag."""
+    """Neutralise anything that could open or close a frame, or read as markup."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

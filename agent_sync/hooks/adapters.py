@@ -13,6 +13,7 @@ import os
 from . import model
 
 AGENTS = ("claude", "codex", "gemini", "cursor", "windsurf", "copilot")
+SKILL_PYZ = ".claude/skills/agent-sync/agent-sync.pyz"  # where install puts the archive, from the repository root
 
 
 def get(name):
@@ -57,11 +58,14 @@ def edit(kind, tool_name, paths, **fields):
     return model.Event(kind, tool=model.EDIT, tool_name=tool_name, paths=paths, **fields)
 
 
-def shell(kind, tool_name, command, **fields):
-    """An Event for a shell command. An argv list is quoted back into one command line."""
+def shell(kind, tool_name, command, paths=(), **fields):
+    """An Event for a shell command. An argv list is quoted back into one command line.
+
+    `paths` are writes the adapter already knows of, beyond what the shell parser will find.
+    """
     if isinstance(command, list) and all(isinstance(word, str) for word in command):
         command = " ".join(_quote(word) for word in command)
-    return model.Event(kind, tool=model.SHELL, tool_name=tool_name, command=command, **fields)
+    return model.Event(kind, tool=model.SHELL, tool_name=tool_name, command=command, paths=paths, **fields)
 
 
 def _quote(word):
@@ -74,28 +78,32 @@ def dumps(value):
     return json.dumps(value, ensure_ascii=False)
 
 
-def identity_hint(event):
+def identity_hint(event, shell_has_session=False):
     """One line telling an agent how to run agent-sync as itself.
 
     For agents whose shell tool does not export the session id: without the
     hint their CLI calls would fall back to the repository's local id, and a
-    lock taken that way would then block the agent's own edits.
+    lock taken that way would then block the agent's own edits. Agents whose
+    shell does export it (`shell_has_session`) only need the MCP part.
     """
     if os.environ.get("AGENT_SYNC_ID") or not event.session_id:
         return ""
     from ..core.identity import session_agent_id
 
     agent_id = session_agent_id(event.session_id)
-    return (f"\nagent-sync knows this session as {agent_id}. Your shell does not carry that id: run the CLI as "
-            f"`AGENT_SYNC_ID={agent_id} agent-sync ...`, and with the agent-sync MCP tools call register with "
-            f"agent_id={agent_id} first, so your locks and tasks count as yours.")
+    mcp = f"with the agent-sync MCP tools, call register with agent_id={agent_id} first"
+    if shell_has_session:
+        return f"\nagent-sync knows this session as {agent_id}; your shell commands already run as it. To use {mcp}."
+    return (f"\nagent-sync knows this session as {agent_id}. Your shell does not carry that id: run agent-sync "
+            f"from the repository root as `AGENT_SYNC_ID={agent_id} python3 {SKILL_PYZ} ...`, and {mcp}, "
+            "so your locks and tasks count as yours.")
 
 
-def hinted(event, outcome):
+def hinted(event, outcome, shell_has_session=False):
     """The outcome, with the identity hint added to session-start context."""
     if event.kind != model.SESSION_START or not outcome.context:
         return outcome
-    hint = identity_hint(event)
+    hint = identity_hint(event, shell_has_session)
     if not hint:
         return outcome
     return model.Outcome(block_reason=outcome.block_reason, context=outcome.context + hint,

@@ -1,4 +1,12 @@
-"""Claude Code's hook contract: payload in, exit code and stdout/stderr out."""
+"""Claude Code's hook contract: payload in, exit code and stdout/stderr out.
+
+A refusal is `permissionDecision: "deny"` with our reason, exit 0: the model
+then sees only the reason (an exit-2 refusal reaches it prefixed with
+"hook error" and the hook's whole command line). A stop that must go on
+returns Stop `additionalContext`, which the model reads as feedback rather
+than as a hook error. SubagentStop never hands out messages: the
+subagent's context is discarded when it ends, so they wait for the parent.
+"""
 
 from . import model
 
@@ -8,13 +16,14 @@ EVENTS = {
     "pre-tool-use": model.PRE_TOOL,
     "post-tool-use": model.POST_TOOL,
     "stop": model.STOP,
-    "subagent-stop": model.STOP,
+    "subagent-start": model.SUBAGENT_START,
+    "subagent-stop": model.STOP,  # no longer installed; settings written by older releases still call it
     "session-end": model.SESSION_END,
     "idle-wake": model.IDLE,  # Stop, as an async + asyncRewake command
 }
 HOOK_NAMES = {
     model.SESSION_START: "SessionStart", model.PROMPT: "UserPromptSubmit", model.PRE_TOOL: "PreToolUse",
-    model.POST_TOOL: "PostToolUse",
+    model.POST_TOOL: "PostToolUse", model.SUBAGENT_START: "SubagentStart", model.STOP: "Stop",
 }
 EDIT_TOOLS = {"Edit": "file_path", "Write": "file_path", "MultiEdit": "file_path", "NotebookEdit": "notebook_path"}
 SHELL_TOOLS = ("Bash",)
@@ -37,19 +46,29 @@ def parse(event_name, payload):
     return model.Event(
         kind, session_id=payload.get("session_id"), cwd=payload.get("cwd"), tool=tool, tool_name=tool_name,
         paths=paths, command=command, stop_active=payload.get("stop_hook_active"),
-        end_reason=payload.get("reason"), source=payload.get("source"),
+        end_reason=payload.get("reason"), source=payload.get("source"), subagent=_in_subagent(event_name, payload),
     )
+
+
+def _in_subagent(event_name, payload):
+    """SubagentStop, and a subagent's tool calls (their payloads carry its agent_id)."""
+    agent_id = payload.get("agent_id")
+    return event_name == "subagent-stop" or (event_name == "post-tool-use" and isinstance(agent_id, str)
+                                             and bool(agent_id))
 
 
 def render(event, outcome):
     """(exit code, stdout text, stderr text) in Claude Code's format."""
-    if outcome.block_reason:
-        return 2, "", outcome.block_reason
     if outcome.wake:
         return 2, "", outcome.wake  # an asyncRewake hook's exit 2 wakes the session with its stderr
     note = outcome.note or ""
+    if outcome.block_reason:
+        body = {"hookEventName": "PreToolUse", "permissionDecision": "deny",
+                "permissionDecisionReason": outcome.block_reason}
+        return 0, _dumps({"hookSpecificOutput": body}), note
     if outcome.stop_reason:
-        return 0, _dumps({"decision": "block", "reason": outcome.stop_reason}), note
+        body = {"hookEventName": "Stop", "additionalContext": outcome.stop_reason}
+        return 0, _dumps({"hookSpecificOutput": body}), note
     if outcome.context and event.kind in HOOK_NAMES:
         body = {"hookSpecificOutput": {"hookEventName": HOOK_NAMES[event.kind], "additionalContext": outcome.context}}
         return 0, _dumps(body), note

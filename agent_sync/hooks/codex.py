@@ -1,9 +1,11 @@
 """OpenAI Codex CLI: Claude-shaped hooks, with file edits sent as `apply_patch` envelopes.
 
 Wired in <repo>/.codex/hooks.json. A refusal is exit 2 with the reason on
-stderr, plus the `permissionDecision: "deny"` JSON on stdout. Hook payloads
-carry Codex's session id, which its shells do not export (CODEX_THREAD_ID
-names a thread, not the session), so session start tells the agent its id.
+stderr, plus the `permissionDecision: "deny"` JSON on stdout. Codex exports
+the payloads' session id to its shell tool as CODEX_SESSION_ID (core.identity
+reads it), so CLI calls from the shell are the same agent as the hooks.
+A patch typed into the shell as `apply_patch <<'EOF'` arrives as a `Bash`
+command; its patch headers name the files it writes.
 """
 
 from . import patchpaths
@@ -15,8 +17,10 @@ EVENTS = {
     "PreToolUse": model.PRE_TOOL,
     "PostToolUse": model.POST_TOOL,
     "Stop": model.STOP,
-    "SessionEnd": model.SESSION_END,  # newer releases only, so install does not wire it
+    "SessionEnd": model.SESSION_END,
+    "SubagentStart": model.SESSION_START,  # the subagent gets the coordination state too
 }
+SUBAGENT = "subagent"  # Event.source of a SubagentStart, whose answer must name that event
 PATCH_TOOLS = ("apply_patch",)
 SHELL_TOOLS = ("Bash", "shell", "exec_command", "local_shell")
 
@@ -26,6 +30,8 @@ def parse(event_name, payload):
     fields = {"session_id": payload.get("session_id"), "cwd": payload.get("cwd"),
               "stop_active": payload.get("stop_hook_active"), "source": payload.get("source"),
               "end_reason": payload.get("reason")}
+    if event_name == "SubagentStart":
+        fields["source"] = SUBAGENT
     tool_name = adapters.text(payload.get("tool_name")) or ""
     tool_input = payload.get("tool_input")
     if tool_name in PATCH_TOOLS:
@@ -33,7 +39,8 @@ def parse(event_name, payload):
             adapters.mapping(tool_input), "command", "input", "patch")
         return adapters.edit(kind, tool_name, patchpaths.targets(text), **fields)
     if tool_name in SHELL_TOOLS:
-        return adapters.shell(kind, tool_name, adapters.mapping(tool_input).get("command"), **fields)
+        command = adapters.mapping(tool_input).get("command")
+        return adapters.shell(kind, tool_name, command, paths=patchpaths.in_shell(command), **fields)
     if tool_name in claude.EDIT_TOOLS:
         path = adapters.mapping(tool_input).get(claude.EDIT_TOOLS[tool_name])
         return adapters.edit(kind, tool_name, [path], **fields)
@@ -41,7 +48,11 @@ def parse(event_name, payload):
 
 
 def render(event, outcome):
-    code, out, err = claude.render(event, adapters.hinted(event, outcome))
+    outcome = adapters.hinted(event, outcome, shell_has_session=True)
+    if event.source == SUBAGENT:
+        body = {"hookSpecificOutput": {"hookEventName": "SubagentStart", "additionalContext": outcome.context}}
+        return 0, adapters.dumps(body) if outcome.context else "", outcome.note or ""
+    code, out, err = claude.render(event, outcome)
     if outcome.block_reason and event.kind == model.PRE_TOOL:
         out = adapters.dumps({"hookSpecificOutput": {
             "hookEventName": "PreToolUse", "permissionDecision": "deny",

@@ -46,11 +46,14 @@ def _fail_open_note(exc):
 
 
 def main():
-    """Entry for the hook command line the installer writes (no runpy, no CLI)."""
-    sys.exit(run_hook(sys.argv[2:]))
+    """Entry for the hook command line the installer writes (no runpy, no CLI): answers as the agent expects."""
+    sys.exit(run_hook(sys.argv[2:], by_hand=False))
 
 
-def run_hook(argv):
+def run_hook(argv, by_hand=True):
+    """One hook call. `by_hand` (`agent-sync hook ...` typed by a person or a script) reports a
+    refusal the same way for every agent, exit 2 and the reason on stderr; the installed command
+    answers in the agent's own format instead (Claude Code: a deny decision on exit 0)."""
     agent = "claude"
     if argv[:1] == ["--agent"] and len(argv) >= 2:
         agent, argv = argv[1], argv[2:]
@@ -85,6 +88,8 @@ def run_hook(argv):
     except Exception as exc:  # noqa: BLE001 - the fail-open boundary
         outcome = model.Outcome(note=_fail_open_note(exc))
     code, out, err = adapter.render(event or model.Event(model.PRE_TOOL), outcome)
+    if by_hand and outcome.block_reason:
+        code, out, err = 2, "", "\n".join(t for t in (outcome.block_reason, outcome.note) if t)
     _write(sys.stdout, out)
     _write(sys.stderr, err)
     return code

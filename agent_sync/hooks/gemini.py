@@ -21,6 +21,7 @@ EVENTS = {
 EDIT_TOOLS = ("write_file", "replace", "edit", "write")
 SHELL_TOOLS = ("run_shell_command",)
 PATH_KEYS = ("file_path", "absolute_path", "path")
+DIRECTORY_KEYS = ("dir_path", "directory")  # the shell's working directory: dir_path in 0.61, directory before
 CONTEXT_EVENTS = {model.SESSION_START: "SessionStart", model.PROMPT: "BeforeAgent", model.POST_TOOL: "AfterTool"}
 END_REASONS = {"exit": "prompt_input_exit"}
 
@@ -36,9 +37,9 @@ def parse(event_name, payload):
     if tool_name in EDIT_TOOLS:
         return adapters.edit(kind, tool_name, [adapters.first_text(tool_input, *PATH_KEYS)], **fields)
     if tool_name in SHELL_TOOLS:
-        directory = tool_input.get("directory")
-        if cwd and isinstance(directory, str) and directory:
-            fields["cwd"] = os.path.join(cwd, directory)
+        directory = adapters.first_text(tool_input, *DIRECTORY_KEYS)
+        if directory and (cwd or os.path.isabs(directory)):
+            fields["cwd"] = os.path.join(cwd or "", directory)
         return adapters.shell(kind, tool_name, tool_input.get("command"), **fields)
     return model.Event(kind, tool_name=tool_name, **fields)
 

@@ -49,7 +49,8 @@ def _targets(event, cwd):
     if event.tool == model.SHELL and event.command:
         from . import shellparse
 
-        return shellparse.write_targets(event.command, cwd) or None
+        found = shellparse.write_targets(event.command, cwd) or []
+        return event.paths + found or None  # event.paths: what a patch inside the command writes
     return None
 
 
@@ -101,9 +102,30 @@ def pre_tool(event):
         found = locks.blockers(ctx, _specs(where, raw_paths, ctx.db.case_insensitive))
         if not found:
             return model.ALLOW
-        return model.Outcome(block_reason=f"[agent-sync] BLOCKED: {locks.explain(ctx, found)}\n{BLOCK_ADVICE}")
+        reason = f"[agent-sync] BLOCKED: {locks.explain(ctx, found)}\n{BLOCK_ADVICE}"
+        note = _log_refusal(ctx, event, found)
+        return model.Outcome(block_reason=reason, note=note)
     finally:
         ctx.close()
+
+
+def _log_refusal(ctx, event, found):
+    """Put the refusal in the activity feed (no later hook fires for a refused tool).
+
+    Only a note when that fails: a busy or read-only database must never turn the refusal into an allow.
+    """
+    from ..core import journal
+
+    owners = {}
+    for spec, row in found:
+        owners.setdefault(spec.path, []).append(f"{row['owner_name']} [{row['owner']}]")
+    try:
+        with ctx.db.write():
+            for path, who in owners.items():
+                journal.log(ctx, "blocked", f"{event.tool_name} {path} refused: locked by {', '.join(who)}", path)
+    except Exception as exc:  # noqa: BLE001 - logging is best effort; the block stands
+        return f"agent-sync hook: the refusal was not logged ({type(exc).__name__}: {exc})"
+    return None
 
 
 def post_tool(event):
@@ -112,7 +134,7 @@ def post_tool(event):
     if not where.has_db:
         return model.ALLOW
     raw_paths = _targets(event, where.cwd)
-    pushing = push.mode() == push.TOOL and not push.settled(where.root, where.me.id)
+    pushing = push.wanted_after(event) and not push.settled(where.root, where.me.id)
     if not raw_paths and not pushing:
         return model.ALLOW
     ctx = where.context()
@@ -191,6 +213,8 @@ def _deliver(where, directed_only):
 
 
 def prompt(event):
+    if event.subagent:
+        return model.ALLOW  # a subagent's context is discarded: the message waits for its parent
     where = Where(event)
     push.retire_waiter(where.root, where.me.id)  # a new turn: the session is busy, its idle waiter leaves
     text = _deliver(where, directed_only=False)
@@ -198,6 +222,8 @@ def prompt(event):
 
 
 def stop(event):
+    if event.subagent:
+        return model.ALLOW  # what a subagent is told when it stops is lost with it: the parent gets it
     if event.stop_active:
         return model.ALLOW  # never block twice in a row; the message waits for the next turn
     text = _deliver(Where(event), directed_only=True)
@@ -208,6 +234,25 @@ def idle(event):
     from . import wake
 
     return wake.idle_wait(event, lambda where, directed_only: take_for(where, "wake", directed_only))
+
+
+def subagent_start(event):
+    """A subagent starts without its parent's context: give it the state (no messages: those are the parent's)."""
+    from ..core import documents, render
+
+    where = Where(event)
+    if event.subagent_id and where.me.session:
+        try:
+            identity.record_parent(where.root, event.subagent_id, where.me.session)
+        except OSError:
+            pass  # its shell then acts as its own agent; the hooks still know it as its parent
+    if not where.has_db:
+        return model.ALLOW
+    ctx = where.context()
+    try:
+        return model.Outcome(context=render.compact(documents.status(ctx)))
+    finally:
+        ctx.close()
 
 
 def session_end(event):
@@ -233,6 +278,7 @@ HANDLERS = {
     model.PRE_TOOL: pre_tool,
     model.POST_TOOL: post_tool,
     model.STOP: stop,
+    model.SUBAGENT_START: subagent_start,
     model.SESSION_END: session_end,
     model.IDLE: idle,
 }

@@ -9,6 +9,7 @@ PROMPT = "prompt"
 PRE_TOOL = "pre_tool"
 POST_TOOL = "post_tool"
 STOP = "stop"
+SUBAGENT_START = "subagent_start"
 SESSION_END = "session_end"
 IDLE = "idle"  # the session went idle: wait in the background for a message that should wake it
 
@@ -19,10 +20,10 @@ class Event:
     """What happened, in agent-neutral terms."""
 
     __slots__ = ("kind", "session_id", "cwd", "tool", "tool_name", "paths", "command", "stop_active",
-                 "end_reason", "source")
+                 "end_reason", "source", "subagent", "subagent_id")
 
     def __init__(self, kind, session_id=None, cwd=None, tool=OTHER, tool_name="", paths=(), command=None,
-                 stop_active=False, end_reason="", source=""):
+                 stop_active=False, end_reason="", source="", subagent=False, subagent_id=None):
         self.kind = kind
         self.session_id = session_id if isinstance(session_id, str) and session_id else None
         self.cwd = cwd if isinstance(cwd, str) and cwd else None
@@ -33,6 +34,10 @@ class Event:
         self.stop_active = stop_active is True
         self.end_reason = end_reason if isinstance(end_reason, str) else ""
         self.source = source if isinstance(source, str) else ""
+        # Said by (or, for SUBAGENT_START, about) a subagent, whose context is thrown away when it
+        # ends: a message handed to it never reaches the conversation that goes on.
+        self.subagent = subagent is True
+        self.subagent_id = subagent_id if isinstance(subagent_id, str) and subagent_id else None
 
 
 class Outcome:

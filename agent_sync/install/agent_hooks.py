@@ -27,7 +27,7 @@ MCP_ARGS = ["-I", "-S", "${CLAUDE_PROJECT_DIR:-.}/" + SKILL_PYZ, "mcp"]
 class Agent:
     """Where an agent keeps project hooks, and what we put there."""
 
-    def __init__(self, path, events, pyz_ref, nested, handler=None, group=None, top=None):
+    def __init__(self, path, events, pyz_ref, nested, handler=None, group=None, top=None, overrides=None):
         self.path = path              # repo-relative, '/'-separated
         self.events = events          # ((event, matcher or None), ...)
         self.pyz_ref = pyz_ref
@@ -35,6 +35,7 @@ class Agent:
         self.handler = handler or {}  # extra keys of one handler
         self.group = group            # key holding the command in a flat entry
         self.top = top or {}          # keys the file must have, e.g. {"version": 1}
+        self.overrides = overrides or {}  # event -> handler keys that differ for that event
 
     def command(self, name, event):
         return f"{command_line.prefix(pyz_ref=self.pyz_ref, agent=name)} {event}"
@@ -44,7 +45,9 @@ class Agent:
         out = {}
         for event, matcher in self.events:
             if self.nested:
-                entry = {"hooks": [dict(type="command", command=self.command(name, event), **self.handler)]}
+                handler = dict(type="command", command=self.command(name, event), **self.handler)
+                handler.update(self.overrides.get(event, {}))
+                entry = {"hooks": [handler]}
                 if matcher:
                     entry = {"matcher": matcher, **entry}
             else:
@@ -57,7 +60,9 @@ GEMINI_WRITES = "write_file|replace|run_shell_command"
 AGENTS = {
     "codex": Agent(".codex/hooks.json", (
         ("SessionStart", None), ("UserPromptSubmit", None), ("PreToolUse", None),
-        ("PostToolUse", None), ("Stop", None)), GIT_TOP_PYZ, nested=True, handler={"timeout": 10}),
+        ("PostToolUse", None), ("Stop", None), ("SubagentStart", None), ("SessionEnd", None)),
+        GIT_TOP_PYZ, nested=True, handler={"timeout": 10},
+        overrides={"SessionEnd": {"timeout": 3}}),  # Codex cuts SessionEnd hooks to 3 s, with a warning per run
     "gemini": Agent(".gemini/settings.json", (
         ("SessionStart", None), ("BeforeAgent", None), ("BeforeTool", GEMINI_WRITES), ("AfterTool", None),
         ("AfterAgent", None), ("SessionEnd", None)), GEMINI_PYZ, nested=True,
@@ -69,8 +74,8 @@ AGENTS = {
         ("pre_write_code", None), ("pre_run_command", None), ("post_write_code", None)), GIT_TOP_PYZ,
         nested=False, group="command", handler={"show_output": False}),
     "copilot": Agent(".github/hooks/agent-sync.json", (
-        ("sessionStart", None), ("preToolUse", None), ("postToolUse", None), ("agentStop", None),
-        ("sessionEnd", None)), GIT_TOP_PYZ, nested=False, group="bash",
+        ("sessionStart", None), ("userPromptSubmitted", None), ("preToolUse", None), ("postToolUse", None),
+        ("agentStop", None), ("subagentStart", None), ("sessionEnd", None)), GIT_TOP_PYZ, nested=False, group="bash",
         handler={"type": "command", "timeoutSec": 10}, top={"version": 1}),
 }
 ALL = ("claude", *AGENTS)
@@ -176,9 +181,12 @@ def verify(root, name):
 
 def preflight(root, names, mcp=False):
     """Read every file install would change, so an unreadable one stops it before anything is written."""
+    from . import instructions
+
     for name in names:
         if name in AGENTS:
             install_files.read_settings(path_of(root, name))
+            instructions.preflight(root, name)
     if mcp:
         install_files.read_settings(os.path.join(root, ".mcp.json"))
 
@@ -191,6 +199,14 @@ def uninstall_all(root, say=lambda _line: None, backup_dir=None):
                 say(f"removed agent-sync hooks from {agent.path}")
         except settings_merge.InvalidSettings as exc:
             say(f"left {agent.path} alone: {exc}")
+    from . import instructions
+
+    for name, (filename, _text) in instructions.FILES.items():
+        try:
+            if instructions.uninstall(root, name):
+                say(f"removed the agent-sync block from {filename}")
+        except settings_merge.InvalidSettings as exc:
+            say(f"left {filename} alone: {exc}")
     try:
         if uninstall_mcp(root, backup_dir):
             say(f"removed the {MCP_SERVER!r} server from .mcp.json")
@@ -209,9 +225,30 @@ def install_agents(root, names, mcp=False, say=lambda _line: None, backup_dir=No
             else f"{status} {rel} ({name} hooks)")
         verify(root, name)
         say(f"{name} lock gate works: its pre-tool hook ran")
+        _instruct(root, name, say)
+        _warn_if_untrusted(root, name, say)
     if mcp:
         path, status = install_mcp(root, backup_dir)
         say(f".mcp.json {status}: server {MCP_SERVER!r} runs `python3 {' '.join(MCP_ARGS)}`")
+
+
+def _instruct(root, name, say):
+    """The identity block in the agent's instructions file, for agents whose shell carries no session id."""
+    from . import instructions
+
+    if name in instructions.FILES:
+        status = instructions.install(root, name)
+        filename = instructions.FILES[name][0]
+        say(f"{filename} already tells {name} how to run agent-sync as itself" if status == "unchanged"
+            else f"{status} {filename}: tells {name} how to run agent-sync as itself")
+
+
+def _warn_if_untrusted(root, name, say):
+    from . import trust
+
+    verdict = trust.check(name, root)
+    if verdict:
+        say(f"{name} hooks NOT ENFORCED YET: {verdict}")
 
 
 def _merged(doc, agent, name):

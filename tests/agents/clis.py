@@ -37,9 +37,10 @@ def binary(name):
 
 
 def install(name):
+    """npm install into a private folder, then move it into place (parallel test workers may race here)."""
     package, version, _exe = PINS[name]
     target = prefix(name)
-    partial = target.with_name(target.name + ".partial")
+    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     npm = shutil.which("npm")
@@ -47,8 +48,12 @@ def install(name):
         raise RuntimeError("npm is required to install the agent CLIs")
     subprocess.run([npm, "install", "--prefix", str(partial), "--no-audit", "--no-fund", "--loglevel=error",
                     "--include=optional", f"{package}@{version}"], check=True, env=_npm_env())
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(partial, target)
+    try:
+        os.replace(partial, target)
+    except OSError:
+        if not (target / "node_modules" / ".bin" / PINS[name][2]).exists():
+            raise
+        shutil.rmtree(partial, ignore_errors=True)  # another worker got there first
 
 
 def _npm_env():
