@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 import build  # noqa: E402
 
 # clean_env: HOME and every variable the tool reads, isolated (shared with bench/stress.py).
-from bench.stress import TOOL_VARS, clean_env  # noqa: E402,F401
+from bench.stress import HOOK_LAUNCH, TOOL_VARS, clean_env  # noqa: E402,F401
 
 
 def pytest_configure(config):
@@ -46,14 +46,19 @@ class Repo:
         self.home = home
         self.env = {}
 
-    def run(self, *args, agent=None, input=None, cwd=None, env=None, timeout=60, check=None):
-        """Run the pyz. `agent` sets AGENT_SYNC_ID; `check` asserts the exit code."""
+    def run(self, *args, agent=None, input=None, cwd=None, env=None, timeout=60, check=None, installed_hook=False):
+        """Run the pyz. `agent` sets AGENT_SYNC_ID; `check` asserts the exit code.
+
+        `installed_hook`: run it the way the command `install` writes does (`python3 -I -S -c ...
+        PYZ ARGS`, the hook entry that answers in the agent's own format), not as `agent-sync ARGS`.
+        """
         merged = dict(self.env)
         if agent is not None:
             merged["AGENT_SYNC_ID"] = agent
         merged.update(env or {})
+        head = [sys.executable, "-I", "-S", "-c", HOOK_LAUNCH, str(PYZ)] if installed_hook else [sys.executable, str(PYZ)]
         proc = subprocess.run(
-            [sys.executable, str(PYZ), *map(str, args)],
+            [*head, *map(str, args)],
             cwd=str(cwd or self.path), env=clean_env(self.home, **merged),
             input=input if input is None or isinstance(input, bytes) else input.encode(),
             capture_output=True, timeout=timeout,

@@ -48,8 +48,9 @@ def session_of(data):
 
 
 def hook(repo, agent, event, data, env=None, **kw):
+    """The hook as the agent runs it: the command `install --agent` writes, answering in the agent's format."""
     raw = data if isinstance(data, (bytes, str)) else json.dumps(data)
-    return repo.run("hook", "--agent", agent, event, input=raw, env=env, **kw)
+    return repo.run("--agent", agent, event, input=raw, env=env, installed_hook=True, **kw)
 
 
 # ---------------------------------------------------------------------------
@@ -158,7 +159,7 @@ def test_the_lock_owner_is_never_blocked(locked, agent, event, fixture):
     allowed(agent, hook(locked, agent, event, payload(agent, fixture, locked), env={"AGENT_SYNC_ID": "owner"}))
 
 
-SHELL_IDENTITY = ("windsurf", "copilot")  # no way to tell the agent its session id: hooks resolve as its shell does
+SHELL_IDENTITY = ("windsurf",)  # no way to tell the agent its session id: hooks resolve as its shell does
 
 
 def agent_id(repo, agent, data):
@@ -251,12 +252,34 @@ def test_session_start_injects_status_and_the_agents_id(locked, agent, event, fi
     assert me in ids
 
 
-@pytest.mark.parametrize("agent,event", [("copilot", "sessionStart")])
-def test_session_start_without_context_channel_still_checks_in(locked, agent, event):
-    data = payload(agent, "session_start", locked)
-    result = hook(locked, agent, event, data)
-    assert (result.code, result.out) == (0, ""), result
-    assert agent_id(locked, agent, data) in {a["id"] for a in locked.json("agents", agent="owner")["agents"]}
+def test_copilot_session_start_injects_status_as_the_session(locked):
+    """Copilot exports the session to its shell (COPILOT_AGENT_SESSION_ID): no identity hint is needed."""
+    data = payload("copilot", "session_start", locked)
+    result = hook(locked, "copilot", "sessionStart", data)
+    assert result.code == 0, result
+    context = _json(result.out)["additionalContext"]
+    me = session_agent_id(data["sessionId"])
+    assert "[&agent-sync-state trust=untrusted]" in context and LOCKED in context and "AGENT_SYNC_ID" not in context
+    assert me in {a["id"] for a in locked.json("agents", agent="owner")["agents"]}
+    assert locked.json("whoami", env={"COPILOT_AGENT_SESSION_ID": data["sessionId"]})["id"] == me
+
+
+def test_copilot_subagent_acts_as_its_parent_and_is_told_no_messages(locked):
+    parent = payload("copilot", "session_start", locked)["sessionId"]
+    me = session_agent_id(parent)
+    _start(locked, "copilot", "sessionStart")
+    locked.ok("send", "--to", me, "--message", "for the parent", agent="owner")
+    started = hook(locked, "copilot", "subagentStart", payload("copilot", "subagent_start", locked))
+    assert LOCKED in _json(started.out)["additionalContext"], started
+    sub = payload("copilot", "pre_tool_use_edit_subagent", locked)
+    locked.ok("unlock", LOCKED, agent="owner")
+    locked.ok("lock", LOCKED, agent=me)  # the parent's lock does not block its subagent
+    allowed("copilot", hook(locked, "copilot", "preToolUse", sub))
+    # the subagent's shell exports its own id; the subagentStart hook made it act as the parent
+    assert locked.json("whoami", env={"COPILOT_AGENT_SESSION_ID": sub["sessionId"]})["id"] == me
+    assert hook(locked, "copilot", "agentStop", payload("copilot", "agent_stop_subagent", locked)).out == ""
+    stop = _json(hook(locked, "copilot", "agentStop", payload("copilot", "agent_stop", locked)).out)
+    assert "for the parent" in stop["reason"], stop
 
 
 def _start(repo, agent, event):

@@ -121,11 +121,8 @@ def assert_blocked(result, *fragments):
 
 
 def stop_reason(result):
-    assert result.code == 0, result
-    doc = json.loads(result.out)
-    assert doc.get("decision") == "block", doc
-    assert isinstance(doc.get("reason"), str) and doc["reason"], doc
-    return doc["reason"]
+    """What a Stop that goes on tells the model: Stop additionalContext (feedback, not a hook error)."""
+    return context_of(result, "Stop")
 
 
 def write_file(repo, rel, text="x\n"):
@@ -473,14 +470,25 @@ def test_stop_does_not_block_for_messages_to_others(team):
     assert_silent(alice.hook("stop", "stop"))
 
 
-def test_subagent_stop_follows_the_parent_agent(team):
+def test_subagent_stop_leaves_the_message_to_the_parent(team):
+    """A subagent's context is discarded when it ends: what its stop was told would be lost."""
     _, alice, bob = team
     bob.ok("send", "--to", "backend", "--message", "for the parent session")
-    assert_silent(alice.hook("subagent-stop", "subagent_stop", stop_hook_active=True))
-    reason = stop_reason(alice.hook("subagent-stop", "subagent_stop"))
-    assert "for the parent session" in reason, reason
     assert_silent(alice.hook("subagent-stop", "subagent_stop"))
-    assert_silent(alice.hook("stop", "stop"))  # the parent is not told twice
+    assert_silent(alice.hook("subagent-stop", "subagent_stop", stop_hook_active=True))
+    reason = stop_reason(alice.hook("stop", "stop"))
+    assert "for the parent session" in reason, reason
+    assert_silent(alice.hook("stop", "stop"))  # told once
+
+
+def test_subagent_start_gives_the_subagent_the_state_but_no_messages(team):
+    _, alice, bob = team
+    bob.ok("lock", "src/other.py", "--reason", "css work")
+    bob.ok("send", "--to", "alice", "--message", "for the parent only")
+    text = context_of(alice.hook("subagent-start", "subagent_start"), "SubagentStart")
+    assert_framed(text)
+    assert "src/other.py" in text and "for the parent only" not in text, text
+    assert "for the parent only" in stop_reason(alice.hook("stop", "stop"))
 
 
 # ---------------------------------------------------------------------------

@@ -18,9 +18,8 @@ EVENTS = {
     "PostToolUse": model.POST_TOOL,
     "Stop": model.STOP,
     "SessionEnd": model.SESSION_END,
-    "SubagentStart": model.SESSION_START,  # the subagent gets the coordination state too
+    "SubagentStart": model.SUBAGENT_START,  # the subagent gets the coordination state too
 }
-SUBAGENT = "subagent"  # Event.source of a SubagentStart, whose answer must name that event
 PATCH_TOOLS = ("apply_patch",)
 SHELL_TOOLS = ("Bash", "shell", "exec_command", "local_shell")
 
@@ -30,8 +29,6 @@ def parse(event_name, payload):
     fields = {"session_id": payload.get("session_id"), "cwd": payload.get("cwd"),
               "stop_active": payload.get("stop_hook_active"), "source": payload.get("source"),
               "end_reason": payload.get("reason")}
-    if event_name == "SubagentStart":
-        fields["source"] = SUBAGENT
     tool_name = adapters.text(payload.get("tool_name")) or ""
     tool_input = payload.get("tool_input")
     if tool_name in PATCH_TOOLS:
@@ -48,13 +45,12 @@ def parse(event_name, payload):
 
 
 def render(event, outcome):
+    """Claude Code's shapes for context; a refusal and a stop block in the forms Codex documents."""
     outcome = adapters.hinted(event, outcome, shell_has_session=True)
-    if event.source == SUBAGENT:
-        body = {"hookSpecificOutput": {"hookEventName": "SubagentStart", "additionalContext": outcome.context}}
-        return 0, adapters.dumps(body) if outcome.context else "", outcome.note or ""
-    code, out, err = claude.render(event, outcome)
-    if outcome.block_reason and event.kind == model.PRE_TOOL:
-        out = adapters.dumps({"hookSpecificOutput": {
-            "hookEventName": "PreToolUse", "permissionDecision": "deny",
-            "permissionDecisionReason": outcome.block_reason}})
-    return code, out, err
+    if outcome.block_reason:
+        body = {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny",
+                                       "permissionDecisionReason": outcome.block_reason}}
+        return 2, adapters.dumps(body), outcome.block_reason
+    if outcome.stop_reason:
+        return 0, adapters.dumps({"decision": "block", "reason": outcome.stop_reason}), outcome.note or ""
+    return claude.render(event, outcome)

@@ -15,10 +15,10 @@ from fake_anthropic import FakeAnthropic, first_user_text
 from harness import Call, Reply, cli_binary, recorded, recorder_command, wait_until
 
 from agent_sync.core.identity import session_agent_id
+from agent_sync.core.sanitize import FRAME_OPEN as FRAME
 
 OTHER = "other-agent"
 BLOCKED = "[agent-sync] BLOCKED: src/a.py is locked by other-agent"
-FRAME = '<agent-sync-state trust="untrusted">'
 HOOK_EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "PostToolUseFailure", "Stop",
                "SubagentStart", "SubagentStop", "PreCompact", "PostCompact", "SessionEnd")
 

@@ -14,9 +14,9 @@ from fake_openai_chat import FakeOpenAIChat, first_user_text
 from harness import Call, Reply, cli_binary, recorded, recorder_command
 
 from agent_sync.core.identity import session_agent_id
+from agent_sync.core.sanitize import FRAME_OPEN as FRAME
 
 OTHER = "other-agent"
-FRAME = '<agent-sync-state trust="untrusted">'
 HOOK_EVENTS = ("sessionStart", "userPromptSubmitted", "preToolUse", "postToolUse", "postToolUseFailure", "agentStop",
                "subagentStart", "subagentStop", "sessionEnd", "errorOccurred")
 
