@@ -41,11 +41,17 @@ def settled(root, agent_id, now=None):
     return newest <= high_water and (time.time() if now is None else now) - checked_at < CHECKIN_THROTTLE
 
 
+def wanted_after(event, environ=os.environ):
+    """Does this post-tool call push messages? Not with AGENT_SYNC_PUSH=prompt, and not into a
+    subagent, whose context is thrown away when it ends: what arrives waits for its parent."""
+    return mode(environ) == TOOL and not event.subagent
+
+
 def quiet(event, environ=os.environ):
     """True when a post-tool call has nothing to do: its tool wrote nothing, and nothing is to be pushed."""
     if event.tool != model.OTHER:
         return False  # an edit is logged and renews locks
-    if mode(environ) == PROMPT:
+    if not wanted_after(event, environ):
         return True
     cwd = event.cwd if event.cwd and os.path.isdir(event.cwd) else os.getcwd()
     root = repo.find_root(cwd, environ)
