@@ -269,6 +269,8 @@ def main(argv=None):
     parser.add_argument("--no-upstream", action="store_true", help=f"skip {UPSTREAM}")
     parser.add_argument("--no-shiv", action="store_true", help="skip the shiv variant")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a targeted case misses its target")
+    parser.add_argument("--latency-runs", type=int, default=30,
+                        help="messages per path in the delivery-latency section (0 skips it; bench/latency.py)")
     args = parser.parse_args(argv)
     if not PYZ.exists():
         print(f"{PYZ} is missing: run `make build` first", file=sys.stderr)
@@ -379,6 +381,13 @@ def main(argv=None):
                     a, b = pair(ours, theirs, runs, data, data, edit_repo, env)
                     print(f"{name:52} {ms(a)} {ms(b):>9} {b / a:10.2f}")
     print()
+
+    if args.latency_runs > 0:
+        from bench import latency
+
+        if not latency.report(args.latency_runs):
+            failed.append(f"idle wake p99 above {latency.WAKE_TARGET:.0f} s")
+        print()
 
     if failed:
         print("Targets missed:\n  " + "\n  ".join(failed))
