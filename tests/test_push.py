@@ -137,17 +137,25 @@ def test_a_bad_push_setting_fails_open_with_one_note(team):
     assert result.err.startswith("agent-sync hook: AGENT_SYNC_PUSH='sometimes' is not one of tool, prompt"), result
 
 
-@pytest.mark.parametrize("agent,event,fixture,name", [
-    ("codex", "PostToolUse", "post_tool_use_read", "PostToolUse"),
-    ("gemini", "AfterTool", "post_tool_use_read", "AfterTool"),
+@pytest.mark.parametrize("agent,event,fixture", [
+    ("codex", "PostToolUse", "post_tool_use_bash"),
+    ("gemini", "AfterTool", "after_tool_run_shell_command"),
+    ("copilot", "postToolUse", "post_tool_use_edit"),
 ])
-def test_other_agents_post_tool_hooks_push_as_additional_context(team, agent, event, fixture, name):
-    repo, alice, bob = team
-    data = json.dumps(payload(fixture, repo, session_id=ALICE))
+def test_other_agents_post_tool_hooks_push_in_their_own_format(team, agent, event, fixture):
+    from test_adapters import payload as agent_payload
+
+    repo, _alice, bob = team
+    data = json.dumps(agent_payload(agent, fixture, repo))
     run = lambda: repo.run("hook", "--agent", agent, event, input=data)  # noqa: E731
-    assert run().code == 0  # settles the stamps
-    bob.ok("send", "--to", "alice", "--message", f"hello {agent}")
-    text = context_of(run(), name)
+    assert run().code == 0  # the agent checks in, and its stamps are written
+    bob.ok("send", "--to", "all", "--message", f"hello {agent}")
+    result = run()
+    assert result.code == 0, result
+    doc = json.loads(result.out)
+    text = doc["additionalContext"] if agent == "copilot" else doc["hookSpecificOutput"]["additionalContext"]
+    if agent != "copilot":
+        assert doc["hookSpecificOutput"]["hookEventName"] == event
     assert f"hello {agent}" in text and text.startswith(FRAME_OPEN), text
     again = run()
     assert again.code == 0 and again.out.strip() in ("", "{}"), again  # delivered once
