@@ -153,7 +153,8 @@ def hook_cases(live, patterns):
         ("post-tool-use Bash `ls`, nothing pending", live, "post-tool-use",
          payload("post_tool_use_bash", live, session_id=ALICE, tool_input={"command": "ls src"}), 0, None),
         ("pre-tool-use Edit, 200 pattern locks", patterns, "pre-tool-use", edit(patterns, "gen/part7/x/y.txt"), 0, None),
-        ("pre-tool-use Edit, blocked (slow path)", live, "pre-tool-use", edit(live, "src/mod07.py"), 2, None),
+        # a refusal is a deny decision on exit 0 (Claude Code shows the model only the reason)
+        ("pre-tool-use Edit, blocked (slow path)", live, "pre-tool-use", edit(live, "src/mod07.py"), 0, None),
         ("pre-tool-use Bash `echo x > file`", live, "pre-tool-use",
          payload("pre_tool_use_bash", live, session_id=ALICE, tool_input={"command": "echo x > src/notes.txt"}), 0,
          None),
