@@ -24,8 +24,7 @@ from conftest import ROOT, clean_env
 from test_hooks_contract import ALICE, BOB, CAROL, FRAME_CLOSE, FRAME_OPEN, Session, context_of, payload
 
 sys.path.insert(0, str(ROOT))
-from agent_sync.core import config  # noqa: E402
-from agent_sync.hooks import handlers, push, wake  # noqa: E402
+from agent_sync.hooks import handlers, push, wake  # noqa: E402,F401
 
 HEADER = re.compile(r"^#(\d+)(?: DIRECTIVE)? \d\d:\d\d from ", re.M)
 WAKE_WITHIN = 2.0  # the promise: a directed message wakes an idle session within 2 s
@@ -161,8 +160,26 @@ def test_other_agents_post_tool_hooks_push_in_their_own_format(team, agent, even
     assert again.code == 0 and again.out.strip() in ("", "{}"), again  # delivered once
 
 
-def test_the_fast_path_throttle_matches_the_check_in_throttle():
-    assert push.CHECKIN_THROTTLE == config.CHECKIN_THROTTLE
+def test_a_linked_worktree_and_a_forced_id_take_the_full_path_and_still_get_their_mail(team):
+    repo, alice, bob = team
+    repo_git = ["git", "-C", str(repo.path)]
+    env = clean_env(repo.home)
+    subprocess.run([*repo_git, "-c", "user.email=t@example.invalid", "-c", "user.name=t", "commit", "-q",
+                    "--allow-empty", "-m", "x"], check=True, env=env)
+    tree = repo.path.parent / "tree"
+    subprocess.run([*repo_git, "worktree", "add", "-q", str(tree)], check=True, env=env)
+    settle(alice)
+    in_tree = lambda **env: alice.hook("post-tool-use", "post_tool_use_read", cwd=str(tree), env=env)  # noqa: E731
+    assert in_tree().out == ""
+    bob.ok("send", "--to", "alice", "--message", "from the main checkout")
+    assert "from the main checkout" in pushed(in_tree())  # one database for every worktree
+    forced = {"AGENT_SYNC_ID": "tester"}
+    assert repo.run("hook", "post-tool-use", input=json.dumps(payload("post_tool_use_read", repo)),
+                    env=forced).out == ""
+    bob.ok("send", "--to", "tester", "--message", "for the forced id")
+    text = pushed(repo.run("hook", "post-tool-use", input=json.dumps(payload("post_tool_use_read", repo)),
+                           env=forced))
+    assert "for the forced id" in text
 
 
 # ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import os
 
+from . import quickstamp
 from .durations import parse_duration
 from .errors import UsageError
 
@@ -19,7 +20,7 @@ COUNTS = {
     "AGENT_SYNC_KEEP_MESSAGES": (5000, "most messages kept"),
 }
 DEFAULT_TTL = 60 * 60
-CHECKIN_THROTTLE = 30.0
+CHECKIN_THROTTLE = quickstamp.CHECKIN_THROTTLE
 
 
 def duration(name):

@@ -15,11 +15,11 @@ import time
 
 from ..core import identity, mailstamp, repo
 from ..core.errors import UsageError
+from ..core.quickstamp import CHECKIN_THROTTLE
 from . import model
 
 PUSH_VAR = "AGENT_SYNC_PUSH"
 TOOL, PROMPT = "tool", "prompt"
-CHECKIN_THROTTLE = 30.0  # config.CHECKIN_THROTTLE; config itself would pull durations into the fast path
 WAITERS = "wake"  # state-dir folder: one token file per agent whose idle session waits (hooks/wake.py)
 
 
