@@ -176,6 +176,10 @@ def hook_cases(live, patterns, leased):
         ("pre-tool-use Read", live, "pre-tool-use", payload("pre_tool_use_read", live, session_id=ALICE), 0, 1.5),
         ("user-prompt-submit, nothing pending", live, "user-prompt-submit",
          payload("user_prompt_submit", live, session_id=ALICE), 0, 2.5),
+        ("post-tool-use Read, nothing pending", live, "post-tool-use",
+         payload("post_tool_use_read", live, session_id=ALICE), 0, 1.5),
+        ("post-tool-use Bash `ls`, nothing pending", live, "post-tool-use",
+         payload("post_tool_use_bash", live, session_id=ALICE, tool_input={"command": "ls src"}), 0, None),
         ("pre-tool-use Edit, 200 pattern locks", patterns, "pre-tool-use", edit(patterns, "gen/part7/x/y.txt"), 0, None),
         ("pre-tool-use Edit, blocked (slow path)", live, "pre-tool-use", edit(live, "src/mod07.py"), 0, None),  # deny JSON
         ("pre-tool-use Bash `echo x > file`", live, "pre-tool-use",
@@ -293,6 +297,8 @@ def main(argv=None):
     parser.add_argument("--no-upstream", action="store_true", help=f"skip {UPSTREAM}")
     parser.add_argument("--no-shiv", action="store_true", help="skip the shiv variant")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a targeted case misses its target")
+    parser.add_argument("--latency-runs", type=int, default=30,
+                        help="messages per path in the delivery-latency section (0 skips it; bench/latency.py)")
     args = parser.parse_args(argv)
     if not PYZ.exists():
         print(f"{PYZ} is missing: run `make build` first", file=sys.stderr)
@@ -403,6 +409,13 @@ def main(argv=None):
                     a, b = pair(ours, theirs, runs, data, data, edit_repo, env)
                     print(f"{name:52} {ms(a)} {ms(b):>9} {b / a:10.2f}")
     print()
+
+    if args.latency_runs > 0:
+        from bench import latency
+
+        if not latency.report(args.latency_runs):
+            failed.append(f"idle wake p99 above {latency.WAKE_TARGET:.0f} s")
+        print()
 
     if failed:
         print("Targets missed:\n  " + "\n  ".join(failed))

@@ -189,7 +189,7 @@ def test_existing_keys_and_user_hooks_are_preserved_and_old_entries_replaced(rep
     assert pre[2] == {"matcher": "Edit|Write", "hooks": [{"type": "command", "command": "npx prettier --check"}]}
     ours = [h["command"] for groups in doc["hooks"].values() for g in groups for h in g["hooks"]
             if "agent_sync.hooks.entry" in h["command"]]
-    assert len(ours) == len(EVENTS) and not any(" hook " in c for c in ours)
+    assert len(ours) == len(EVENTS) + 1 and not any(" hook " in c for c in ours)  # + Stop's idle waiter
     assert path.read_text().startswith('{\n    "permissions"')  # the file's own indentation is kept
     backup = repo.path / ".claude" / "coordination" / "backups" / "settings.json.bak"
     assert backup.read_text() == original

@@ -54,8 +54,14 @@ def test_hooks_follow_the_settings_schema_and_call_the_bundled_archive(plugin):
         for group in groups:
             assert set(group) <= {"matcher", "hooks"} and isinstance(group.get("matcher", ""), str)
             for handler in group["hooks"]:
-                assert set(handler) == {"type", "command", "timeout"} and handler["type"] == "command"
-                assert isinstance(handler["timeout"], int) and 0 < handler["timeout"] <= 60
+                if handler["command"].endswith(" idle-wake"):  # the idle waiter runs in the background
+                    assert set(handler) == {"type", "command", "timeout", "async", "asyncRewake"}
+                    assert handler["async"] is True and handler["asyncRewake"] is True
+                    assert handler["timeout"] == 86400
+                else:
+                    assert set(handler) == {"type", "command", "timeout"}
+                    assert isinstance(handler["timeout"], int) and 0 < handler["timeout"] <= 60
+                assert handler["type"] == "command"
                 assert '"${CLAUDE_PLUGIN_ROOT}/bin/agent-sync.pyz"' in handler["command"]
                 assert "CLAUDE_PROJECT_DIR" not in handler["command"]
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(ROOT))
 from agent_sync.core import sanitize
 from agent_sync.hooks import claude, entry
-from agent_sync.hooks.handlers import STOP_ADVICE
+from agent_sync.hooks.handlers import STOP_ADVICE, TOOL_ADVICE
 from bench import stress
 
 CASES = int(os.environ.get("AGENT_SYNC_FUZZ_CASES", "3000"))  # `make stress` runs 10,000 per event
@@ -90,7 +90,7 @@ def assert_framed_safely(text):
     opened, closed = text.index(sanitize.FRAME_OPEN), text.index(sanitize.FRAME_CLOSE)
     assert opened < closed, text
     outside = text[:opened].strip(), text[closed + len(sanitize.FRAME_CLOSE):].strip()
-    assert outside in (("", ""), ("", STOP_ADVICE)), outside
+    assert outside in (("", ""), ("", STOP_ADVICE), ("", TOOL_ADVICE)), outside
 
 
 # ---------------------------------------------------------------------------

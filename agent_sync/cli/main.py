@@ -134,7 +134,8 @@ def build_parser():
          arg("--purge", action="store_true", help="also delete .claude/coordination/ (all shared state)"))
     _add(sub, "hook", c.cmd_hook, "Hook entry point: reads the agent's JSON payload on stdin.",
          arg("words", nargs=argparse.REMAINDER, metavar="[--agent NAME] EVENT",
-             help="session-start, user-prompt-submit, pre-tool-use, post-tool-use, stop, subagent-stop, session-end"))
+             help="session-start, user-prompt-submit, pre-tool-use, post-tool-use, stop, subagent-start, "
+                  "session-end, idle-wake (the async Stop waiter)"))
     return parser
 
 

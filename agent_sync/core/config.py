@@ -2,6 +2,7 @@
 
 import os
 
+from . import quickstamp
 from .durations import parse_duration
 from .errors import UsageError
 
@@ -12,13 +13,14 @@ DURATIONS = {
     "AGENT_SYNC_BUSY_TIMEOUT": ("5s", "how long CLI writes wait for a busy database"),
     "AGENT_SYNC_HOOK_BUSY_TIMEOUT": ("1.5s", "how long hooks wait before failing open"),
     "AGENT_SYNC_RETENTION": ("14d", "activity and messages older than this are pruned by gc"),
+    "AGENT_SYNC_WAKE_FOR": ("4h", "the longest an idle Claude Code session's waiter waits for a message"),
 }
 COUNTS = {
     "AGENT_SYNC_KEEP_ACTIVITY": (20000, "most activity rows kept"),
     "AGENT_SYNC_KEEP_MESSAGES": (5000, "most messages kept"),
 }
 DEFAULT_TTL = 60 * 60
-CHECKIN_THROTTLE = 30.0
+CHECKIN_THROTTLE = quickstamp.CHECKIN_THROTTLE
 AUTO_LEASE = ("AGENT_SYNC_AUTO_LEASE", "10m")  # how long an edit's automatic lease outlives the edit
 OFF_WORDS = ("off", "0", "no", "false")
 

@@ -7,13 +7,12 @@ import os
 
 from . import repo
 from .errors import UsageError
+from .quickstamp import ID_CHARS as _ID_CHARS
+from .quickstamp import MAX_ID, SUBAGENTS_DIR, session_agent_id  # noqa: F401 - shared with the fast path
 
 OPERATOR = "operator"
 # What each agent exports into its shell tool: the id its hook payloads carry as the session.
 SESSION_VARS = ("CLAUDE_CODE_SESSION_ID", "CODEX_SESSION_ID", "COPILOT_AGENT_SESSION_ID")
-SUBAGENTS_DIR = "subagents"  # <subagent session> -> its parent's session, for shells that export their own
-_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-MAX_ID = 64
 
 
 class Identity:
@@ -25,14 +24,6 @@ class Identity:
         self.id = agent_id
         self.source = source
         self.session = session
-
-
-def session_agent_id(session_id):
-    """A stable, short id for a session id (64-bit FNV-1a: no hashlib import)."""
-    value = 0xCBF29CE484222325
-    for byte in session_id.encode("utf-8", "surrogatepass"):
-        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return f"s-{value:016x}"[:14]
 
 
 def check_id(agent_id):

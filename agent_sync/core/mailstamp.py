@@ -9,9 +9,7 @@ the agent's last hook check-in. Readers import nothing but `os`.
 import os
 
 from . import repo
-
-SEQ = "mail.seq"
-SEEN_DIR = "seen"
+from .quickstamp import SEEN_DIR, SEQ  # noqa: F401 - named once, for the os-free reader too
 
 
 def _write(path, text):

@@ -6,8 +6,8 @@ Imported by the hook fast path, so it uses nothing beyond `os`.
 import os
 
 from .errors import UsageError
+from .quickstamp import STATE_PARTS  # the one place the coordination folder is named (os-free, for the fast path)
 
-STATE_PARTS = (".claude", "coordination")  # the one place the coordination folder is named
 STATE_DIR = os.path.join(*STATE_PARTS)
 DB_NAME = "state.sqlite"
 

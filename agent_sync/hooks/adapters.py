@@ -107,4 +107,4 @@ def hinted(event, outcome, shell_has_session=False):
     if not hint:
         return outcome
     return model.Outcome(block_reason=outcome.block_reason, context=outcome.context + hint,
-                         stop_reason=outcome.stop_reason, note=outcome.note)
+                         stop_reason=outcome.stop_reason, note=outcome.note, wake=outcome.wake)

@@ -19,6 +19,7 @@ EVENTS = {
     "subagent-start": model.SUBAGENT_START,
     "subagent-stop": model.STOP,  # no longer installed; settings written by older releases still call it
     "session-end": model.SESSION_END,
+    "idle-wake": model.IDLE,  # Stop, as an async + asyncRewake command
 }
 HOOK_NAMES = {
     model.SESSION_START: "SessionStart", model.PROMPT: "UserPromptSubmit", model.PRE_TOOL: "PreToolUse",
@@ -45,12 +46,21 @@ def parse(event_name, payload):
     return model.Event(
         kind, session_id=payload.get("session_id"), cwd=payload.get("cwd"), tool=tool, tool_name=tool_name,
         paths=paths, command=command, stop_active=payload.get("stop_hook_active"),
-        end_reason=payload.get("reason"), source=payload.get("source"), subagent=event_name == "subagent-stop",
+        end_reason=payload.get("reason"), source=payload.get("source"), subagent=_in_subagent(event_name, payload),
     )
+
+
+def _in_subagent(event_name, payload):
+    """SubagentStop, and a subagent's tool calls (their payloads carry its agent_id)."""
+    agent_id = payload.get("agent_id")
+    return event_name == "subagent-stop" or (event_name == "post-tool-use" and isinstance(agent_id, str)
+                                             and bool(agent_id))
 
 
 def render(event, outcome):
     """(exit code, stdout text, stderr text) in Claude Code's format."""
+    if outcome.wake:
+        return 2, "", outcome.wake  # an asyncRewake hook's exit 2 wakes the session with its stderr
     note = outcome.note or ""
     if outcome.block_reason:
         body = {"hookEventName": "PreToolUse", "permissionDecision": "deny",

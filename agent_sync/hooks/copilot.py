@@ -60,7 +60,7 @@ def parse(event_name, payload):
     return model.Event(kind, tool_name=tool_name, **fields)
 
 
-CONTEXT_KINDS = (model.SESSION_START, model.PROMPT, model.SUBAGENT_START)
+CONTEXT_KINDS = (model.SESSION_START, model.PROMPT, model.SUBAGENT_START, model.POST_TOOL)
 
 
 def render(event, outcome):

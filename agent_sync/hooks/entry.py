@@ -77,6 +77,17 @@ def run_hook(argv, by_hand=True):
         event = adapter.parse(name, _read_payload())
         if event.kind == model.PRE_TOOL and event.tool == model.OTHER:
             return 0  # not a write: answer before importing anything else
+        if event.kind == model.POST_TOOL and event.tool == model.OTHER:
+            import time
+
+            from ..core import quickstamp
+
+            if quickstamp.settled(event.cwd, event.session_id, time.time()):
+                return 0  # nothing written, nothing new: the stamps said so, without even `os`
+            from . import push
+
+            if push.quiet(event):
+                return 0  # the same answer, for worktrees, settings and local ids
         from .handlers import handle
 
         outcome = handle(event)

@@ -21,8 +21,8 @@ EVENTS = {
 EDIT_TOOLS = ("write_file", "replace", "edit", "write")
 SHELL_TOOLS = ("run_shell_command",)
 PATH_KEYS = ("file_path", "absolute_path", "path")
-DIRECTORY_KEYS = ("dir_path", "directory")  # the shell's working directory: dir_path in 0.61; directory as older docs had it
-CONTEXT_EVENTS = {model.SESSION_START: "SessionStart", model.PROMPT: "BeforeAgent"}
+DIRECTORY_KEYS = ("dir_path", "directory")  # the shell's working directory: dir_path in 0.61, directory before
+CONTEXT_EVENTS = {model.SESSION_START: "SessionStart", model.PROMPT: "BeforeAgent", model.POST_TOOL: "AfterTool"}
 END_REASONS = {"exit": "prompt_input_exit"}
 
 

@@ -10,7 +10,7 @@ import time
 
 from ..core import config, identity, lockindex, lockspec, mailstamp, repo
 from ..core.errors import UsageError
-from . import model
+from . import model, push
 
 BLOCK_ADVICE = ("Do not work around this lock with another tool or a shell command. "
                 "Message the owner, or pick other work (agent-sync status).")
@@ -19,6 +19,8 @@ HELD_ADVICE = ("Your change and theirs may collide: check the file, and do not e
 REFUSAL_LOG_WAIT = 0.25  # seconds a refusal waits to be logged: a busy database must not slow the answer
 STOP_ADVICE = ("Other agents addressed these messages to you. Act on them or reply "
                "(agent-sync send --to <sender> --message ...) before you finish.")
+TOOL_ADVICE = ("agent-sync: these arrived while you were working. Read them before your next step; "
+               "reply or adapt if they concern your task, then carry on.")
 
 
 class Where:
@@ -123,20 +125,29 @@ def _log_refusal(ctx, event, found):
 
 
 def post_tool(event):
-    if event.tool == model.OTHER:
-        return model.ALLOW
+    """After a tool: log an edit, take or renew its leases; push what arrived meanwhile."""
     where = Where(event)
+    if not where.has_db:
+        return model.ALLOW
     raw_paths = _targets(event, where.cwd)
-    if not raw_paths or not where.has_db:
+    pushing = push.wanted_after(event) and not push.settled(where.root, where.me.id)
+    if not raw_paths and not pushing:
         return model.ALLOW
     ctx = where.context()
     try:
-        ctx.store.check_in()
-        held = ctx.store.record_edit(_specs(where, raw_paths, ctx.store.case_insensitive), event.tool_name)
-        note = _held_note(ctx, held)
+        note = _record_edit(ctx, where, event, raw_paths) if raw_paths else None
+        text = _take(ctx, where, "post-tool-hook") if pushing else None
     finally:
         ctx.close()
-    return model.Outcome(context=note) if note else model.ALLOW
+    parts = [p for p in (note, f"{text}\n{TOOL_ADVICE}" if text else None) if p]
+    return model.Outcome(context="\n".join(parts)) if parts else model.ALLOW
+
+
+def _record_edit(ctx, where, event, raw_paths):
+    """Log the edit and renew or take its locks and leases; a note when another agent held the file."""
+    ctx.store.check_in()
+    held = ctx.store.record_edit(_specs(where, raw_paths, ctx.store.case_insensitive), event.tool_name)
+    return _held_note(ctx, held)
 
 
 def _held_note(ctx, held):
@@ -173,43 +184,43 @@ def session_start(event):
     return model.Outcome(context=text)
 
 
-def _settled(where):
-    """True when the stamps prove nothing new can be waiting and a check-in is not due."""
-    newest = mailstamp.newest(where.root)
-    seen = mailstamp.settled(where.root, where.me.id)
-    if newest is None or seen is None:
-        return False
-    high_water, checked_at = seen
-    return newest <= high_water and time.time() - checked_at < config.CHECKIN_THROTTLE
+def _take(ctx, where, via, directed_only=False):
+    """Check in, take the pending messages exactly once, and render them framed (None when there are none)."""
+    from ..core import documents, render
 
+    ctx.store.check_in()
 
-def _deliver(event, directed_only):
-    where = Where(event)
-    if not where.has_db or _settled(where):
-        return None
-    from ..core import render, documents
+    def fit(rows):
+        return render.context_fit([documents.message(r) for r in rows])
 
-    ctx = where.context()
-    try:
-        ctx.store.check_in()
-
-        def fit(rows):
-            return render.context_fit([documents.message(r) for r in rows])
-
-        via = "stop-hook" if directed_only else "prompt-hook"
-        rows, left = ctx.store.take_pending(via, directed_only=directed_only, how_many=fit)
-        mailstamp.mark_seen(where.root, where.me.id, ctx.store.high_water())
-    finally:
-        ctx.close()
+    rows, left = ctx.store.take_pending(via, directed_only=directed_only, how_many=fit)
+    mailstamp.mark_seen(where.root, where.me.id, ctx.store.high_water())
     if not rows:
         return None
     return render.context_messages([documents.message(r) for r in rows], left)
 
 
+def take_for(where, via, directed_only=False):
+    """`_take` with a connection of its own."""
+    ctx = where.context()
+    try:
+        return _take(ctx, where, via, directed_only)
+    finally:
+        ctx.close()
+
+
+def _deliver(where, directed_only):
+    if not where.has_db or push.settled(where.root, where.me.id):
+        return None
+    return take_for(where, "stop-hook" if directed_only else "prompt-hook", directed_only)
+
+
 def prompt(event):
     if event.subagent:
         return model.ALLOW  # a subagent's context is discarded: the message waits for its parent
-    text = _deliver(event, directed_only=False)
+    where = Where(event)
+    push.retire_waiter(where.root, where.me.id)  # a new turn: the session is busy, its idle waiter leaves
+    text = _deliver(where, directed_only=False)
     return model.Outcome(context=text) if text else model.ALLOW
 
 
@@ -218,8 +229,14 @@ def stop(event):
         return model.ALLOW  # what a subagent is told when it stops is lost with it: the parent gets it
     if event.stop_active:
         return model.ALLOW  # never block twice in a row; the message waits for the next turn
-    text = _deliver(event, directed_only=True)
+    text = _deliver(Where(event), directed_only=True)
     return model.Outcome(stop_reason=f"{text}\n{STOP_ADVICE}") if text else model.ALLOW
+
+
+def idle(event):
+    from . import wake
+
+    return wake.idle_wait(event, lambda where, directed_only: take_for(where, "wake", directed_only))
 
 
 def subagent_start(event):
@@ -243,6 +260,7 @@ def subagent_start(event):
 
 def session_end(event):
     where = Where(event)
+    push.retire_waiter(where.root, where.me.id)
     if not where.has_db:
         return model.ALLOW
 
@@ -264,5 +282,6 @@ HANDLERS = {
     model.POST_TOOL: post_tool,
     model.STOP: stop,
     model.SUBAGENT_START: subagent_start,
+    model.IDLE: idle,
     model.SESSION_END: session_end,
 }

@@ -11,6 +11,7 @@ POST_TOOL = "post_tool"
 STOP = "stop"
 SUBAGENT_START = "subagent_start"
 SESSION_END = "session_end"
+IDLE = "idle"  # the session went idle: wait in the background for a message that should wake it
 
 EDIT, SHELL, OTHER = "edit", "shell", "other"
 
@@ -40,15 +41,16 @@ class Event:
 
 
 class Outcome:
-    """What to tell the agent: nothing, extra context, a refusal, or a stop block."""
+    """What to tell the agent: nothing, extra context, a refusal, a stop block, or a wake-up."""
 
-    __slots__ = ("block_reason", "context", "stop_reason", "note")
+    __slots__ = ("block_reason", "context", "stop_reason", "note", "wake")
 
-    def __init__(self, block_reason=None, context=None, stop_reason=None, note=None):
+    def __init__(self, block_reason=None, context=None, stop_reason=None, note=None, wake=None):
         self.block_reason = block_reason  # pre-tool refusal (a real lock conflict)
         self.context = context            # text for the agent's context
         self.stop_reason = stop_reason    # keep the agent working: messages await it
         self.note = note                  # one line for stderr (fail-open explanations)
+        self.wake = wake                  # wake an idle session with this text (messages arrived)
 
 
 ALLOW = Outcome()

@@ -56,16 +56,15 @@ class Agent:
         return out
 
 
-CODEX_WRITES = "apply_patch|Bash|Edit|Write"
 GEMINI_WRITES = "write_file|replace|run_shell_command"
 AGENTS = {
     "codex": Agent(".codex/hooks.json", (
         ("SessionStart", None), ("UserPromptSubmit", None), ("PreToolUse", None),
-        ("PostToolUse", CODEX_WRITES), ("Stop", None), ("SubagentStart", None), ("SessionEnd", None)),
+        ("PostToolUse", None), ("Stop", None), ("SubagentStart", None), ("SessionEnd", None)),
         GIT_TOP_PYZ, nested=True, handler={"timeout": 10},
         overrides={"SessionEnd": {"timeout": 3}}),  # Codex cuts SessionEnd hooks to 3 s, with a warning per run
     "gemini": Agent(".gemini/settings.json", (
-        ("SessionStart", None), ("BeforeAgent", None), ("BeforeTool", GEMINI_WRITES), ("AfterTool", GEMINI_WRITES),
+        ("SessionStart", None), ("BeforeAgent", None), ("BeforeTool", GEMINI_WRITES), ("AfterTool", None),
         ("AfterAgent", None), ("SessionEnd", None)), GEMINI_PYZ, nested=True,
         handler={"name": "agent-sync", "timeout": 10000}),
     "cursor": Agent(".cursor/hooks.json", (

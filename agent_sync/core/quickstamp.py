@@ -1,0 +1,105 @@
+"""The post-tool hook's quickest answer, read without importing `os`.
+
+The post-tool hook runs after every tool call, and importing `os` alone
+costs about a fifth of the interpreter's start-up. So the common case
+(nothing new for this agent) is first checked here with the builtin
+`posix` module: the checkout holding the payload's cwd, the agent named by
+AGENT_SYNC_ID or its session, and the two mail stamps (mailstamp.py).
+
+It answers only True ("provably settled") or None ("take the full path"):
+anything unusual (a linked worktree, AGENT_SYNC_ROOT, a push setting, no
+session, Windows) gets None, and the full path (hooks/push.py) decides with
+the same stamps. A wrong None only costs time; True needs both stamps.
+"""
+
+try:
+    import posix as _sys_os  # builtin: costs nothing to import
+except ImportError:  # Windows: the full path answers
+    _sys_os = None
+
+STATE_PARTS = (".claude", "coordination")
+SEQ = "mail.seq"
+SEEN_DIR = "seen"
+SUBAGENTS_DIR = "subagents"  # <subagent session> -> its parent's session (identity.parent_session)
+CHECKIN_THROTTLE = 30.0  # seconds between check-ins written by hooks (config.CHECKIN_THROTTLE)
+ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+MAX_ID = 64
+_DIR = 0o040000
+_TYPE = 0o170000
+
+
+def session_agent_id(session_id):
+    """A stable, short id for a session id (64-bit FNV-1a: no hashlib import)."""
+    value = 0xCBF29CE484222325
+    for byte in session_id.encode("utf-8", "surrogatepass"):
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"s-{value:016x}"[:14]
+
+
+def _env(name):
+    value = _sys_os.environ.get(name.encode())
+    return value.decode("utf-8", "surrogateescape") if value else ""
+
+
+def _agent(session_id):
+    forced = _env("AGENT_SYNC_ID")
+    if forced:
+        ok = len(forced) <= MAX_ID and set(forced) <= ID_CHARS and forced.lower() != "operator"
+        return forced if ok else None
+    return session_agent_id(session_id) if session_id else None
+
+
+def _checkout(cwd):
+    """The nearest ancestor of cwd whose `.git` is a directory; None for anything else."""
+    here = cwd.rstrip("/") or "/"
+    while True:
+        try:
+            mode = _sys_os.stat(f"{here}/.git").st_mode
+        except OSError:
+            mode = None
+        if mode is not None:
+            return here if mode & _TYPE == _DIR else None  # a `.git` file: a worktree or submodule
+        if here in ("/", ""):
+            return None
+        here = here.rsplit("/", 1)[0] or "/"
+
+
+def _exists(path):
+    try:
+        _sys_os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _number(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return int(handle.read().strip())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def settled(cwd, session_id, now):
+    """True when this agent's stamps prove nothing new waits for it and its check-in is recent; else None."""
+    if _sys_os is None or not isinstance(cwd, str) or not cwd.startswith("/") or "\x00" in cwd:
+        return None
+    if _env("AGENT_SYNC_ROOT") or _env("AGENT_SYNC_PUSH"):
+        return None
+    agent = _agent(session_id)
+    root = _checkout(cwd) if agent else None
+    if root is None:
+        return None
+    state = "/".join((root.rstrip("/"), *STATE_PARTS))
+    if not _env("AGENT_SYNC_ID") and _exists(f"{state}/{SUBAGENTS_DIR}/{session_id}"):
+        return None  # a subagent acting as its parent: identity.resolve maps it
+    newest = _number(f"{state}/{SEQ}")
+    seen_path = f"{state}/{SEEN_DIR}/{agent}"
+    high_water = _number(seen_path)
+    if newest is None or high_water is None or newest > high_water:
+        return None
+    try:
+        checked_at = _sys_os.stat(seen_path).st_mtime
+    except OSError:
+        return None
+    return True if now - checked_at < CHECKIN_THROTTLE else None
