@@ -56,8 +56,13 @@ class FakeGemini(ModelServer):
 
     def texts(self, request):
         body = request.body or {}
-        return [_flatten(body.get("systemInstruction"))] + [part["text"] for part in _parts(request)
-                                                             if isinstance(part.get("text"), str)]
+        texts = [_flatten(body.get("systemInstruction"))]
+        for part in _parts(request):  # what the user said, and what tools returned (hook context rides on those)
+            if isinstance(part.get("text"), str):
+                texts.append(part["text"])
+            elif isinstance(part.get("functionResponse"), dict):
+                texts.append(_flatten(part["functionResponse"].get("response")))
+        return texts
 
 
 def _parts(request):

@@ -21,12 +21,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from drivers import Codex, Gemini, install
+from drivers import Codex, Gemini
 from fake_anthropic import FakeAnthropic
 from fake_openai_chat import FakeOpenAIChat
-from harness import Reply, wait_until
-from scripted_model import Call as ScriptedCall
-from scripted_model import Reply as ScriptedReply
+from harness import Call, Reply, wait_until
 from test_claude import OTHER, bash, claude  # noqa: F401 - the claude fixture
 from test_copilot import bash as copilot_bash
 from test_copilot import copilot  # noqa: F401 - the copilot fixture
@@ -77,42 +75,24 @@ def test_claude_push_prompt_keeps_it_for_the_stop(claude):
     assert counts[:3] == [0, 0, 0] and counts[3:] == [1] * len(counts[3:]), server.summary()
 
 
-def session_agent(repo):
-    ids = [a["id"] for a in repo.json("agents", agent="owner")["agents"] if a["id"].startswith("s-")]
-    assert len(ids) == 1, ids
-    return ids[0]
-
-
-def _request_with_output(server, call):
-    for index, (_path, body) in enumerate(server.requests):
-        items = body.get("input") or [part for content in body.get("contents", []) for part in content["parts"]]
-        for item in items:
-            if item.get("call_id") == call.id or (item.get("functionResponse") or {}).get("id") == call.id:
-                return index
-    raise AssertionError(f"no request carried the output of {call.name}")
-
-
 @pytest.mark.parametrize("agent", ["codex", "gemini"])
-def test_codex_and_gemini_read_a_message_after_the_next_tool_result(repo, agent):
-    install(repo, agent)
-    driver = Codex(repo) if agent == "codex" else Gemini(repo)
-    driver.trust()
+def test_codex_and_gemini_read_a_message_after_the_next_tool_result(sandbox, agent):
+    driver = (Codex if agent == "codex" else Gemini)(sandbox).setup()
     tool, arg = ("exec_command", "cmd") if agent == "codex" else ("run_shell_command", "command")
-    first, second, third = (ScriptedCall(tool, {arg: f"echo {n}"}) for n in ("one", "two", "three"))
+    first, second, third = (Call(tool, {arg: f"echo {n}"}) for n in ("one", "two", "three"))
     text = note()
 
-    def send_then_second(_body):
-        repo.ok("send", "--to", session_agent(repo), "--message", text, agent="owner")
-        return ScriptedReply(second)
+    def send(_request):
+        driver.box.cli("send", "--to", driver.session_agent(), "--message", text, agent=OTHER)
 
-    run = driver.run(ScriptedReply(first), send_then_second, ScriptedReply(third))
-    assert run.code == 0, run
-    bodies = [json.dumps(body) for _path, body in run.server.requests]
-    after_second = _request_with_output(run.server, second)
-    assert [text in b for b in bodies[:after_second]] == [False] * after_second, bodies
-    assert bodies[after_second].count(text) == 1, bodies[after_second][-3000:]
-    assert bodies[-1].count(text) == 1  # once, for the rest of the conversation
-    assert repo.json("inbox", agent=session_agent(repo))["messages"] == []
+    server = driver.server(Reply(first), Reply(second, before=send), Reply(third), Reply(text="Done."))
+    driver.run(server)
+    turns = server.turns
+    assert [shown(server, r, text) for r in turns[:2]] == [0, 0], server.summary()
+    assert shown(server, turns[2], text) == 1, server.summary()  # with the result of `second`, mid-chain
+    assert "two" in server.result_of(second)
+    assert shown(server, turns[-1], text) == 1, server.summary()  # once, for the rest of the conversation
+    assert driver.box.json("inbox", agent=driver.session_agent())["messages"] == []
 
 
 def test_copilot_reads_a_message_after_the_next_tool_result(copilot):
