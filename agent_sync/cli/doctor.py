@@ -7,7 +7,7 @@ locks waiting for gc), 8 (gate-broken) when only the installed hooks fail,
 
 import os
 
-from ..core import errors, repo
+from ..core import errors, repo, suggest
 from ..core.repair import FAIL, NOTE, OK, diagnose, repair
 
 
@@ -33,7 +33,7 @@ def check_agents(report, root):
             text, doc = project.read_settings(path)
         except settings_merge.InvalidSettings as exc:
             report.add(FAIL, "hooks", f"cannot read {agent.path}: {exc}",
-                       f"fix the file, then agent-sync install --agent {name}")
+                       f"fix the file, then {suggest.command('install', agent=name)}")
             continue
         if text is None or not any(command_line.is_ours(c) for c in _commands(doc)):
             continue
@@ -41,7 +41,7 @@ def check_agents(report, root):
         try:
             agent_hooks.verify(root, name)
         except probe.GateBroken as exc:
-            report.add(FAIL, "hooks", str(exc), f"agent-sync install --agent {name} (then run doctor again)")
+            report.add(FAIL, "hooks", str(exc), f"{suggest.command('install', agent=name)} (then run doctor again)")
             continue
         verdict = trust.check(name, root)
         if verdict:

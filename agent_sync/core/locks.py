@@ -2,7 +2,7 @@
 
 import time
 
-from . import agents, journal, lockspec, sanitize, validate, waitqueue
+from . import agents, journal, lockspec, sanitize, suggest, validate, waitqueue
 from .durations import format_duration
 from .errors import Conflict, NotFound
 
@@ -129,12 +129,12 @@ def release(ctx, specs, force=False):
             if mine:
                 victims = mine
             elif not rows:
-                raise NotFound(f"{spec.path} is not locked")
+                raise NotFound(f"{sanitize.quote(spec.path, 300)} is not locked")
             elif force:
                 victims = rows
             else:
                 owners = ", ".join(sorted({r["owner"] for r in rows}))
-                raise Conflict(f"{spec.path} is locked by {owners}, not by you; use --force to break the lock")
+                raise Conflict(f"{sanitize.quote(spec.path, 300)} is locked by {owners}, not by you; use --force to break the lock")
             for row in victims:
                 ctx.db.execute("DELETE FROM locks WHERE id = ?", (row["id"],))
                 verb = "released" if row["owner"] == ctx.me.id else f"broke {row['owner']}'s lock on"
@@ -245,7 +245,12 @@ def blockers(ctx, specs):
 
 
 def explain(ctx, clashes):
-    """One line per clash: what, who, why, until when, and how to reach them."""
+    """One line per clash: what, who, why, until when, and how to reach them.
+
+    Every agent-written value (paths, the owner's name, the reason) is a quoted
+    value, so none can read as our words, and the ready `send` command is built
+    by core.suggest, so none can run as shell code.
+    """
     lines = []
     for spec, row in clashes:
         if row["auto_lease"]:
@@ -253,8 +258,8 @@ def explain(ctx, clashes):
             continue
         left = format_duration(row["expires_at"] - ctx.now)
         until = time.strftime("%H:%M UTC", time.gmtime(row["expires_at"]))
-        why = _shown(row["reason"]) or "no reason given"
-        path, held = _shown(spec.path), _shown(row["path"])  # agent-written: no controls, no markup
+        why = _shown(row["reason"]) if row["reason"] else "none given"
+        path, held = _shown(spec.path), _shown(row["path"])
         shared = " (shared)" if row["mode"] == "shared" else ""
         if spec.key == row["key"]:
             what = f"{path} is locked{shared}"
@@ -262,26 +267,28 @@ def explain(ctx, clashes):
             what = f"{path} (covered by {held}) is locked{shared}"
         else:  # a pattern or directory: name both locks, since neither need contain the other
             what = f"{path} overlaps {held}, which is locked{shared}"
-        lines.append(
-            f"{what} by {_shown(row['owner_name'])} [{row['owner']}]"
-            f" - reason: {why} - expires in {left} ({until}). "
-            f"Ask them: agent-sync send --to {row['owner']} --message \"please release {held}\""
-        )
+        ask = _ask(row, f"please release {row['path']}", "please release the lock that blocks me")
+        lines.append(f"{what} by {_shown(row['owner_name'])} [{row['owner']}] - reason: {why}"
+                     f" - expires in {left} ({until}). Ask them: {ask}")
     return "\n".join(lines)
 
 
 def _lease_clash(ctx, spec, row):
     """The refusal for a file another agent holds only because it edited it (an automatic lease)."""
-    import shlex
-
     path, held = _shown(spec.path), _shown(row["path"])
     what = f"{path} is" if spec.key == row["key"] else f"{path} covers {held}, which is"
     edited = row["expires_at"] - row["ttl"]
-    ask = shlex.quote(f"I need to edit {held}; tell me when you are done with it")
+    ask = _ask(row, f"I need to edit {row['path']}; tell me when you are done with it",
+               "I need to edit a file you hold under an automatic lease; tell me when you are done with it")
     return (f"{what} under an automatic lease of {_shown(row['owner_name'])} [{row['owner']}]: they last edited it "
             f"{format_duration(ctx.now - edited)} ago ({_clock(edited)}), and the lease lapses in "
             f"{format_duration(row['expires_at'] - ctx.now)} ({_clock(row['expires_at'])}) unless they edit it "
-            f"again. Ask them: agent-sync send --to {row['owner']} --message {ask}")
+            f"again. Ask them: {ask}")
+
+
+def _ask(row, text, plain):
+    """The `send` command to the lock's owner; `plain` (no agent text) when `text` cannot be printed safely."""
+    return suggest.command_or({"to": row["owner"], "message": plain}, "send", to=row["owner"], message=text)
 
 
 def _clock(ts):
@@ -289,5 +296,5 @@ def _clock(ts):
 
 
 def _shown(text):
-    return sanitize.escape_markup(sanitize.one_line(text, 300))
+    return sanitize.quote(text, 300)
 

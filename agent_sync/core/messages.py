@@ -4,7 +4,7 @@ Delivery state is per agent (a receipt row), whichever way the message
 reached it: pushed by a hook, listed by `inbox`, or opened with read-message.
 """
 
-from . import agents, journal, mailstamp, validate
+from . import agents, journal, mailstamp, sanitize, suggest, validate
 from .errors import NotAllowed, NotFound, UsageError
 
 ALL = "all"
@@ -34,7 +34,7 @@ def resolve_recipient(ctx, recipient):
         "SELECT 1 FROM agents WHERE lower(id) = ? OR name_key = ? OR role_key = ? LIMIT 1", (key, key, key)
     )
     if known is None:
-        raise NotFound(f"no agent, name or role matches {recipient!r} (see `agent-sync agents`)")
+        raise NotFound(f"no agent, name or role matches {sanitize.quote(recipient, 64)} (see `{suggest.command('agents')}`)")
     return key
 
 

@@ -1,6 +1,7 @@
 """The task board: create, claim, complete, block, cancel, reopen."""
 
 from . import agents, config, journal, locks, lockspec, validate
+from .sanitize import quote
 from .errors import Conflict, NotFound, UsageError
 
 OPEN, IN_PROGRESS, BLOCKED, DONE, CANCELLED = "open", "in_progress", "blocked", "done", "cancelled"
@@ -91,7 +92,7 @@ def claim(ctx, ref, lock=False, ttl=config.DEFAULT_TTL):
         if task["status"] in FINISHED or task["status"] == BLOCKED:
             raise Conflict(f"task #{task['id']} is {task['status']}; reopen-task it first")
         if _owned_by_other(ctx, task):
-            raise Conflict(f"task #{task['id']} is owned by {task['owner_name']} [{task['owner']}], who is still active")
+            raise Conflict(f"task #{task['id']} is owned by {quote(task['owner_name'])} [{task['owner']}], who is still active")
         deps = unmet_deps(ctx, task["id"])
         if deps:
             raise Conflict(f"task #{task['id']} waits on " + ", ".join(f"#{d['id']} ({d['status']})" for d in deps))
@@ -115,7 +116,7 @@ def claim_next(ctx, lock=False, ttl=config.DEFAULT_TTL, explain=None):
             specs = [lockspec.from_repo_path(ctx, p) for p in files(ctx, task["id"])]
             clashes = locks.find_conflicts(ctx, specs, "exclusive") if specs else []
             if clashes:
-                held = ", ".join(f"{row['path']} ({row['owner_name']} [{row['owner']}])" for _spec, row in clashes)
+                held = ", ".join(f"{quote(row['path'])} ({quote(row['owner_name'])} [{row['owner']}])" for _spec, row in clashes)
                 explain(f"#{task['id']} skipped: its files overlap locks held by other agents: {held}")
                 continue
             _take(ctx, get(ctx, task["id"]), lock, ttl)
@@ -144,7 +145,7 @@ def _finish(ctx, ref, status, force, reason=None):
     with ctx.db.write():
         task = find(ctx, ref)
         if task["owner"] not in (None, ctx.me.id) and not force:
-            raise Conflict(f"task #{task['id']} is owned by {task['owner_name']} [{task['owner']}]; use --force")
+            raise Conflict(f"task #{task['id']} is owned by {quote(task['owner_name'])} [{task['owner']}]; use --force")
         if task["status"] == status:
             return task
         ctx.db.execute(
@@ -176,7 +177,7 @@ def reopen(ctx, ref, force=False):
     with ctx.db.write():
         task = find(ctx, ref)
         if task["status"] == IN_PROGRESS and _owned_by_other(ctx, task) and not force:
-            raise Conflict(f"task #{task['id']} is in progress with {task['owner_name']}; use --force")
+            raise Conflict(f"task #{task['id']} is in progress with {quote(task['owner_name'])}; use --force")
         if task["owner"]:
             ctx.db.execute("UPDATE agents SET current_task = NULL WHERE id = ? AND current_task = ?",
                            (task["owner"], task["id"]))

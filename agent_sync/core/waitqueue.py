@@ -52,7 +52,7 @@ def refuse_if_queued(ctx, specs, mode):
     """A plain lock request may not jump the queue."""
     ahead = ahead_of(ctx, specs, mode)
     if ahead:
-        names = ", ".join(sorted({sanitize.one_line(r["name"], 64) for r in ahead}))
+        names = ", ".join(sorted({sanitize.quote(r["name"], 64) for r in ahead}))
         raise Conflict(f"{specs[0].path}: {names} queued first; join the queue with --wait")
 
 
