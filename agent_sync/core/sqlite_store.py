@@ -146,6 +146,9 @@ class SqliteStore(Store):
     def take_pending(self, via, directed_only=False, how_many=None):
         return messages.take_pending(self.ctx, via, directed_only=directed_only, how_many=how_many)
 
+    def mark_read(self, message_ids, via):
+        return messages.mark_read(self.ctx, message_ids, via)
+
     def history(self, limit=50):
         return messages.history(self.ctx, limit)
 
