@@ -20,7 +20,7 @@ def plain_env(**extra):
 def fresh_build(out, cwd, umask, **env):
     """build.py --out in a new interpreter, from `cwd`, under `umask`, with `env` on top of a plain environment."""
     base = plain_env(**env)
-    code = f"import os, runpy, sys; os.umask({umask:#o}); sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+    code = f"import os, runpy, sys; os.umask({umask:#o}); sys.argv = sys.argv[1:]; sys.path.insert(0, os.path.dirname(sys.argv[0])); runpy.run_path(sys.argv[0], run_name='__main__')"
     proc = subprocess.run([sys.executable, "-c", code, str(ROOT / "build.py"), "--out", str(out)], cwd=str(cwd),
                           env=base, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
