@@ -80,7 +80,7 @@ class SqliteStore(Store):
         return leases.release_all(self.ctx, why)
 
     def record_refusal(self, clashes, tool_name, wait=None):
-        owners = {}
+        owners: dict = {}
         for spec, row in clashes:
             owners.setdefault(spec.path, []).append(f"{row['owner_name']} [{row['owner']}]")
         with self.db.write(wait=wait):
