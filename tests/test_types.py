@@ -18,7 +18,6 @@ PENDING = {
     "context.py",
     "db.py",
     "documents.py",
-    "durations.py",
     "etcd/client.py",
     "etcd/errors.py",
     "etcd/http11.py",
@@ -31,12 +30,8 @@ PENDING = {
     "journal.py",
     "leases.py",
     "live_view.py",
-    "lockindex.py",
     "locks.py",
-    "lockspec.py",
-    "mailstamp.py",
     "messages.py",
-    "quickstamp.py",
     "render.py",
     "repair.py",
     "repo.py",
@@ -45,7 +40,6 @@ PENDING = {
     "sqlite_store.py",
     "store.py",
     "tasks.py",
-    "validate.py",
     "waitqueue.py",
 }
 
