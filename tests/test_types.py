@@ -14,7 +14,6 @@ CORE = Path(__file__).resolve().parent.parent / "agent_sync" / "core"
 # Modules still being annotated; this list only shrinks.
 PENDING = {
     "agents.py",
-    "config.py",
     "context.py",
     "db.py",
     "documents.py",
@@ -27,7 +26,6 @@ PENDING = {
     "etcd/watch.py",
     "etcd/wire.py",
     "gc.py",
-    "identity.py",
     "journal.py",
     "leases.py",
     "live_view.py",
@@ -39,8 +37,6 @@ PENDING = {
     "quickstamp.py",
     "render.py",
     "repair.py",
-    "repo.py",
-    "sanitize.py",
     "schema.py",
     "sqlite_store.py",
     "store.py",
