@@ -14,7 +14,6 @@ CORE = Path(__file__).resolve().parent.parent / "agent_sync" / "core"
 # Modules still being annotated; this list only shrinks.
 PENDING = {
     "agents.py",
-    "config.py",
     "context.py",
     "db.py",
     "documents.py",
@@ -26,7 +25,6 @@ PENDING = {
     "etcd/watch.py",
     "etcd/wire.py",
     "gc.py",
-    "identity.py",
     "journal.py",
     "leases.py",
     "live_view.py",
@@ -34,8 +32,6 @@ PENDING = {
     "messages.py",
     "render.py",
     "repair.py",
-    "repo.py",
-    "sanitize.py",
     "schema.py",
     "sqlite_store.py",
     "store.py",
