@@ -14,8 +14,6 @@ CORE = Path(__file__).resolve().parent.parent / "agent_sync" / "core"
 # Modules still being annotated; this list only shrinks.
 PENDING = {
     "agents.py",
-    "context.py",
-    "db.py",
     "documents.py",
     "durations.py",
     "etcd/client.py",
@@ -37,9 +35,6 @@ PENDING = {
     "quickstamp.py",
     "render.py",
     "repair.py",
-    "schema.py",
-    "sqlite_store.py",
-    "store.py",
     "tasks.py",
     "validate.py",
     "waitqueue.py",
