@@ -90,7 +90,7 @@ def test_expired_locks_are_a_note_with_the_gc_fix(team):
     sql(team, "UPDATE locks SET expires_at = expires_at - 10 WHERE key = 'src/c.py'")
     result = doctor(team, code=0)
     (line,) = [ln for ln in findings(result) if "expired locks" in ln]
-    assert line.startswith("note") and line.endswith("fix: agent-sync gc"), line
+    assert line.startswith("note") and line.endswith(f"fix: python3 {PYZ} gc"), line  # runs as shown: no launcher here
 
 
 def test_orphaned_rows_fail_and_repair_detaches_them(team):
