@@ -23,7 +23,7 @@ def path_of(root):
 def publish(db, merge_existing):
     """Rewrite the index from the locks this transaction can see."""
     now = time.time()
-    latest = {}  # (kind, mode, owner, key) -> the latest expiry: it covers every earlier one
+    latest: dict[tuple, float] = {}  # (kind, mode, owner, key) -> the latest expiry: it covers every earlier one
     any_line = False
 
     def keep(expires_at, *fields):
@@ -88,7 +88,7 @@ def read(root):
     lines = text.split("\n")
     if len(lines) < 3 or lines[0] != HEADER or lines[1] not in ("ci\t0", "ci\t1") or not text.endswith("\n"):
         return None
-    entries = []
+    entries: list = []
     for line in lines[2:-1]:
         if line == ANY:
             entries.append(ANY)

@@ -15,7 +15,7 @@ the same stamps. A wrong None only costs time; True needs both stamps.
 try:
     import posix as _sys_os  # builtin: costs nothing to import
 except ImportError:  # Windows: the full path answers
-    _sys_os = None
+    _sys_os = None  # type: ignore[assignment]
 
 STATE_PARTS = (".claude", "coordination")
 SEQ = "mail.seq"

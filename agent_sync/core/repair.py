@@ -189,7 +189,7 @@ def _check_database(report, root, conn):
 
 
 def _check_rows(report, conn):
-    orphans = {}
+    orphans: dict = {}
     for table, where, _fix in ORPHANS:
         n = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}").fetchone()[0]
         if n:

@@ -80,7 +80,7 @@ class SqliteStore(Store):
         return leases.release_all(self.ctx, why)
 
     def record_refusal(self, clashes, tool_name, wait=None):
-        owners = {}
+        owners: dict = {}
         for spec, row in clashes:
             owners.setdefault(spec.path, []).append(f"{row['owner_name']} [{row['owner']}]")
         with self.db.write(wait=wait):
@@ -145,6 +145,9 @@ class SqliteStore(Store):
 
     def take_pending(self, via, directed_only=False, how_many=None):
         return messages.take_pending(self.ctx, via, directed_only=directed_only, how_many=how_many)
+
+    def mark_read(self, message_ids, via):
+        return messages.mark_read(self.ctx, message_ids, via)
 
     def history(self, limit=50):
         return messages.history(self.ctx, limit)

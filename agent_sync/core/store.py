@@ -163,6 +163,10 @@ class Store:
         """Mark pending messages delivered and return (taken, number left), oldest first, exactly once."""
         raise NotImplementedError
 
+    def mark_read(self, message_ids, via):
+        """Record the given messages as seen by the caller (an explicit act, never a listing)."""
+        raise NotImplementedError
+
     def history(self, limit=50):
         raise NotImplementedError
 
