@@ -15,7 +15,6 @@ CORE = Path(__file__).resolve().parent.parent / "agent_sync" / "core"
 PENDING = {
     "agents.py",
     "documents.py",
-    "durations.py",
     "etcd/client.py",
     "etcd/errors.py",
     "etcd/http11.py",
@@ -27,16 +26,11 @@ PENDING = {
     "journal.py",
     "leases.py",
     "live_view.py",
-    "lockindex.py",
     "locks.py",
-    "lockspec.py",
-    "mailstamp.py",
     "messages.py",
-    "quickstamp.py",
     "render.py",
     "repair.py",
     "tasks.py",
-    "validate.py",
     "waitqueue.py",
 }
 

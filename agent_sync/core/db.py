@@ -9,7 +9,7 @@ import os
 import sqlite3
 import time
 
-from . import lockindex, repo, schema
+from . import lockindex, program, repo, schema
 from .errors import Busy, StorageError
 
 TYPE_CHECKING = False
@@ -215,7 +215,7 @@ def translate(exc: sqlite3.Error, path: str) -> Busy | StorageError:
     if "locked" in lowered or "busy" in lowered:
         return Busy(f"the database is busy (another process holds the write lock): {path}")
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
-        return StorageError(f"{path} is damaged ({text}); run `agent-sync doctor --repair`")
+        return StorageError(f"{path} is damaged ({text}); run `{program.command('doctor', '--repair')}`")
     if "readonly" in lowered or "read-only" in lowered:
         return StorageError(f"{path} is read-only ({text})")
     if "full" in lowered or ("disk i/o" in lowered and _no_space(path)):
