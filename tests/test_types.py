@@ -14,8 +14,6 @@ CORE = Path(__file__).resolve().parent.parent / "agent_sync" / "core"
 # Modules still being annotated; this list only shrinks.
 PENDING = {
     "agents.py",
-    "context.py",
-    "db.py",
     "documents.py",
     "etcd/keys.py",
     "etcd/store.py",
@@ -27,9 +25,6 @@ PENDING = {
     "messages.py",
     "render.py",
     "repair.py",
-    "schema.py",
-    "sqlite_store.py",
-    "store.py",
     "tasks.py",
     "waitqueue.py",
 }
