@@ -1,6 +1,13 @@
-"""Settings read from the environment, with their documented defaults."""
+"""Settings read from the environment, with their documented defaults.
+
+A value that does not parse never turns a feature off or stops a command: the
+setting falls back to its default, and the process says so once on stderr
+(hooks included, which then still enforce). `problems()` is the same check
+for `doctor`, over any environment (a settings file's `env` block, say).
+"""
 
 import os
+import sys
 
 from . import quickstamp
 from .durations import parse_duration
@@ -23,43 +30,122 @@ DEFAULT_TTL = 60 * 60
 CHECKIN_THROTTLE = quickstamp.CHECKIN_THROTTLE
 AUTO_LEASE = ("AGENT_SYNC_AUTO_LEASE", "10m")  # how long an edit's automatic lease outlives the edit
 OFF_WORDS = ("off", "0", "no", "false")
+ON_WORDS = ("1", "true", "yes", "on")
+# name: (default, allowed values) for settings that pick one of a few words.
+CHOICES = {
+    "AGENT_SYNC_PUSH": ("tool", ("tool", "prompt")),
+    "AGENT_SYNC_WAKE": ("directed", ("directed", "all", "off")),
+}
+FLAGS = ("AGENT_SYNC_AUTO_CLAIM", "AGENT_SYNC_AUTO_RELEASE_LOCKS", "AGENT_SYNC_DEBUG")
+MAX_COUNT = 10 ** 9
+
+_noted = set()
 
 
-def duration(name):
-    """Seconds configured for `name`, or its default."""
-    raw = os.environ.get(name) or DURATIONS[name][0]
+def _fallback(name, raw, wanted, default):
+    """The default, after one stderr line per setting and process."""
+    if name not in _noted:
+        _noted.add(name)
+        print(f"agent-sync: {name}={str(raw)[:60]!r} is not {wanted}; using the default {default}",
+              file=sys.stderr, flush=True)
+    return default
+
+
+def _duration(name, raw):
+    """(seconds, "off", or None when it does not parse; what was wanted) for one raw value."""
+    raw = None if raw is None else str(raw)
+    if name == AUTO_LEASE[0]:
+        text = (raw or "").strip()
+        if text.lower() in OFF_WORDS:
+            return "off", None
+        return _parse(text or AUTO_LEASE[1]), "a valid duration (or `off`)"
+    return _parse(raw or DURATIONS[name][0]), "a valid duration (e.g. 30s, 10m, 2h)"
+
+
+def _parse(text):
     try:
-        return parse_duration(raw, bare_unit="s")
+        return parse_duration(text, bare_unit="s") if text.strip().isascii() else None
     except UsageError:
-        raise UsageError(f"{name}={raw!r} is not a valid duration") from None
+        return None
 
 
-def auto_lease():
+def duration(name, environ=None):
+    """Seconds configured for `name`, or its default."""
+    raw = (os.environ if environ is None else environ).get(name)
+    seconds, wanted = _duration(name, raw)
+    if seconds is None:
+        return parse_duration(_fallback(name, raw, wanted, DURATIONS[name][0]), bare_unit="s")
+    return seconds
+
+
+def auto_lease(environ=None):
     """Seconds an automatic lease lasts after an edit, or None when the feature is off."""
     name, default = AUTO_LEASE
-    raw = os.environ.get(name, "").strip()
-    if raw.lower() in OFF_WORDS:
+    raw = (os.environ if environ is None else environ).get(name)
+    seconds, wanted = _duration(name, raw)
+    if seconds == "off":
         return None
-    try:
-        return parse_duration(raw or default, bare_unit="s")
-    except UsageError:
-        raise UsageError(f"{name}={raw!r} is not a valid duration (or `off`)") from None
+    if seconds is None:
+        _fallback(name, raw, wanted, default)
+        return parse_duration(default, bare_unit="s")
+    return seconds
 
 
-def count(name):
+def _count(raw):
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_COUNT:
+        return None
+    return int(text)
+
+
+def count(name, environ=None):
     """Whole number configured for `name`, or its default."""
-    raw = os.environ.get(name)
+    raw = (os.environ if environ is None else environ).get(name)
     if not raw:
         return COUNTS[name][0]
-    try:
-        value = int(raw)
-    except ValueError:
-        raise UsageError(f"{name}={raw!r} is not a whole number") from None
-    if value < 1:
-        raise UsageError(f"{name} must be at least 1")
+    value = _count(raw)
+    if value is None:
+        return _fallback(name, raw, f"a whole number from 1 to {MAX_COUNT}", COUNTS[name][0])
     return value
 
 
-def flag(name):
-    """True when an opt-in variable is set to 1/true/yes."""
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+def choice(name, environ=None):
+    """One of the allowed words for `name` (case-insensitive), or its default."""
+    raw = (os.environ if environ is None else environ).get(name, "")
+    default, allowed = CHOICES[name]
+    value = raw.strip().lower() or default
+    if value not in allowed:
+        return _fallback(name, raw, f"one of {', '.join(allowed)}", default)
+    return value
+
+
+def flag(name, environ=None):
+    """True when an opt-in variable is set to 1/true/yes/on; anything unknown is off, with a note."""
+    raw = (os.environ if environ is None else environ).get(name, "")
+    value = raw.strip().lower()
+    if value and value not in ON_WORDS and value not in OFF_WORDS:
+        return _fallback(name, raw, "1 or 0 (on or off)", False)
+    return value in ON_WORDS
+
+
+def problems(environ):
+    """(name, value, what it should be) for each agent-sync setting in `environ` that would fall back."""
+    environ = {k: str(v) for k, v in environ.items()}
+    found = []
+    for name in (*DURATIONS, AUTO_LEASE[0]):
+        if name in environ:
+            seconds, wanted = _duration(name, environ[name])
+            if seconds is None:
+                found.append((name, environ[name], wanted))
+    for name in COUNTS:
+        if environ.get(name) and _count(environ[name]) is None:
+            found.append((name, environ[name], f"a whole number from 1 to {MAX_COUNT}"))
+    for name, (_default, allowed) in CHOICES.items():
+        value = str(environ.get(name, "")).strip().lower()
+        if value and value not in allowed:
+            found.append((name, environ[name], f"one of {', '.join(allowed)}"))
+    for name in FLAGS:
+        value = str(environ.get(name, "")).strip().lower()
+        if value and value not in ON_WORDS + OFF_WORDS:
+            found.append((name, environ[name], "1 or 0 (on or off)"))
+    return found
