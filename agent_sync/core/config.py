@@ -8,6 +8,8 @@ for `doctor`, over any environment (a settings file's `env` block, say).
 
 import os
 import sys
+from collections.abc import Mapping
+from typing import TypeVar
 
 from . import quickstamp
 from .durations import parse_duration
@@ -39,10 +41,11 @@ CHOICES = {
 FLAGS = ("AGENT_SYNC_AUTO_CLAIM", "AGENT_SYNC_AUTO_RELEASE_LOCKS", "AGENT_SYNC_DEBUG")
 MAX_COUNT = 10 ** 9
 
-_noted = set()
+_noted: set[str] = set()
+_T = TypeVar("_T")
 
 
-def _fallback(name, raw, wanted, default):
+def _fallback(name: str, raw: object, wanted: str, default: _T) -> _T:
     """The default, after one stderr line per setting and process."""
     if name not in _noted:
         _noted.add(name)
@@ -51,25 +54,26 @@ def _fallback(name, raw, wanted, default):
     return default
 
 
-def _duration(name, raw):
-    """(seconds, "off", or None when it does not parse; what was wanted) for one raw value."""
-    raw = None if raw is None else str(raw)
+def _lease_off(raw: object) -> bool:
+    return raw is not None and str(raw).strip().lower() in OFF_WORDS
+
+
+def _duration(name: str, raw: object) -> tuple[float | None, str]:
+    """(seconds, or None when `raw` does not parse; what was wanted). Unset or empty is the default."""
+    text = "" if raw is None else str(raw).strip()
     if name == AUTO_LEASE[0]:
-        text = (raw or "").strip()
-        if text.lower() in OFF_WORDS:
-            return "off", None
         return _parse(text or AUTO_LEASE[1]), "a valid duration (or `off`)"
-    return _parse(raw or DURATIONS[name][0]), "a valid duration (e.g. 30s, 10m, 2h)"
+    return _parse(text or DURATIONS[name][0]), "a valid duration (e.g. 30s, 10m, 2h)"
 
 
-def _parse(text):
+def _parse(text: str) -> float | None:
     try:
-        return parse_duration(text, bare_unit="s") if text.strip().isascii() else None
+        return parse_duration(text, bare_unit="s") if text.isascii() else None
     except UsageError:
         return None
 
 
-def duration(name, environ=None):
+def duration(name: str, environ: Mapping[str, str] | None = None) -> float:
     """Seconds configured for `name`, or its default."""
     raw = (os.environ if environ is None else environ).get(name)
     seconds, wanted = _duration(name, raw)
@@ -78,27 +82,26 @@ def duration(name, environ=None):
     return seconds
 
 
-def auto_lease(environ=None):
+def auto_lease(environ: Mapping[str, str] | None = None) -> float | None:
     """Seconds an automatic lease lasts after an edit, or None when the feature is off."""
     name, default = AUTO_LEASE
     raw = (os.environ if environ is None else environ).get(name)
-    seconds, wanted = _duration(name, raw)
-    if seconds == "off":
+    if _lease_off(raw):
         return None
+    seconds, wanted = _duration(name, raw)
     if seconds is None:
-        _fallback(name, raw, wanted, default)
-        return parse_duration(default, bare_unit="s")
+        return parse_duration(_fallback(name, raw, wanted, default), bare_unit="s")
     return seconds
 
 
-def _count(raw):
+def _count(raw: str | None) -> int | None:
     text = (raw or "").strip()
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_COUNT:
         return None
     return int(text)
 
 
-def count(name, environ=None):
+def count(name: str, environ: Mapping[str, str] | None = None) -> int:
     """Whole number configured for `name`, or its default."""
     raw = (os.environ if environ is None else environ).get(name)
     if not raw:
@@ -109,7 +112,7 @@ def count(name, environ=None):
     return value
 
 
-def choice(name, environ=None):
+def choice(name: str, environ: Mapping[str, str] | None = None) -> str:
     """One of the allowed words for `name` (case-insensitive), or its default."""
     raw = (os.environ if environ is None else environ).get(name, "")
     default, allowed = CHOICES[name]
@@ -119,7 +122,7 @@ def choice(name, environ=None):
     return value
 
 
-def flag(name, environ=None):
+def flag(name: str, environ: Mapping[str, str] | None = None) -> bool:
     """True when an opt-in variable is set to 1/true/yes/on; anything unknown is off, with a note."""
     raw = (os.environ if environ is None else environ).get(name, "")
     value = raw.strip().lower()
@@ -128,24 +131,24 @@ def flag(name, environ=None):
     return value in ON_WORDS
 
 
-def problems(environ):
+def problems(environ: Mapping[str, object]) -> list[tuple[str, str, str]]:
     """(name, value, what it should be) for each agent-sync setting in `environ` that would fall back."""
-    environ = {k: str(v) for k, v in environ.items()}
+    env = {k: str(v) for k, v in environ.items()}
     found = []
     for name in (*DURATIONS, AUTO_LEASE[0]):
-        if name in environ:
-            seconds, wanted = _duration(name, environ[name])
+        if name in env and not (name == AUTO_LEASE[0] and _lease_off(env[name])):
+            seconds, wanted = _duration(name, env[name])
             if seconds is None:
-                found.append((name, environ[name], wanted))
+                found.append((name, env[name], wanted))
     for name in COUNTS:
-        if environ.get(name) and _count(environ[name]) is None:
-            found.append((name, environ[name], f"a whole number from 1 to {MAX_COUNT}"))
+        if env.get(name) and _count(env[name]) is None:
+            found.append((name, env[name], f"a whole number from 1 to {MAX_COUNT}"))
     for name, (_default, allowed) in CHOICES.items():
-        value = str(environ.get(name, "")).strip().lower()
+        value = str(env.get(name, "")).strip().lower()
         if value and value not in allowed:
-            found.append((name, environ[name], f"one of {', '.join(allowed)}"))
+            found.append((name, env[name], f"one of {', '.join(allowed)}"))
     for name in FLAGS:
-        value = str(environ.get(name, "")).strip().lower()
+        value = str(env.get(name, "")).strip().lower()
         if value and value not in ON_WORDS + OFF_WORDS:
-            found.append((name, environ[name], "1 or 0 (on or off)"))
+            found.append((name, env[name], "1 or 0 (on or off)"))
     return found
