@@ -14,8 +14,6 @@ CORE = Path(__file__).resolve().parent.parent / "agent_sync" / "core"
 # Modules still being annotated; this list only shrinks.
 PENDING = {
     "agents.py",
-    "context.py",
-    "db.py",
     "documents.py",
     "etcd/client.py",
     "etcd/errors.py",
@@ -32,9 +30,6 @@ PENDING = {
     "messages.py",
     "render.py",
     "repair.py",
-    "schema.py",
-    "sqlite_store.py",
-    "store.py",
     "tasks.py",
     "waitqueue.py",
 }
