@@ -22,8 +22,6 @@ PENDING = {
     "etcd/store.py",
     "etcd/watch.py",
     "etcd/wire.py",
-    "gc.py",
-    "journal.py",
     "leases.py",
     "live_view.py",
     "locks.py",
