@@ -15,13 +15,8 @@ CORE = Path(__file__).resolve().parent.parent / "agent_sync" / "core"
 PENDING = {
     "agents.py",
     "documents.py",
-    "etcd/client.py",
-    "etcd/errors.py",
-    "etcd/http11.py",
     "etcd/keys.py",
     "etcd/store.py",
-    "etcd/watch.py",
-    "etcd/wire.py",
     "leases.py",
     "live_view.py",
     "locks.py",
