@@ -17,8 +17,6 @@ PENDING = {
     "documents.py",
     "etcd/keys.py",
     "etcd/store.py",
-    "gc.py",
-    "journal.py",
     "leases.py",
     "live_view.py",
     "locks.py",
