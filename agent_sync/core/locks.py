@@ -257,7 +257,7 @@ def blockers(ctx, specs):
 
 def blocking(specs, others, mine):
     """[(spec, row)]: others' live locks that cover specs, unless shared and the caller shares them too."""
-    found = []
+    found: list = []
     for spec in specs:
         covering = [r for r in others if lockspec.overlaps(spec.key, spec.kind, r["key"], r["kind"])]
         if not covering:
