@@ -291,7 +291,7 @@ def release_leases(store, why):
 
 def renew(store, specs=None, ttl=None):
     keys = store.keys
-    leases = {}
+    leases: dict = {}
 
     def decide(view):
         seen = Seen(store, view)
@@ -341,13 +341,13 @@ def blockers(store, specs):
 def record_edit(store, specs, tool_name):
     """Log the edit, renew the caller's locks covering it, take or renew its automatic leases (core.leases)."""
     ctx, keys = store.ctx, store.keys
-    leases = {}
+    leases: dict = {}
 
     def decide(view):
         seen = Seen(store, view)
         plan = Plan([])
         mine = seen.mine()
-        renewing = {}
+        renewing: dict = {}
         for spec in specs:
             journalops.log(store, plan, "edit", f"{tool_name} {spec.path}", spec.path)
             covering = [r for r in mine if not r["auto_lease"]
@@ -376,7 +376,7 @@ def record_edit(store, specs, tool_name):
 
 
 def record_refusal(store, clashes, tool_name, wait=None):
-    owners = {}
+    owners: dict = {}
     for spec, row in clashes:
         owners.setdefault(spec.path, []).append(f"{row['owner_name']} [{row['owner']}]")
 

@@ -135,7 +135,7 @@ def _take(store, b, plan, task, lock, ttl, leases):
 
 
 def _claiming(store, lock, decide_on):
-    leases = {}
+    leases: dict = {}
     watch, peek = reads(store, with_locks=True)
     try:
         task_id = transact(store, watch, lambda view: decide_on(Board(store, view), leases), peek)
@@ -162,9 +162,10 @@ def claim(store, ref, lock=False, ttl=3600.0):
 def claim_next(store, lock=False, ttl=3600.0, explain=None):
     explain = explain or (lambda _text: None)
     ctx = store.ctx
+    notes: list = []
 
     def decide(b, leases):
-        notes = []
+        notes.clear()  # only the attempt that decided speaks
         for task in _candidates(b):
             if b.unmet(task["id"]):
                 notes.append(tasks.DEPS_NOTE.format(task["id"]))
@@ -176,16 +177,13 @@ def claim_next(store, lock=False, ttl=3600.0, explain=None):
                 continue
             plan = Plan()
             _take(store, b, plan, b.row(task["id"]), lock, ttl, leases)
-            decide.notes = notes
             return plan
-        decide.notes = notes
         raise NotFound(tasks.NOTHING)
 
-    decide.notes = []
     try:
         return _claiming(store, lock, decide)
     finally:
-        for note in decide.notes:  # the notes of the attempt that decided, once
+        for note in notes:
             explain(note)
 
 
@@ -266,7 +264,7 @@ def owned(store):
 
 
 def counts(store):
-    found = {}
+    found: dict = {}
     for v in store.task_values():
         found[v["status"]] = found.get(v["status"], 0) + 1
     return found
