@@ -11,21 +11,33 @@ import time
 from . import agents, lockspec, sanitize
 from .errors import Busy, Conflict, StorageError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from typing import TypeVar
+
+    from .context import Context
+    from .lockspec import Spec
+
+    T = TypeVar("T")
+    Wanted = tuple[str, str, str]  # (mode, kind, key) of one spec a waiter asks for
+
 STALE_WAITER = 5.0
 POLL_MIN, POLL_MAX = 0.02, 0.25
 
 
-def _encode(specs, mode):
+def _encode(specs: "Iterable[Spec]", mode: str) -> str:
     return "\n".join(f"{mode}\t{s.kind}\t{s.key}" for s in specs)
 
 
-def _decode(text):
+def _decode(text: str) -> "Iterator[Wanted]":
     for line in text.split("\n"):
         mode, kind, key = line.split("\t", 2)
         yield mode, kind, key
 
 
-def _live_waiters(ctx):
+def _live_waiters(ctx: "Context") -> "list[sqlite3.Row]":
     return ctx.db.all(
         "SELECT w.id, w.agent, w.specs, a.name FROM lock_waiters w JOIN agents a ON a.id = w.agent"
         " WHERE w.polled_at > ? ORDER BY w.id",
@@ -33,9 +45,10 @@ def _live_waiters(ctx):
     )
 
 
-def ahead_of(ctx, specs, mode, my_waiter=None):
+def ahead_of(ctx: "Context", specs: "Sequence[Spec]", mode: str,
+             my_waiter: int | None = None) -> "list[sqlite3.Row]":
     """Live waiters queued before us (or at all, if we are not queued) for anything we want."""
-    found = []
+    found: "list[sqlite3.Row]" = []
     for row in _live_waiters(ctx):
         if row["agent"] == ctx.me.id or (my_waiter is not None and row["id"] >= my_waiter):
             continue
@@ -48,7 +61,7 @@ def ahead_of(ctx, specs, mode, my_waiter=None):
     return found
 
 
-def refuse_if_queued(ctx, specs, mode):
+def refuse_if_queued(ctx: "Context", specs: "Sequence[Spec]", mode: str) -> None:
     """A plain lock request may not jump the queue."""
     ahead = ahead_of(ctx, specs, mode)
     if ahead:
@@ -56,7 +69,7 @@ def refuse_if_queued(ctx, specs, mode):
         raise Conflict(f"{specs[0].path}: {names} queued first; join the queue with --wait")
 
 
-def wait_for(ctx, specs, mode, timeout, grant):
+def wait_for(ctx: "Context", specs: "Sequence[Spec]", mode: str, timeout: float, grant: "Callable[[], T]") -> "T":
     """Call grant() in write transactions, in queue order, until it succeeds or time runs out."""
     deadline = time.time() + timeout
     waiter = None
@@ -78,7 +91,8 @@ def wait_for(ctx, specs, mode, timeout, grant):
             _leave(ctx, waiter)
 
 
-def _attempt(ctx, specs, mode, waiter, grant):
+def _attempt(ctx: "Context", specs: "Sequence[Spec]", mode: str, waiter: int | None,
+             grant: "Callable[[], T]") -> "T | Conflict":
     """One try. Returns the grant's result, or the Conflict that stopped it."""
     with ctx.db.write():
         agents.check_in(ctx)
@@ -93,7 +107,7 @@ def _attempt(ctx, specs, mode, waiter, grant):
             return exc
 
 
-def _enqueue(ctx, specs, mode):
+def _enqueue(ctx: "Context", specs: "Sequence[Spec]", mode: str) -> int:
     with ctx.db.write():
         _check_deadlock(ctx, specs, mode)
         ctx.db.execute(
@@ -103,7 +117,7 @@ def _enqueue(ctx, specs, mode):
         return ctx.db.scalar("SELECT last_insert_rowid()")
 
 
-def _leave(ctx, waiter):
+def _leave(ctx: "Context", waiter: int) -> None:
     try:
         with ctx.db.write():
             ctx.db.execute("DELETE FROM lock_waiters WHERE id = ?", (waiter,))
@@ -111,13 +125,13 @@ def _leave(ctx, waiter):
         pass
 
 
-def _clashes(wanted, mode, kind, key):
+def _clashes(wanted: "Iterable[Wanted]", mode: str, kind: str, key: str) -> bool:
     """Does any (mode, kind, key) in `wanted` conflict with a lock or request on key?"""
     return any(lockspec.conflicts(wmode, mode) and lockspec.overlaps(wkey, wkind, key, kind)
                for wmode, wkind, wkey in wanted)
 
 
-def _check_deadlock(ctx, specs, mode):
+def _check_deadlock(ctx: "Context", specs: "Sequence[Spec]", mode: str) -> None:
     """Refuse to wait when what we would wait for waits, directly or through others, for us.
 
     A queued request waits for the holders of conflicting locks, and for the
@@ -131,9 +145,9 @@ def _check_deadlock(ctx, specs, mode):
         dict(ctx.presence(), now=ctx.now),
     )
 
-    def waited_for(agent, wanted, place):
+    def waited_for(agent: str, wanted: "list[Wanted]", place: float) -> dict[str, str]:
         """{agent: what of theirs} that a request of `agent` queued at `place` waits for."""
-        out: dict = {}
+        out: dict[str, str] = {}
         for lock in held:
             if lock["owner"] != agent and _clashes(wanted, lock["mode"], lock["kind"], lock["key"]):
                 out.setdefault(lock["owner"], f"lock on {lock['path']}")
@@ -143,7 +157,7 @@ def _check_deadlock(ctx, specs, mode):
         return out
 
     start = waited_for(ctx.me.id, [(mode, s.kind, s.key) for s in specs], float("inf"))
-    seen = set()
+    seen: set[str] = set()
     for first, first_what in start.items():
         frontier = [first]
         while frontier:
