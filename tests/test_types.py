@@ -16,8 +16,6 @@ PENDING = {
     "documents.py",
     "etcd/keys.py",
     "etcd/store.py",
-    "gc.py",
-    "journal.py",
     "live_view.py",
     "messages.py",
     "render.py",

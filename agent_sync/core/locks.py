@@ -10,10 +10,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterable, Sequence
+    from typing import TypeVar
 
     from .context import Context
     from .lockspec import Spec
     from .store import Clash, Row
+
+    R = TypeVar("R", bound=Row)  # a lock row: sqlite3.Row here, a dict in the etcd store
 
 LOCK_COLUMNS = ("l.id, l.key, l.path, l.kind, l.mode, l.owner, l.reason, l.task_id, l.token, l.ttl, l.created_at,"
                 " l.expires_at, l.auto_lease")
@@ -44,8 +47,13 @@ def _live_by_others(ctx: "Context", holding_only: bool = True,
 
 def find_conflicts(ctx: "Context", specs: "Sequence[Spec]", mode: str) -> "list[tuple[Spec, sqlite3.Row]]":
     """Locks held by other live agents that stop `specs` being granted in `mode`."""
-    found: "list[tuple[Spec, sqlite3.Row]]" = []
-    for row in _live_by_others(ctx):
+    return clashing(_live_by_others(ctx), specs, mode)
+
+
+def clashing(rows: "Iterable[R]", specs: "Sequence[Spec]", mode: str) -> "list[tuple[Spec, R]]":
+    """[(spec, row)] for the lock rows (others', live, holding) that stop `specs` in `mode`."""
+    found: "list[tuple[Spec, R]]" = []
+    for row in rows:
         for spec in specs:
             if lockspec.conflicts(mode, row["mode"]) and lockspec.overlaps(spec.key, spec.kind, row["key"], row["kind"]):
                 found.append((spec, row))
@@ -140,17 +148,7 @@ def release(ctx: "Context", specs: "Iterable[Spec]", force: bool = False) -> lis
     with ctx.db.write():
         for spec in specs:
             rows = ctx.db.all("SELECT id, owner FROM locks WHERE key = ?", (spec.key,))
-            mine = [r for r in rows if r["owner"] == ctx.me.id] + _my_leases_under(ctx, spec)
-            if mine:
-                victims = mine
-            elif not rows:
-                raise NotFound(f"{spec.path} is not locked")
-            elif force:
-                victims = rows
-            else:
-                owners = ", ".join(sorted({r["owner"] for r in rows}))
-                raise Conflict(f"{spec.path} is locked by {owners}, not by you; use --force to break the lock")
-            for row in victims:
+            for row in to_release(ctx, spec, rows, _my_leases_under(ctx, spec), force):
                 ctx.db.execute("DELETE FROM locks WHERE id = ?", (row["id"],))
                 verb = "released" if row["owner"] == ctx.me.id else f"broke {row['owner']}'s lock on"
                 journal.log(ctx, "lock", f"{verb} {spec.path}", spec.path)
@@ -159,12 +157,31 @@ def release(ctx: "Context", specs: "Iterable[Spec]", force: bool = False) -> lis
     return released
 
 
+def to_release(ctx: "Context", spec: "Spec", rows: "list[R]", my_leases: "list[R]", force: bool) -> "list[R]":
+    """Which of the lock rows on spec's key (plus the caller's leases under it) `unlock` drops, or why not."""
+    mine = [r for r in rows if r["owner"] == ctx.me.id] + my_leases
+    if mine:
+        return mine
+    if not rows:
+        raise NotFound(f"{spec.path} is not locked")
+    if force:
+        return rows
+    owners = ", ".join(sorted({r["owner"] for r in rows}))
+    raise Conflict(f"{spec.path} is locked by {owners}, not by you; use --force to break the lock")
+
+
 def _my_leases_under(ctx: "Context", spec: "Spec") -> "list[sqlite3.Row]":
-    """The caller's automatic leases on files inside a directory or pattern (`unlock src/` drops them)."""
     if spec.kind in (lockspec.FILE, lockspec.RESOURCE):
         return []
     rows = ctx.db.all("SELECT id, owner, key, kind FROM locks WHERE owner = ? AND auto_lease = 1", (ctx.me.id,))
-    return [r for r in rows if lockspec.overlaps(spec.key, spec.kind, r["key"], r["kind"])]
+    return leases_under(spec, rows)
+
+
+def leases_under(spec: "Spec", my_leases: "Iterable[R]") -> "list[R]":
+    """The caller's automatic leases on files inside a directory or pattern (`unlock src/` drops them)."""
+    if spec.kind in (lockspec.FILE, lockspec.RESOURCE):
+        return []
+    return [r for r in my_leases if lockspec.overlaps(spec.key, spec.kind, r["key"], r["kind"])]
 
 
 def release_all(ctx: "Context") -> int:
@@ -190,18 +207,24 @@ def renew(ctx: "Context", specs: "Iterable[Spec] | None" = None, ttl: float | No
     with ctx.db.write():
         rows = ctx.db.all("SELECT id, key, path, ttl FROM locks WHERE owner = ? AND expires_at > ?",
                           (ctx.me.id, ctx.now))
-        if specs is not None:
-            wanted = {s.key for s in specs}
-            missing = wanted - {r["key"] for r in rows}
-            if missing:
-                raise NotFound(f"you hold no live lock on {', '.join(sorted(missing))}")
-            rows = [r for r in rows if r["key"] in wanted]
+        rows = to_renew(rows, specs)
         for row in rows:
             ctx.db.execute("UPDATE locks SET expires_at = MAX(expires_at, ?) WHERE id = ?",
                            (ctx.now + (ttl or row["ttl"]), row["id"]))
         if rows:
             ctx.db.locks_changed()
     return [r["path"] for r in rows]
+
+
+def to_renew(rows: "list[R]", specs: "Iterable[Spec] | None") -> "list[R]":
+    """The caller's live lock rows `renew` extends: all, or those on specs (each must be held)."""
+    if specs is None:
+        return rows
+    wanted = {s.key for s in specs}
+    missing = wanted - {r["key"] for r in rows}
+    if missing:
+        raise NotFound(f"you hold no live lock on {', '.join(sorted(missing))}")
+    return [r for r in rows if r["key"] in wanted]
 
 
 def renew_covering(ctx: "Context", spec: "Spec") -> int:
@@ -247,7 +270,12 @@ def blockers(ctx: "Context", specs: "Sequence[Spec]") -> "list[tuple[Spec, sqlit
     if not others:
         return []
     mine = ctx.db.all("SELECT key, kind FROM locks WHERE owner = ? AND expires_at > ?", (ctx.me.id, ctx.now))
-    found: "list[tuple[Spec, sqlite3.Row]]" = []
+    return blocking(specs, others, mine)
+
+
+def blocking(specs: "Iterable[Spec]", others: "Sequence[R]", mine: "Sequence[Row]") -> "list[tuple[Spec, R]]":
+    """[(spec, row)]: others' live locks that cover specs, unless shared and the caller shares them too."""
+    found: "list[tuple[Spec, R]]" = []
     for spec in specs:
         covering = [r for r in others if lockspec.overlaps(spec.key, spec.kind, r["key"], r["kind"])]
         if not covering:
