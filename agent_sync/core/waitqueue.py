@@ -5,7 +5,6 @@ A row not refreshed for STALE_WAITER seconds belongs to a process that gave
 up or died, and no longer holds its place.
 """
 
-import random
 import time
 
 from . import agents, lockspec, sanitize
@@ -109,6 +108,8 @@ def wait_loop(ctx: "Context", timeout: float, attempt: "Callable[[W | None], T |
                 raise Conflict(f"{outcome} (gave up after waiting {timeout:g}s)")
             if waiter is None:
                 waiter = enqueue()
+            import random  # only a waiting lock pays for it
+
             time.sleep(min(delay * random.uniform(0.8, 1.2), max(0.0, deadline - time.time())))
             delay = min(delay * 1.5, POLL_MAX)
     finally:
