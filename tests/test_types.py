@@ -17,10 +17,8 @@ PENDING = {
     "etcd/keys.py",
     "etcd/store.py",
     "live_view.py",
-    "messages.py",
     "render.py",
     "repair.py",
-    "tasks.py",
 }
 
 

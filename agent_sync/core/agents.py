@@ -1,6 +1,6 @@
 """Agents: registration, check-ins and presence (active, stale, idle, offline)."""
 
-from . import config, journal, validate
+from . import clock, config, journal, validate
 from .errors import Busy, Conflict, NotFound, UsageError
 from .identity import OPERATOR
 
@@ -65,7 +65,7 @@ def check_in(ctx: "Context", state: str = "active") -> None:
     """
     row = ctx.db.one("SELECT state, last_seen FROM agents WHERE id = ?", (ctx.me.id,))
     due = row is None or row["state"] != state or ctx.now - row["last_seen"] >= config.CHECKIN_THROTTLE
-    if not due:
+    if not due and not clock.skewed(ctx.db, ctx.now):  # a clock that jumped back is settled at once
         return
     if ctx.db.in_transaction():
         _touch(ctx, state)
@@ -81,6 +81,7 @@ def check_in(ctx: "Context", state: str = "active") -> None:
 
 
 def _touch(ctx: "Context", state: str) -> None:
+    clock.settle(ctx.db, ctx.now)
     updated = ctx.db.execute(
         "UPDATE agents SET state = ?, last_seen = ?, cwd = ? WHERE id = ?",
         (state, ctx.now, storable(ctx.cwd), ctx.me.id),

@@ -1,8 +1,7 @@
 """Locks: grant, renew, release and explain, all in short write transactions."""
 
-import time
 
-from . import agents, journal, lockspec, sanitize, validate, waitqueue
+from . import agents, clock, journal, lockspec, sanitize, validate, waitqueue
 from .durations import format_duration
 from .errors import Conflict, NotFound
 
@@ -209,8 +208,11 @@ def renew(ctx: "Context", specs: "Iterable[Spec] | None" = None, ttl: float | No
                           (ctx.me.id, ctx.now))
         rows = to_renew(rows, specs)
         for row in rows:
-            ctx.db.execute("UPDATE locks SET expires_at = MAX(expires_at, ?) WHERE id = ?",
-                           (ctx.now + (ttl or row["ttl"]), row["id"]))
+            # A longer --ttl becomes the lock's own, so its expiry never lies beyond now + ttl (core/clock.py).
+            until = ctx.now + (ttl or row["ttl"])
+            ctx.db.execute("UPDATE locks SET ttl = CASE WHEN ? >= expires_at THEN ? ELSE ttl END,"
+                           " expires_at = MAX(expires_at, ?) WHERE id = ?",
+                           (until, ttl or row["ttl"], until, row["id"]))
         if rows:
             ctx.db.locks_changed()
     return [r["path"] for r in rows]
@@ -265,12 +267,26 @@ def blockers(ctx: "Context", specs: "Sequence[Spec]") -> "list[tuple[Spec, sqlit
     """Locks that stop the caller editing any of `specs` (the hook's question)."""
     if not specs:
         return []
+    _settle_clock(ctx)
     files = [s.key for s in specs if s.kind == lockspec.FILE]
     others = _live_by_others(ctx, file_keys=files if len(files) == len(specs) else None)
     if not others:
         return []
     mine = ctx.db.all("SELECT key, kind FROM locks WHERE owner = ? AND expires_at > ?", (ctx.me.id, ctx.now))
     return blocking(specs, others, mine)
+
+
+def _settle_clock(ctx: "Context") -> None:
+    """Before a refusal rests on a time: clamp future times a clock jump left (best effort, short wait)."""
+    from .errors import Busy
+
+    if ctx.db.in_transaction() or not clock.skewed(ctx.db, ctx.now):
+        return
+    try:
+        with ctx.db.write(wait=agents.CHECKIN_WAIT):
+            clock.settle(ctx.db, ctx.now)
+    except Busy:
+        pass
 
 
 def blocking(specs: "Iterable[Spec]", others: "Sequence[R]", mine: "Sequence[Row]") -> "list[tuple[Spec, R]]":
@@ -295,7 +311,7 @@ def explain(ctx: "Context", clashes: "Iterable[Clash]") -> str:
             lines.append(_lease_clash(ctx, spec, row))
             continue
         left = format_duration(row["expires_at"] - ctx.now)
-        until = time.strftime("%H:%M UTC", time.gmtime(row["expires_at"]))
+        until = _clock(row["expires_at"], ctx.now)
         why = _shown(row["reason"]) or "no reason given"
         path, held = _shown(spec.path), _shown(row["path"])  # agent-written: no controls, no markup
         shared = " (shared)" if row["mode"] == "shared" else ""
@@ -322,13 +338,13 @@ def _lease_clash(ctx: "Context", spec: "Spec", row: "Row") -> str:
     edited = row["expires_at"] - row["ttl"]
     ask = shlex.quote(f"I need to edit {held}; tell me when you are done with it")
     return (f"{what} under an automatic lease of {_shown(row['owner_name'])} [{row['owner']}]: they last edited it "
-            f"{format_duration(ctx.now - edited)} ago ({_clock(edited)}), and the lease lapses in "
-            f"{format_duration(row['expires_at'] - ctx.now)} ({_clock(row['expires_at'])}) unless they edit it "
-            f"again. Ask them: agent-sync send --to {row['owner']} --message {ask}")
+            f"{format_duration(ctx.now - edited)} ago ({_clock(edited, ctx.now)}), and the lease lapses in "
+            f"{format_duration(row['expires_at'] - ctx.now)} ({_clock(row['expires_at'], ctx.now)}) unless they "
+            f"edit it again. Ask them: agent-sync send --to {row['owner']} --message {ask}")
 
 
-def _clock(ts: float) -> str:
-    return time.strftime("%H:%M UTC", time.gmtime(ts))
+def _clock(ts: float, now: float) -> str:
+    return f"{clock.shown(ts, now)} UTC"
 
 
 def _shown(text: str | None) -> str:

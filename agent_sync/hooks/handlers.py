@@ -68,7 +68,7 @@ def _specs(where, raw_paths, fold):
     specs = []
     for raw in raw_paths:
         try:
-            rel = repo.relative_path(where.tree, raw, where.cwd)
+            rel = repo.relative_path(where.tree, raw, where.cwd, repo_root=where.root)
         except (UsageError, ValueError):  # outside the repo, or unusable (unencodable, NUL): not ours to guard
             continue
         specs.append(lockspec.of_path(rel, where.tree, fold))  # `rm -rf src` covers src/**
