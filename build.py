@@ -1,94 +1,36 @@
 #!/usr/bin/env python3
 """Build dist/agent-sync.pyz: one executable file, byte-identical across builds.
 
-    python3 build.py           write dist/agent-sync.pyz and the Claude Code plugin in dist/plugin/
-    python3 build.py --check   exit 1 if the committed file differs from a fresh build
+    python3 build.py             write dist/agent-sync.pyz and the Claude Code plugin in dist/plugin/
+    python3 build.py --check     exit 1 if the committed file differs from a fresh build
+    python3 build.py --out DIR   write DIR/agent-sync.pyz and DIR/plugin/ instead (tests use this)
 
-The archive holds the agent_sync package as source plus legacy-layout .pyc
-files (zipimport never caches bytecode, so shipping it saves every launch
-the compile step). Entries are sorted and timestamped from SOURCE_DATE_EPOCH.
-Bytecode serves the Python minor version that built it; other versions fall
-back to the .py beside it.
+The packing rules (sources plus legacy-layout .pyc, sorted entries, dates from
+SOURCE_DATE_EPOCH, bytecode compiled in a fresh child with a fixed hash seed)
+live in agent_sync/install/archive.py, which `install` uses too: it re-stamps
+the bytecode of the copy it installs for the interpreter that runs the hooks.
 """
 
 import argparse
-import io
 import os
-import py_compile
 import sys
-import tempfile
-import time
-import zipfile
 from pathlib import Path
 
 import build_plugin
 
 ROOT = Path(__file__).resolve().parent
-PACKAGE = "agent_sync"
+sys.path.insert(0, str(ROOT))
+
+from agent_sync.install import archive  # noqa: E402 - the one packer, shared with `install`
+
 TARGET = ROOT / "dist" / "agent-sync.pyz"
-SHEBANG = b"#!/usr/bin/env python3\n"
-DEFAULT_EPOCH = 1767225600  # 2026-01-01T00:00:00Z, used when SOURCE_DATE_EPOCH is unset
-STUB = "from agent_sync.__main__ import main\nmain()\n"
-DATA_DIRS = {"skill": "skill", "hooks-templates": "hooks_templates"}
-
-
-def date_time():
-    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", DEFAULT_EPOCH))
-    return time.gmtime(max(epoch, 315532800))[:6]  # zip dates start in 1980
-
-
-def sources():
-    """(archive name, source text) for every runtime file, sorted."""
-    files = {"__main__.py": STUB}
-    for path in sorted((ROOT / PACKAGE).rglob("*.py")):
-        if "__pycache__" not in path.parts:
-            files[path.relative_to(ROOT).as_posix()] = path.read_text(encoding="utf-8")
-    return files
-
-
-def data_files():
-    """Skill and hook templates travel inside the package, for `install`."""
-    files = {}
-    for folder, name in DATA_DIRS.items():
-        for path in sorted((ROOT / folder).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                rel = path.relative_to(ROOT / folder).as_posix()
-                files[f"{PACKAGE}/_data/{name}/{rel}"] = path.read_bytes()
-    return files
-
-
-def compile_source(name, text):
-    """Unchecked-hash .pyc bytes, so no mtime or absolute path leaks in."""
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "module.py"
-        src.write_text(text, encoding="utf-8")
-        out = Path(tmp) / "module.pyc"
-        py_compile.compile(str(src), cfile=str(out), dfile=name, doraise=True,
-                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-        return out.read_bytes()
-
-
-def entry(name, data, executable=False):
-    info = zipfile.ZipInfo(name, date_time=date_time())
-    info.compress_type = zipfile.ZIP_STORED  # no zlib work at import time
-    info.external_attr = (0o100755 if executable else 0o100644) << 16
-    info.create_system = 3
-    return info, data
 
 
 def archive_bytes():
-    entries = []
-    for name, text in sources().items():
-        entries.append(entry(name, text.encode("utf-8")))
-        entries.append(entry(name + "c", compile_source(name, text)))
-    for name, data in data_files().items():
-        entries.append(entry(name, data, executable=name.endswith("/scripts/agent-sync")))
-    buffer = io.BytesIO()
-    buffer.write(SHEBANG)
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for info, data in sorted(entries, key=lambda e: e[0].filename):
-            zf.writestr(info, data)
-    return buffer.getvalue()
+    try:
+        return archive.build(ROOT / "agent_sync")
+    except archive.CompileError as exc:
+        raise SystemExit(f"build.py: compiling the sources failed:\n{exc}") from None
 
 
 def write(path, data):
@@ -100,11 +42,18 @@ def write(path, data):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description="Build dist/agent-sync.pyz, byte-identical across builds.")
     parser.add_argument("--check", action="store_true", help="compare the committed build with a fresh one")
+    parser.add_argument("--out", metavar="DIR", help="write agent-sync.pyz and plugin/ into DIR, not into dist/")
     args = parser.parse_args(argv)
     fresh = archive_bytes()
     plugin = build_plugin.files(fresh)
+    if args.out:
+        out = Path(args.out).resolve()
+        write(out / TARGET.name, fresh)
+        build_plugin.write_tree(out / "plugin", plugin)
+        print(f"wrote {out / TARGET.name} ({len(fresh)} bytes) and {out / 'plugin'}/")
+        return 0
     if args.check:
         current = TARGET.read_bytes() if TARGET.exists() else b""
         if current != fresh:

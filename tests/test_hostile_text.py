@@ -26,7 +26,7 @@ OWNER_ID = "-owner"  # an id that reads as a flag
 OWNER_NAME = "o'brien; `touch pwned-name` $(touch pwned-name2)"
 REASON = "it's \"mine\"; `touch pwned-reason` $(touch pwned-reason2) && touch pwned-reason3"
 TARGET = "src/app.py"  # matches PATTERN: `p` is in the bracket class
-ASK = re.compile(r"Ask them: (agent-sync send [^\n]*)")
+ASK = re.compile(r"Ask them: ([^\n]*)")
 
 RECORDER = """#!{python}
 import json, os, sys
@@ -45,8 +45,14 @@ def held(repo):
     return repo
 
 
-def paste(tmp_path, command):
-    """Run `command` as a person pasting it would (sh -c), with agent-sync recording its argv; return argv."""
+def paste(tmp_path, command, verb="send"):
+    """Run `command` as a person pasting it would (sh -c), with agent-sync recording its argv; return argv.
+
+    The command starts with however agent-sync runs where it was printed (core.program: the launcher,
+    or `python3 <archive>`): that prefix is ours, so it is swapped for the recorder.
+    """
+    assert f" {verb} " in command, command
+    command = "agent-sync" + command[command.index(f" {verb} "):]
     bin_dir, work = tmp_path / "bin", tmp_path / "paste"
     bin_dir.mkdir(exist_ok=True)
     work.mkdir(exist_ok=True)
@@ -162,5 +168,5 @@ def test_suggest_round_trips_or_refuses(tmp_path, text):
     parser.add_argument("paths", nargs="*")
     sent = parser.parse_args(paste(tmp_path, command))  # as our own parser reads it
     assert (sent.verb, sent.to, sent.message) == ("send", "bob", text)
-    unlock = parser.parse_args(paste(tmp_path, suggest.command("unlock", text)))
+    unlock = parser.parse_args(paste(tmp_path, suggest.command("unlock", text), "unlock"))
     assert (unlock.verb, unlock.paths) == ("unlock", [text])

@@ -1,22 +1,60 @@
 """`agent-sync doctor [--repair]`: report the checks of core.repair, probe the installed hook, repair.
 
 Exit status: 0 when nothing is wrong (notes may remain, such as expired
-locks waiting for gc), 8 (gate-broken) when only the installed hooks fail,
-7 (storage) when anything else failed.
+locks waiting for gc), 2 (usage) when only a setting is bad, 8 (gate-broken)
+when only the installed hooks (and settings) fail, 7 (storage) when anything
+else failed.
 """
 
 import os
 
-from ..core import errors, repo, suggest
+from ..core import errors, program, repo, sanitize
 from ..core.repair import FAIL, NOTE, OK, diagnose, repair
 
 
 def full_report(root):
     """The stored state's findings, then the hook probes'."""
     report = diagnose(root)
+    check_settings(report, root)
     others = check_agents(report, root)
     check_hooks(report, root, others)
     return report
+
+
+def setting_sources(root, environ=os.environ):
+    """(label, environment) pairs the hooks' environment is made of, lowest precedence first.
+
+    Claude Code starts hooks with its own environment plus the `env` blocks of its settings:
+    the user's, the project's, then the project's local file.
+    """
+    from ..install import project, settings_merge
+
+    home = environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
+    sources = [("the environment", dict(environ))]
+    for path in (os.path.join(home, "settings.json"), os.path.join(root, ".claude", "settings.json"),
+                 os.path.join(root, ".claude", "settings.local.json")):
+        try:
+            _text, doc = project.read_settings(path)
+        except (OSError, settings_merge.InvalidSettings):
+            continue  # an unreadable settings file is reported by the hook checks
+        env = doc.get("env") if isinstance(doc, dict) else None
+        if isinstance(env, dict):
+            sources.append((f"{path} (env)", env))
+    return sources
+
+
+def check_settings(report, root):
+    """Flag every agent-sync setting the hooks would get that does not parse (they then use the default)."""
+    from ..core import config
+
+    bad = 0
+    for label, env in setting_sources(root):
+        for name, value, wanted in config.problems(env):
+            bad += 1
+            report.add(FAIL, "settings", f"{name}={str(value)[:60]!r} in {label} is not {wanted}; agent-sync "
+                       "uses the default instead", f"correct or remove {name} there")
+    if not bad:
+        report.add(OK, "settings", "every agent-sync setting in the environment and the settings files parses")
 
 
 def check_agents(report, root):
@@ -33,7 +71,7 @@ def check_agents(report, root):
             text, doc = project.read_settings(path)
         except settings_merge.InvalidSettings as exc:
             report.add(FAIL, "hooks", f"cannot read {agent.path}: {exc}",
-                       f"fix the file, then {suggest.command('install', agent=name)}")
+                       f"fix the file, then {program.command('install', '--agent', name)}")
             continue
         if text is None or not any(command_line.is_ours(c) for c in _commands(doc)):
             continue
@@ -41,7 +79,7 @@ def check_agents(report, root):
         try:
             agent_hooks.verify(root, name)
         except probe.GateBroken as exc:
-            report.add(FAIL, "hooks", str(exc), f"{suggest.command('install', agent=name)} (then run doctor again)")
+            report.add(FAIL, "hooks", str(exc), f"{program.command('install', '--agent', name)} (then run doctor again)")
             continue
         verdict = trust.check(name, root)
         if verdict:
@@ -77,7 +115,7 @@ def check_hooks(report, root, others=0):
             with open(path, encoding="utf-8") as handle:
                 value = settings_merge.parse(handle.read(), path)
         except (OSError, UnicodeDecodeError, settings_merge.InvalidSettings) as exc:
-            report.add(FAIL, "hooks", f"cannot read {path}: {exc}", "fix the file, then agent-sync install")
+            report.add(FAIL, "hooks", f"cannot read {path}: {exc}", f"fix the file, then {program.command('install')}")
             continue
         commands += [(path, h["command"]) for h in settings_merge.handlers(value, "PreToolUse")
                      if command_line.is_ours(h.get("command"))]
@@ -85,12 +123,18 @@ def check_hooks(report, root, others=0):
         if not others:
             report.add(OK, "hooks", "no agent-sync hooks installed here (locks are advisory)")
         return
-    path, command = commands[0]
+    path, written = commands[0]
+    command = command_line.rebuild(written)
+    if command is None:  # never run shell text from a settings file we did not write: it may be a cloned repo's
+        report.add(FAIL, "hooks", f"the PreToolUse hook in {path} is not in the form agent-sync writes, so doctor "
+                   f"did NOT run it: {sanitize.one_line(written, 300)}",
+                   f"check what it runs; {program.command('install')} rewrites it")
+        return
     try:
         warning = probe.check_hook(command, root)
     except probe.GateBroken as exc:
         report.add(FAIL, "hooks", f"the PreToolUse hook in {path} does not work: {exc}",
-                   "agent-sync install (then run doctor again)")
+                   f"{program.command('install')} (then run doctor again)")
         return
     if warning:
         report.add(NOTE, "hooks", f"the PreToolUse hook runs but said: {warning[:300]}", "see the message")
@@ -119,7 +163,12 @@ def cmd_doctor(ctx, args):
                 print(finding)
     if report.failed:
         failed = {f.check for f in report.findings if f.level == FAIL}
-        code = errors.GATE_BROKEN if failed == {"hooks"} else errors.STORAGE
+        if failed == {"settings"}:
+            code = errors.USAGE
+        elif failed <= {"hooks", "settings"}:
+            code = errors.GATE_BROKEN
+        else:
+            code = errors.STORAGE
         print(f"doctor: problems found (exit {code})")
         return code
     print("doctor: nothing wrong")

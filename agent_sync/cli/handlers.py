@@ -3,7 +3,6 @@
 Handlers take (ctx, args) and return an exit code. They never touch SQL.
 """
 
-import json
 import sys
 
 from ..core import config, lockspec, messages, render, documents
@@ -20,6 +19,8 @@ _JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (*range(0x7F, 0xA0), 0x2028, 0x2029, 
 def emit(args, doc, text):
     """Print a JSON document with --json, else the human text."""
     if getattr(args, "json", False):
+        import json
+
         print(json.dumps(doc, ensure_ascii=False, indent=None, sort_keys=False).translate(_JSON_ESCAPES))
     else:
         print(text)
@@ -152,13 +153,15 @@ def cmd_send(ctx, args):
 
 
 def cmd_inbox(ctx, args):
-    if args.all:
-        rows = ctx.store.history()
-    else:
-        rows, _left = ctx.store.take_pending(via="inbox")
+    """Listing never consumes; --mark-read marks what was printed, once stdout took it all."""
+    rows = ctx.store.history() if args.all else ctx.store.pending()
     docs = [documents.message(r) for r in rows]
     empty = "No messages." if args.all else "No unread messages."
-    return emit(args, documents.document("inbox", messages=docs), render.messages_framed(docs, empty))
+    emit(args, documents.document("inbox", messages=docs), render.messages_framed(docs, empty))
+    if args.mark_read and docs:
+        sys.stdout.flush()  # a full disk or a closed pipe raises here, before anything is marked
+        ctx.store.mark_read([d["id"] for d in docs], via="inbox")
+    return OK
 
 
 def cmd_read_message(ctx, args):
@@ -167,8 +170,9 @@ def cmd_read_message(ctx, args):
 
 
 def cmd_ack(ctx, args):
-    ctx.store.ack(messages.parse_id(args.id))
-    print(f"acknowledged message #{messages.parse_id(args.id)}")
+    message_id = messages.parse_id(args.id)
+    ctx.store.ack(message_id)
+    print(f"acknowledged message #{message_id}")
     return OK
 
 
@@ -191,12 +195,3 @@ def cmd_gc(ctx, args):
     counts = ctx.store.gc()
     print("gc: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
     return OK
-
-
-def cmd_hook(ctx, args):
-    from ..hooks.entry import run_hook
-
-    return run_hook(args.words)
-
-
-cmd_hook.needs_context = False

@@ -36,7 +36,7 @@ _LOOKALIKES = {
 _PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))  # letter pairs that read as one letter
 
 
-def refused_character(text):
+def refused_character(text: str) -> str | None:
     """The first character a name or role may not hold, or None."""
     for ch in text:
         if ch in INVISIBLE or unicodedata.category(ch) in REFUSED_CATEGORIES:
@@ -44,7 +44,7 @@ def refused_character(text):
     return None
 
 
-def normalise(text, field):
+def normalise(text: str, field: str) -> str:
     """`text` in normal form (NFKC, single spaces, trimmed); UsageError for invisible or format characters."""
     text = unicodedata.normalize("NFKC", text)
     bad = refused_character(text)
@@ -54,7 +54,7 @@ def normalise(text, field):
     return " ".join(text.replace("\u1680", " ").split())
 
 
-def skeleton(text):
+def skeleton(text: str) -> str:
     """What `text` looks like: equal skeletons mean confusable text."""
     text = unicodedata.normalize("NFKC", text)
     text = "".join(ch for ch in text if ch not in INVISIBLE and unicodedata.category(ch) not in ("Cf", "Cc"))

@@ -6,7 +6,7 @@ comes framed, since an agent reads these answers as readily as a person does;
 a one-line answer quotes the agent-written value it names (`quoted`).
 """
 
-from . import sanitize, suggest
+from . import clock, sanitize, suggest
 from .durations import format_duration
 from .sanitize import defuse, frame, inline, one_line, quote
 
@@ -14,7 +14,8 @@ COMPACT_CAP = 6
 
 
 def _clock(iso_text):
-    return iso_text[11:16] if iso_text else "--:--"
+    """HH:MM, with the date in front once it is not today."""
+    return clock.shown_iso(iso_text)
 
 
 def field(text, limit=120):
@@ -180,5 +181,5 @@ def context_messages(message_docs, left, budget=6000):
         block = message_block(m)
         parts.append(block if len(block) <= budget else block[: budget - 20] + " ...(truncated)")
     if left:
-        parts.append(f"{left} more, run inbox ({suggest.command('inbox')})")
+        parts.append(f"{left} more, run inbox ({suggest.command('inbox', mark_read=True)})")
     return frame("\n".join(parts))

@@ -19,7 +19,7 @@ FRAME_OPEN = "[&agent-sync-state trust=untrusted]"
 FRAME_CLOSE = "[&/agent-sync-state]"
 
 
-def strip_controls(text, keep_newlines=False):
+def strip_controls(text: str, keep_newlines: bool = False) -> str:
     """Remove ANSI/VT escape sequences and C0/C1 control characters.
 
     Tabs become spaces; newlines become ' / ' unless kept.
@@ -48,7 +48,7 @@ def strip_controls(text, keep_newlines=False):
     return "".join(out)
 
 
-def _skip_escape(text, i):
+def _skip_escape(text: str, i: int) -> int:
     """Index just past the escape sequence starting at text[i]."""
     n = len(text)
     if text[i] == "\x9b":
@@ -70,7 +70,7 @@ def _skip_escape(text, i):
     return i + 2
 
 
-def _skip_csi(text, j):
+def _skip_csi(text: str, j: int) -> int:
     n = len(text)
     while j < n and not ("\x40" <= text[j] <= "\x7e"):
         j += 1
@@ -83,7 +83,7 @@ _ESCAPES = (("&", "&amp;"), ("\uff06", "&amp;"), ("\ufe60", "&amp;"), ("<", "&lt
             ("\ufe64", "&lt;"), (">", "&gt;"), ("\uff1e", "&gt;"), ("\ufe65", "&gt;"))
 
 
-def looks_like_frame(text):
+def looks_like_frame(text: str) -> bool:
     """Could `text` be read as (part of) a frame marker? Case, width, look-alikes and invisibles ignored."""
     if text.isascii():
         return FRAME_WORD in text.lower()
@@ -92,7 +92,7 @@ def looks_like_frame(text):
     return FRAME_WORD in skeleton(text)
 
 
-def defuse(text):
+def defuse(text: str) -> str:
     """`text`, unable to produce a frame marker; unchanged unless it spells the frame word.
 
     Text that does spell it (a forged marker, today's or the tag-shaped one of
@@ -108,7 +108,7 @@ def defuse(text):
 escape_markup = defuse  # the old name: it no longer HTML-escapes anything
 
 
-def inline(text, limit=None):
+def inline(text: str, limit: int | None = None) -> str:
     """One-line, control-free, defused text for a frame."""
     clean = defuse(strip_controls(text))
     if limit is not None and len(clean) > limit:
@@ -119,7 +119,7 @@ def inline(text, limit=None):
 _BARE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_*?[]!#")
 
 
-def quote(text, limit=200):
+def quote(text: str | None, limit: int = 200) -> str:
     """Agent text as a value inside our own sentence: one line, defused, and in double quotes
     (`"` and `\\` escaped) unless it is a single word of plain characters, which cannot read as a sentence."""
     clean = inline(text or "", limit)
@@ -133,7 +133,7 @@ def frame(body):
     return f"{FRAME_OPEN}\n{body.rstrip()}\n{FRAME_CLOSE}"
 
 
-def one_line(text, limit=200):
+def one_line(text: str | None, limit: int = 200) -> str:
     """Control-free single line for terminals and stderr, cut to `limit`."""
     clean = strip_controls(text or "")
     return clean if len(clean) <= limit else clean[: limit - 1] + "…"

@@ -11,9 +11,9 @@ it out rather than print a command that would not say what it means.
 
 import shlex
 
+from . import program as launcher
 from . import sanitize
 
-PROGRAM = "agent-sync"  # the name a printed command starts with (the one place it is spelled)
 MAX_WORD = 400
 
 
@@ -21,11 +21,12 @@ class Unprintable(ValueError):
     """This text cannot go into a printed command as it is."""
 
 
-def program():
-    return PROGRAM
+def program() -> str:
+    """The words that start agent-sync where the command is shown, already quoted (core.program)."""
+    return launcher.prefix()
 
 
-def word(text):
+def word(text: object) -> str:
     """One shell word for `text`, or Unprintable."""
     text = str(text)
     if not text.isprintable() or len(text) > MAX_WORD or sanitize.looks_like_frame(text):
@@ -33,7 +34,7 @@ def word(text):
     return shlex.quote(text)
 
 
-def argv(verb, *positionals, **options):
+def argv(verb: str, *positionals: object, **options: object) -> "list[str]":
     """The words of `agent-sync VERB --option VALUE ... [--] POSITIONAL...`, unquoted.
 
     Options are keyword arguments in order (`reply_to` is `--reply-to`); True
@@ -55,17 +56,17 @@ def argv(verb, *positionals, **options):
     return words + [str(p) for p in positionals]
 
 
-def line(words):
+def line(words: "list[str]") -> str:
     """One shell line for these words, each quoted (Unprintable when one cannot be shown)."""
     return " ".join(word(w) for w in words)
 
 
-def command(verb, *positionals, **options):
+def command(verb: str, *positionals: object, **options: object) -> str:
     """The printable `agent-sync ...` command line (see argv)."""
-    return line([program(), *argv(verb, *positionals, **options)])
+    return f"{program()} {line(argv(verb, *positionals, **options))}"
 
 
-def command_or(fallback, verb, *positionals, **options):
+def command_or(fallback: "dict[str, object]", verb: str, *positionals: object, **options: object) -> str:
     """`command(...)`, or `command(verb, **fallback)` when some agent-written word is unprintable."""
     try:
         return command(verb, *positionals, **options)
