@@ -128,7 +128,7 @@ def quote(text: str | None, limit: int = 200) -> str:
     return '"' + clean.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def frame(body):
+def frame(body: str) -> str:
     """Wrap text in the untrusted frame; the body must already be escaped."""
     return f"{FRAME_OPEN}\n{body.rstrip()}\n{FRAME_CLOSE}"
 
