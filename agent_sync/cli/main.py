@@ -102,6 +102,14 @@ def build_parser():
          arg("--repair", action="store_true",
              help="move a damaged database aside (kept, timestamped), salvage its rows into a fresh one, "
                   "and rewrite the lock index and mail stamps"))
+    from . import remote
+
+    _add(sub, "remote", remote.cmd_remote, "The etcd backend: members, leader, revision and this checkout's "
+         "cache lag (status); or run the cache watcher in the foreground (watcher; started automatically).",
+         arg("action", choices=remote.ACTIONS, help="status or watcher"),
+         arg("--quiet", action="store_true", help="watcher: print nothing"), json_flag=True)
+    _add(sub, "migrate", remote.cmd_migrate, "Copy open tasks, live locks and unread messages from the local "
+         "SQLite store into the configured etcd namespace (which must be empty).")
     from ..mcp import cmd_mcp
 
     _add(sub, "mcp", cmd_mcp, "Serve the coordination state to an MCP client over stdio (JSON-RPC, one per line).")
@@ -173,9 +181,17 @@ def run(args):
     try:
         if not getattr(args.handler, "needs_context", True):
             return args.handler(None, args)  # install, console…: they pick their own repo or identity
-        ctx = Context()
-        ctx.store.check_in()  # every command is a check-in, reads included (throttled)
-        return args.handler(ctx, args)
+        from ..core.backend import engine_errors
+
+        with engine_errors():  # an etcd error the store left untranslated still gets its exit code
+            ctx = Context()
+            ctx.store.check_in()  # every command is a check-in, reads included (throttled)
+            code = args.handler(ctx, args)
+            if ctx.store.backend == "etcd":
+                from ..core.etcd import cache
+
+                cache.after_use(ctx)  # this checkout's hooks see the command's effect at once
+        return code
     except OSError as exc:
         return fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), errors.STORAGE)
     finally:

@@ -11,7 +11,7 @@ class Context:
     """The per-invocation state that core functions receive."""
 
     def __init__(self, root=None, cwd=None, session_id=None, busy_timeout=None,
-                 allow_operator=False, me=None, tree=None):
+                 allow_operator=False, me=None, tree=None, backend_choice=None):
         self.cwd = os.path.realpath(cwd or os.getcwd())
         self.root = root or repo.find_root(self.cwd)
         self.tree = tree or (self.root if root else repo.find_tree(self.cwd))
@@ -20,7 +20,7 @@ class Context:
         self.offline_after = config.duration("AGENT_SYNC_OFFLINE_AFTER")
         self.auto_lease = config.auto_lease()  # seconds, or None when automatic leases are off
         self.db = None  # the SQLite store's connection, which its domain modules use
-        self.store = open_store(self)
+        self.store = open_store(self, backend_choice)
         self.me = me or identity.resolve(self.root, session_id, allow_operator=allow_operator)
         self.now = time.time()
 

@@ -83,6 +83,7 @@ def status(ctx):
         return document(
             "status",
             me=ctx.me.id,
+            backend={"kind": store.backend, "location": str(store.location)},
             agents=[agent(r) for r in store.agents() if r["status"] != "offline"],
             task_counts={s: counts.get(s, 0) for s in tasks.STATES},
             tasks=[task(r) for r in _status_tasks(store)],

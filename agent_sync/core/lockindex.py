@@ -42,11 +42,16 @@ def publish(db, merge_existing):
                     any_line = True
                 elif entry[0] > now:
                     keep(*entry)
-    lines = {_line(expires_at, *fields) for fields, expires_at in latest.items()}
+    write(db.root, db.case_insensitive, [(expires_at, *fields) for fields, expires_at in latest.items()], any_line)
+
+
+def write(root, case_insensitive, entries, any_line=False):
+    """Replace the index with `entries`, each (expires_at, kind, mode, owner, key)."""
+    lines = {_line(*entry) for entry in entries}
     if any_line:
         lines.add(ANY)
-    body = [HEADER, "ci\t" + ("1" if db.case_insensitive else "0")] + sorted(lines)
-    _replace(path_of(db.root), "\n".join(body) + "\n")
+    body = [HEADER, "ci\t" + ("1" if case_insensitive else "0")] + sorted(lines)
+    _replace(path_of(root), "\n".join(body) + "\n")
 
 
 def _line(expires_at, kind, mode, owner, key):
