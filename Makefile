@@ -17,6 +17,7 @@ $(STAMP): requirements-dev.txt
 	touch $(STAMP)
 
 test: $(STAMP) build
+	$(VPY) -m mypy
 	$(VPY) -m pytest -n 2 -q --ignore=tests/agents
 
 # The real agent CLIs (pinned, from npm, cached in .cache/agent-clis/) against a scripted model on 127.0.0.1.

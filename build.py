@@ -1,22 +1,28 @@
 #!/usr/bin/env python3
 """Build dist/agent-sync.pyz: one executable file, byte-identical across builds.
 
-    python3 build.py           write dist/agent-sync.pyz and the Claude Code plugin in dist/plugin/
-    python3 build.py --check   exit 1 if the committed file differs from a fresh build
+    python3 build.py             write dist/agent-sync.pyz and the Claude Code plugin in dist/plugin/
+    python3 build.py --check     exit 1 if the committed file differs from a fresh build
+    python3 build.py --out DIR   write DIR/agent-sync.pyz and DIR/plugin/ instead (tests use this)
 
 The archive holds the agent_sync package as source plus legacy-layout .pyc
 files (zipimport never caches bytecode, so shipping it saves every launch
 the compile step). Entries are sorted and timestamped from SOURCE_DATE_EPOCH.
 Bytecode serves the Python minor version that built it; other versions fall
 back to the .py beside it.
+
+Bytecode is compiled in a fresh child interpreter with a fixed hash seed:
+marshal's output depends on which strings the compiling process has already
+interned, so compiling inside a process that imported other tools (pytest,
+say) gave different bytes for the same sources.
 """
 
 import argparse
 import io
+import json
 import os
-import py_compile
+import subprocess
 import sys
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -57,15 +63,30 @@ def data_files():
     return files
 
 
-def compile_source(name, text):
-    """Unchecked-hash .pyc bytes, so no mtime or absolute path leaks in."""
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "module.py"
-        src.write_text(text, encoding="utf-8")
-        out = Path(tmp) / "module.pyc"
-        py_compile.compile(str(src), cfile=str(out), dfile=name, doraise=True,
-                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-        return out.read_bytes()
+# Runs in the child: {archive name: source} on stdin, {archive name: .pyc as hex} on stdout.
+# Unchecked-hash .pyc (the layout py_compile writes), so no mtime or absolute path leaks in.
+COMPILER = """
+import importlib.util, json, marshal, sys
+out = {}
+for name, text in json.loads(sys.stdin.buffer.read().decode("utf-8")).items():
+    data = text.encode("utf-8")
+    code = compile(data, name, "exec", dont_inherit=True, optimize=0)
+    head = importlib.util.MAGIC_NUMBER + (1).to_bytes(4, "little") + importlib.util.source_hash(data)
+    out[name] = (head + marshal.dumps(code)).hex()
+sys.stdout.write(json.dumps(out))
+"""
+
+
+def compile_sources(files):
+    """{archive name: .pyc bytes}, the same whichever process, folder or environment asks."""
+    env = {"PYTHONHASHSEED": "0"}
+    if os.name == "nt" and "SYSTEMROOT" in os.environ:
+        env["SYSTEMROOT"] = os.environ["SYSTEMROOT"]  # Windows needs it to start Python at all
+    proc = subprocess.run([sys.executable, "-S", "-s", "-B", "-c", COMPILER], input=json.dumps(files).encode("utf-8"),
+                          capture_output=True, env=env, cwd=str(ROOT), check=False)
+    if proc.returncode != 0:
+        raise SystemExit("build.py: compiling the sources failed:\n" + proc.stderr.decode("utf-8", "replace"))
+    return {name: bytes.fromhex(data) for name, data in json.loads(proc.stdout).items()}
 
 
 def entry(name, data, executable=False):
@@ -78,9 +99,11 @@ def entry(name, data, executable=False):
 
 def archive_bytes():
     entries = []
-    for name, text in sources().items():
+    files = sources()
+    compiled = compile_sources(files)
+    for name, text in files.items():
         entries.append(entry(name, text.encode("utf-8")))
-        entries.append(entry(name + "c", compile_source(name, text)))
+        entries.append(entry(name + "c", compiled[name]))
     for name, data in data_files().items():
         entries.append(entry(name, data, executable=name.endswith("/scripts/agent-sync")))
     buffer = io.BytesIO()
@@ -100,11 +123,18 @@ def write(path, data):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description="Build dist/agent-sync.pyz, byte-identical across builds.")
     parser.add_argument("--check", action="store_true", help="compare the committed build with a fresh one")
+    parser.add_argument("--out", metavar="DIR", help="write agent-sync.pyz and plugin/ into DIR, not into dist/")
     args = parser.parse_args(argv)
     fresh = archive_bytes()
     plugin = build_plugin.files(fresh)
+    if args.out:
+        out = Path(args.out).resolve()
+        write(out / TARGET.name, fresh)
+        build_plugin.write_tree(out / "plugin", plugin)
+        print(f"wrote {out / TARGET.name} ({len(fresh)} bytes) and {out / 'plugin'}/")
+        return 0
     if args.check:
         current = TARGET.read_bytes() if TARGET.exists() else b""
         if current != fresh:

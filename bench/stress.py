@@ -428,7 +428,7 @@ def message_storm(sb, senders=8, per_sender=200, recipients=4, spawn_senders=Fal
                     rep.fail(f"{name}: {bad}")
                 channel = "hook"
             else:
-                result = sb.run(sb.cli("inbox", "--json"), agent=name)
+                result = sb.run(sb.cli("inbox", "--mark-read", "--json"), agent=name)
                 rep.check(result, f"{name} inbox", {0})
                 ids = [m["id"] for m in json.loads(result.out)["messages"]] if result.code == 0 else []
                 channel = "inbox"

@@ -1,11 +1,14 @@
 """Shared fixtures: the built artifact, an isolated temporary git repo, and a runner.
 
-Every test that runs the tool runs dist/agent-sync.pyz as a subprocess, the
-way hooks and people do, with HOME and every variable the tool reads
-pointed into the test's own temporary directory.
+Every test that runs the tool runs the archive built from the sources under
+test (PYZ: a fresh `build.py --out` into a temporary folder, never dist/) as
+a subprocess, the way hooks and people do, with HOME and every variable the
+tool reads pointed into the test's own temporary directory.
 """
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -14,28 +17,45 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PYZ = ROOT / "dist" / "agent-sync.pyz"
+PYZ = ROOT / "dist" / "agent-sync.pyz"  # replaced by the test build in pytest_configure
+BUILT_PYZ_VAR = "AGENT_SYNC_TEST_PYZ"  # the controller's build, handed to xdist workers
 sys.path.insert(0, str(ROOT))
-
-import build  # noqa: E402
 
 # clean_env: HOME and every variable the tool reads, isolated (shared with bench/stress.py).
 from bench.stress import HOOK_LAUNCH, TOOL_VARS, clean_env  # noqa: E402,F401
 
 
-def pytest_configure(config):
-    """Make sure dist/agent-sync.pyz is the build of the sources under test.
+def build_archive(folder):
+    """Build the sources under test into `folder` in a fresh process; the archive's path."""
+    proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "--out", str(folder)], cwd=str(ROOT),
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise pytest.UsageError(f"build.py --out failed:\n{proc.stdout}{proc.stderr}")
+    return Path(folder) / "agent-sync.pyz"
 
-    Each test process then runs its own byte-identical copy, so a rebuild in
-    another process can never swap the archive under a running test.
+
+def pytest_configure(config):
+    """Build the archive once per test session, into a temporary folder (dist/ is never touched).
+
+    xdist workers start after this runs in the controller and inherit its
+    environment, so they reuse its build instead of building their own.
     """
     global PYZ
-    fresh = build.archive_bytes()
-    if not PYZ.exists() or PYZ.read_bytes() != fresh:
-        build.write(PYZ, fresh)
-    copy = Path(tempfile.mkdtemp(prefix="agent-sync-pyz-")) / "agent-sync.pyz"
-    build.write(copy, fresh)
-    PYZ = copy
+    handed = os.environ.get(BUILT_PYZ_VAR)
+    if os.environ.get("PYTEST_XDIST_WORKER") and handed and Path(handed).is_file():
+        PYZ = Path(handed)
+        return
+    folder = tempfile.mkdtemp(prefix="agent-sync-pyz-")
+    config._agent_sync_build = folder
+    PYZ = build_archive(folder)
+    os.environ[BUILT_PYZ_VAR] = str(PYZ)
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_agent_sync_build", None)
+    if folder:
+        os.environ.pop(BUILT_PYZ_VAR, None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class Repo:

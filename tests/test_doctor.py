@@ -90,7 +90,7 @@ def test_expired_locks_are_a_note_with_the_gc_fix(team):
     sql(team, "UPDATE locks SET expires_at = expires_at - 10 WHERE key = 'src/c.py'")
     result = doctor(team, code=0)
     (line,) = [ln for ln in findings(result) if "expired locks" in ln]
-    assert line.startswith("note") and line.endswith("fix: agent-sync gc"), line
+    assert line.startswith("note") and line.endswith(f"fix: python3 {PYZ} gc"), line  # runs as shown: no launcher here
 
 
 def test_orphaned_rows_fail_and_repair_detaches_them(team):
@@ -240,7 +240,30 @@ def test_installed_hook_that_cannot_run(team, tmp_path):
     missing = shlex.quote(str(tmp_path / "gone" / "agent-sync.pyz"))
     write_settings(team, hookcommand.prefix(pyz_ref=missing, python=shlex.quote(sys.executable)) + " pre-tool-use")
     (line,) = failing(doctor(team, code=8))  # gate-broken: only the hooks fail
-    assert line.startswith("FAIL  hooks: the PreToolUse hook") and "fix: agent-sync install" in line, line
+    assert line.startswith("FAIL  hooks: the PreToolUse hook") and f"fix: python3 {PYZ} install" in line, line
+
+
+LAUNCH = hookcommand.LAUNCH
+
+
+@pytest.mark.parametrize("command", [
+    f'touch pwned; python3 -I -S -c "{LAUNCH}" "$CLAUDE_PROJECT_DIR/.claude/skills/agent-sync/agent-sync.pyz" pre-tool-use',
+    f'python3 -I -S -c "{LAUNCH}" "$(touch pwned)/agent-sync.pyz" pre-tool-use',
+    f'python3 -I -S -c "{LAUNCH}" "$CLAUDE_PROJECT_DIR/.claude/skills/agent-sync/agent-sync.pyz" pre-tool-use && touch pwned',
+    f'python3 -I -S -c "{LAUNCH}" /tmp/`touch pwned`agent-sync.pyz pre-tool-use',
+    f'$(touch pwned)python3 -I -S -c "{LAUNCH}" /x/agent-sync.pyz pre-tool-use',
+    f'python3 -I -S -c "import os; os.system(\'touch pwned\')  # agent_sync.hooks.entry" /x/agent-sync.pyz pre-tool-use',
+    "agent-sync hook pre-tool-use; touch pwned",
+    "touch pwned # agent-sync hook pre-tool-use",
+    f'python3 -I -S -c "{LAUNCH}" /x/agent-sync.pyz "pre-tool-use$(touch pwned)"',
+])
+def test_doctor_never_runs_a_settings_command_it_did_not_write(team, command):
+    write_settings(team, command)
+    result = doctor(team, code=8)
+    (line,) = failing(result)
+    assert "did NOT run it" in line and "touch pwned" in line, line
+    assert not (team.path / "pwned").exists()
+    assert not any(p.name == "pwned" for p in team.path.parent.rglob("pwned"))
 
 
 def test_invalid_settings_file(team):

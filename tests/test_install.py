@@ -431,3 +431,22 @@ def test_every_command_the_skill_names_exists(repo):
         assert options, name
         command_help = repo.ok(name, "--help").out
         assert all(o in command_help for o in options), (name, options)
+
+
+def test_a_pip_install_carries_every_module_and_installs_a_repo(repo, tmp_path):
+    """pip (no build isolation: setuptools is pinned in the dev requirements) builds from pyproject.toml."""
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", ".cache", "dist", "bench", "tests",
+                                                               "__pycache__", "build", "*.egg-info"))
+    target = tmp_path / "site"
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                           "--disable-pip-version-check", "--target", str(target), str(source)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    shipped = {p.relative_to(target).as_posix() for p in (target / "agent_sync").rglob("*.py")}
+    expected = {p.relative_to(ROOT).as_posix() for p in (ROOT / "agent_sync").rglob("*.py")}
+    assert expected <= shipped, sorted(expected - shipped)
+    run = subprocess.run([sys.executable, "-m", "agent_sync", "install"], cwd=repo.path, capture_output=True,
+                         text=True, env=clean_env(repo.home, PYTHONPATH=target), timeout=120, check=False)
+    assert run.returncode == 0, run
+    assert repo.path.joinpath(*SKILL, "agent-sync.pyz").is_file()

@@ -289,8 +289,9 @@ def team(repo):
     return repo
 
 
-def inbox(repo, agent, *flags):
-    return repo.json("inbox", *flags, agent=agent)["messages"]
+def inbox(repo, agent, *flags, mark=True):
+    """The inbox listing; by default also marking it read (`--mark-read`), as a reader who moves on."""
+    return repo.json("inbox", *flags, *(["--mark-read"] if mark else []), agent=agent)["messages"]
 
 
 def test_recipients_by_id_name_role_and_all(team):
@@ -331,9 +332,12 @@ def test_own_messages_never_in_inbox(team):
     assert inbox(team, "a", "--all") == []
 
 
-def test_inbox_marks_read_and_all_still_shows(team):
+def test_inbox_lists_without_consuming_and_mark_read_marks(team):
     team.ok("send", "--to", "bob", "--message", "one", agent="a")
     team.ok("send", "--to", "b", "--message", "two", agent="c")
+    for _ in range(2):  # listing twice shows the same, and the status count does not move
+        assert [m["body"] for m in inbox(team, "b", mark=False)] == ["one", "two"]
+        assert team.json("status", agent="b")["unread"] == 2
     assert [m["body"] for m in inbox(team, "b")] == ["one", "two"]
     assert inbox(team, "b") == []
     assert "No unread messages" in team.ok("inbox", agent="b").out

@@ -123,6 +123,8 @@ def test_tasks_messages_and_the_rest_of_the_tools(repo):
             inbox = await alice.call_tool("inbox", {})
             assert [m["body"] for m in inbox.structured_content["messages"]] == ["schema is ready"]
             assert "[&agent-sync-state trust=untrusted]" in text_of(inbox)
+            again = await alice.call_tool("inbox", {"mark_read": True})  # listing consumed nothing
+            assert [m["body"] for m in again.structured_content["messages"]] == ["schema is ready"]
             assert (await alice.call_tool("inbox", {})).structured_content["messages"] == []
             assert not (await alice.call_tool("read_message", {"id": message_id})).is_error
             assert not (await alice.call_tool("ack", {"id": str(message_id)})).is_error

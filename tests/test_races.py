@@ -136,7 +136,7 @@ def test_message_race_each_delivered_once(repo, race):
             for agent in agents]
     results = race(jobs)
     assert [code for code, _, _ in results] == [0] * senders, results
-    messages = repo.json("inbox", agent="rcpt")["messages"]
+    messages = repo.json("inbox", "--mark-read", agent="rcpt")["messages"]
     bodies = [m["body"] for m in messages]
     expected = {f"{agent} #{j}" for agent in agents for j in range(per_sender)}
     assert len(bodies) == senders * per_sender and set(bodies) == expected

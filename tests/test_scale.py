@@ -88,7 +88,7 @@ def test_inbox_delivers_exactly_the_unread(big):
     expected = [mid for (mid,) in query(
         big[0], "SELECT id FROM messages WHERE id > ? AND to_key IN ('all', ?) AND sender != ? ORDER BY id",
         (newest - scale.UNREAD, ME, ME))]
-    code, out, _ = run(big, "inbox", "--json")
+    code, out, _ = run(big, "inbox", "--mark-read", "--json")
     assert code == 0
     assert [m["id"] for m in json.loads(out)["messages"]] == expected
     assert json.loads(run(big, "inbox", "--json")[1])["messages"] == []

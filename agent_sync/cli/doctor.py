@@ -7,7 +7,7 @@ locks waiting for gc), 8 (gate-broken) when only the installed hooks fail,
 
 import os
 
-from ..core import errors, repo
+from ..core import errors, program, repo, sanitize
 from ..core.repair import FAIL, NOTE, OK, diagnose, repair
 
 
@@ -44,7 +44,7 @@ def check_agents(report, root):
             text, doc = project.read_settings(path)
         except settings_merge.InvalidSettings as exc:
             report.add(FAIL, "hooks", f"cannot read {agent.path}: {exc}",
-                       f"fix the file, then agent-sync install --agent {name}")
+                       f"fix the file, then {program.command('install', '--agent', name)}")
             continue
         if text is None or not any(command_line.is_ours(c) for c in _commands(doc)):
             continue
@@ -52,7 +52,7 @@ def check_agents(report, root):
         try:
             agent_hooks.verify(root, name)
         except probe.GateBroken as exc:
-            report.add(FAIL, "hooks", str(exc), f"agent-sync install --agent {name} (then run doctor again)")
+            report.add(FAIL, "hooks", str(exc), f"{program.command('install', '--agent', name)} (then run doctor again)")
             continue
         verdict = trust.check(name, root)
         if verdict:
@@ -88,7 +88,7 @@ def check_hooks(report, root, others=0):
             with open(path, encoding="utf-8") as handle:
                 value = settings_merge.parse(handle.read(), path)
         except (OSError, UnicodeDecodeError, settings_merge.InvalidSettings) as exc:
-            report.add(FAIL, "hooks", f"cannot read {path}: {exc}", "fix the file, then agent-sync install")
+            report.add(FAIL, "hooks", f"cannot read {path}: {exc}", f"fix the file, then {program.command('install')}")
             continue
         commands += [(path, h["command"]) for h in settings_merge.handlers(value, "PreToolUse")
                      if command_line.is_ours(h.get("command"))]
@@ -96,12 +96,18 @@ def check_hooks(report, root, others=0):
         if not others:
             report.add(OK, "hooks", "no agent-sync hooks installed here (locks are advisory)")
         return
-    path, command = commands[0]
+    path, written = commands[0]
+    command = command_line.rebuild(written)
+    if command is None:  # never run shell text from a settings file we did not write: it may be a cloned repo's
+        report.add(FAIL, "hooks", f"the PreToolUse hook in {path} is not in the form agent-sync writes, so doctor "
+                   f"did NOT run it: {sanitize.one_line(written, 300)}",
+                   f"check what it runs; {program.command('install')} rewrites it")
+        return
     try:
         warning = probe.check_hook(command, root)
     except probe.GateBroken as exc:
         report.add(FAIL, "hooks", f"the PreToolUse hook in {path} does not work: {exc}",
-                   "agent-sync install (then run doctor again)")
+                   f"{program.command('install')} (then run doctor again)")
         return
     if warning:
         report.add(NOTE, "hooks", f"the PreToolUse hook runs but said: {warning[:300]}", "see the message")

@@ -152,13 +152,15 @@ def cmd_send(ctx, args):
 
 
 def cmd_inbox(ctx, args):
-    if args.all:
-        rows = ctx.store.history()
-    else:
-        rows, _left = ctx.store.take_pending(via="inbox")
+    """Listing never consumes; --mark-read marks what was printed, once stdout took it all."""
+    rows = ctx.store.history() if args.all else ctx.store.pending()
     docs = [documents.message(r) for r in rows]
     empty = "No messages." if args.all else "No unread messages."
-    return emit(args, documents.document("inbox", messages=docs), render.messages_framed(docs, empty))
+    emit(args, documents.document("inbox", messages=docs), render.messages_framed(docs, empty))
+    if args.mark_read and docs:
+        sys.stdout.flush()  # a full disk or a closed pipe raises here, before anything is marked
+        ctx.store.mark_read([d["id"] for d in docs], via="inbox")
+    return OK
 
 
 def cmd_read_message(ctx, args):

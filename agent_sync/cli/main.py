@@ -86,8 +86,10 @@ def build_parser():
     _add(sub, "send", c.cmd_send, "Send a message to an agent id, name, role, or all.",
          arg("--to", required=True, help="id, name, role or 'all'"), arg("--message", required=True, help="text"),
          arg("--reply-to", type=int, metavar="ID", help="the message this answers"))
-    _add(sub, "inbox", c.cmd_inbox, "Show unread messages (and mark them read).",
-         arg("--all", action="store_true", help="recent messages, read or not"), json_flag=True)
+    _add(sub, "inbox", c.cmd_inbox, "Show unread messages (listing marks nothing read).",
+         arg("--all", action="store_true", help="recent messages, read or not"),
+         arg("--mark-read", action="store_true", help="mark the messages shown read, once they are printed"),
+         json_flag=True)
     _add(sub, "read-message", c.cmd_read_message, "Show one message and mark it read.",
          arg("id", help="message id"), json_flag=True)
     _add(sub, "ack", c.cmd_ack, "Acknowledge a message addressed to you.", arg("id", help="message id"))

@@ -16,7 +16,13 @@ import os
 
 from . import repo
 from .cachestamp import BACKEND_VAR, CONFIG_PARTS
-from .errors import Busy, NotFound, StorageError, UsageError
+from .errors import AgentSyncError, Busy, NotFound, StorageError, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from .etcd.client import Client
 
 CONFIG_NAME = CONFIG_PARTS[-1]  # in .claude/, committed
 ENV = BACKEND_VAR
@@ -28,47 +34,48 @@ NAMESPACE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY
 KEY_ROOT = "agent-sync/"  # every key of every namespace starts here (an auth role can be scoped to it)
 
 
-def config_path(root):
+def config_path(root: str) -> str:
     return os.path.join(root, *CONFIG_PARTS)
 
 
-def good_namespace(text):
+def good_namespace(text: object) -> bool:
     return isinstance(text, str) and 0 < len(text) <= 64 and set(text) <= NAMESPACE_CHARS and text[0].isalnum()
 
 
 class Backend:
     """The resolved choice: `kind` (sqlite or etcd), where it came from, and for etcd the URL."""
 
-    def __init__(self, kind, source, url=None, namespace=None):
+    def __init__(self, kind: str, source: str, url: str | None = None, namespace: str | None = None) -> None:
         self.kind, self.source, self.url, self.configured_namespace = kind, source, url, namespace
 
     @property
-    def is_etcd(self):
+    def is_etcd(self) -> bool:
         return self.kind == ETCD
 
-    def describe(self):
+    def describe(self) -> str:
         """For people and `status --json`: `sqlite`, or the URL (no credentials: they are never in it)."""
-        return self.url if self.is_etcd else SQLITE
+        return self.url if self.is_etcd and self.url else SQLITE
 
-    def client(self, timeout=None, environ=None):
+    def client(self, timeout: float | None = None, environ: "Mapping[str, str] | None" = None) -> "Client":
         """An etcd client for this backend (bad URL or CA: UsageError)."""
         from .etcd import client as etcd
 
         options = {} if timeout is None else {"timeout": timeout}
         with engine_errors():
-            return etcd.Client.from_url(self.url, environ, **options)
+            client = etcd.Client.from_url(self.url, environ, **options)
+        return client
 
-    def namespace(self, root):
+    def namespace(self, root: str) -> str:
         """The configured namespace, else the repository's root commit (cached in the state dir)."""
         if self.configured_namespace:
             return self.configured_namespace
         return derived_namespace(root)
 
-    def prefix(self, root):
+    def prefix(self, root: str) -> str:
         return f"{KEY_ROOT}{self.namespace(root)}/"
 
 
-def resolve(root, environ=None):
+def resolve(root: str, environ: "Mapping[str, str] | None" = None) -> Backend:
     """The Backend for the repository at `root`; a bad file or variable is a one-line UsageError."""
     env = os.environ if environ is None else environ
     doc = _read_config(root)
@@ -87,7 +94,7 @@ def resolve(root, environ=None):
     return _from_url(value.strip(), SHOWN, namespace)
 
 
-def _from_url(url, source, namespace):
+def _from_url(url: str, source: str, namespace: str | None) -> Backend:
     if url.lower() == SQLITE:
         return Backend(SQLITE, source)
     from .etcd.client import parse_url
@@ -100,7 +107,7 @@ def _from_url(url, source, namespace):
     return Backend(ETCD, source, url, namespace)
 
 
-def _read_config(root):
+def _read_config(root: str) -> dict:
     path = config_path(root)
     try:
         with open(path, encoding="utf-8") as handle:
@@ -123,7 +130,7 @@ def _read_config(root):
     return doc
 
 
-def derived_namespace(root):
+def derived_namespace(root: str) -> str:
     """The root commit's hash (the smallest, if the history has several roots)."""
     cache = os.path.join(repo.state_dir(root), NS_CACHE)
     try:
@@ -162,20 +169,17 @@ class engine_errors:
     (7); an expired lease → NotFound (4).
     """
 
-    def __enter__(self):
+    def __enter__(self) -> "engine_errors":
         return self
 
-    def __exit__(self, kind, exc, _tb):
-        if exc is None:
-            return False
+    def __exit__(self, kind: object, exc: BaseException | None, _tb: object) -> None:
         from .etcd import errors as e
 
-        if not isinstance(exc, e.EtcdError):
-            return False
-        raise translate(exc) from None
+        if isinstance(exc, e.EtcdError):
+            raise translate(exc) from None
 
 
-def translate(exc):
+def translate(exc: Exception) -> AgentSyncError:
     from .etcd import errors as e
 
     text = str(exc)

@@ -13,6 +13,10 @@ import os
 from . import repo
 from .quickstamp import ETCD_STAMP
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 CONFIG_PARTS = (".claude", "agent-sync.json")  # the committed backend choice (core.backend reads it)
 BACKEND_VAR = "AGENT_SYNC_BACKEND"
 NAME = ETCD_STAMP  # named in quickstamp, for its os-free reader
@@ -20,7 +24,7 @@ WATCHER_PID = "etcd.watcher"  # the running watcher's pid (one per checkout)
 USED = "etcd.used"  # touched by the CLI: its mtime keeps an idle watcher alive
 
 
-def configured(root, environ=os.environ):
+def configured(root: str, environ: "Mapping[str, str]" = os.environ) -> bool:
     """May this checkout use etcd? Cheap (no JSON): the variable, else a config file that names etcd."""
     raw = environ.get(BACKEND_VAR, "").strip().lower()
     if raw:
@@ -32,11 +36,11 @@ def configured(root, environ=os.environ):
         return False
 
 
-def path_of(root, name=NAME):
+def path_of(root: str, name: str = NAME) -> str:
     return os.path.join(repo.state_dir(root), name)
 
 
-def read(root):
+def read(root: str) -> tuple[int, float] | None:
     """(revision, confirmed_at), or None when there is no usable stamp."""
     try:
         with open(path_of(root), encoding="utf-8") as handle:
@@ -46,13 +50,13 @@ def read(root):
         return None
 
 
-def age(root, now):
+def age(root: str, now: float) -> float | None:
     """Seconds since the engine last confirmed the cache (None: never)."""
     stamp = read(root)
     return None if stamp is None else max(0.0, now - stamp[1])
 
 
-def write(root, revision, confirmed_at):
+def write(root: str, revision: int, confirmed_at: float) -> None:
     path = path_of(root)
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
@@ -67,7 +71,7 @@ def write(root, revision, confirmed_at):
             pass  # a missing stamp reads as stale: hooks ask the engine
 
 
-def forget(root):
+def forget(root: str) -> None:
     """The checkout went back to SQLite: no stamp, so no hook thinks it reads an etcd cache."""
     try:
         os.remove(path_of(root))

@@ -27,7 +27,7 @@ AUTO_LEASE = ("AGENT_SYNC_AUTO_LEASE", "10m")  # how long an edit's automatic le
 OFF_WORDS = ("off", "0", "no", "false")
 
 
-def duration(name):
+def duration(name: str) -> float:
     """Seconds configured for `name`, or its default."""
     raw = os.environ.get(name) or DURATIONS[name][0]
     try:
@@ -36,7 +36,7 @@ def duration(name):
         raise UsageError(f"{name}={raw!r} is not a valid duration") from None
 
 
-def auto_lease():
+def auto_lease() -> float | None:
     """Seconds an automatic lease lasts after an edit, or None when the feature is off."""
     name, default = AUTO_LEASE
     raw = os.environ.get(name, "").strip()
@@ -48,7 +48,7 @@ def auto_lease():
         raise UsageError(f"{name}={raw!r} is not a valid duration (or `off`)") from None
 
 
-def count(name):
+def count(name: str) -> int:
     """Whole number configured for `name`, or its default."""
     raw = os.environ.get(name)
     if not raw:
@@ -62,6 +62,6 @@ def count(name):
     return value
 
 
-def flag(name):
+def flag(name: str) -> bool:
     """True when an opt-in variable is set to 1/true/yes."""
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")

@@ -6,7 +6,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_SECONDS = 366 * 86400
 
 
-def parse_duration(text, bare_unit="m"):
+def parse_duration(text: str | float, bare_unit: str = "m") -> float:
     """Seconds in `text`: a positive number with an optional unit s/m/h/d.
 
     A bare number counts in `bare_unit` (minutes for --ttl, as the spec has it).
@@ -27,7 +27,7 @@ def parse_duration(text, bare_unit="m"):
     return seconds
 
 
-def format_duration(seconds):
+def format_duration(seconds: float) -> str:
     """Short human form: 45s, 12m, 3h05m, 2d."""
     seconds = int(max(0, seconds))
     if seconds < 60:

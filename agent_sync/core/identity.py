@@ -10,6 +10,10 @@ from .errors import UsageError
 from .quickstamp import ID_CHARS as _ID_CHARS
 from .quickstamp import MAX_ID, SUBAGENTS_DIR, session_agent_id  # noqa: F401 - shared with the fast path
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 OPERATOR = "operator"
 # What each agent exports into its shell tool: the id its hook payloads carry as the session.
 SESSION_VARS = ("CLAUDE_CODE_SESSION_ID", "CODEX_SESSION_ID", "COPILOT_AGENT_SESSION_ID")
@@ -20,13 +24,13 @@ class Identity:
 
     __slots__ = ("id", "source", "session")
 
-    def __init__(self, agent_id, source, session=None):
+    def __init__(self, agent_id: str, source: str, session: str | None = None) -> None:
         self.id = agent_id
         self.source = source
         self.session = session
 
 
-def check_id(agent_id):
+def check_id(agent_id: str) -> str:
     if not agent_id or len(agent_id) > MAX_ID or not set(agent_id) <= _ID_CHARS:
         raise UsageError(
             f"invalid agent id {agent_id[:80]!r}: use 1-{MAX_ID} letters, digits, '.', '_' or '-'"
@@ -34,7 +38,8 @@ def check_id(agent_id):
     return agent_id
 
 
-def resolve(root, session_id=None, environ=os.environ, allow_operator=False):
+def resolve(root: str, session_id: str | None = None, environ: "Mapping[str, str]" = os.environ,
+            allow_operator: bool = False) -> Identity:
     """The caller's identity. A hook passes the payload's session_id."""
     forced = environ.get("AGENT_SYNC_ID")
     if forced:
@@ -51,13 +56,13 @@ def resolve(root, session_id=None, environ=os.environ, allow_operator=False):
     return Identity(_local_id(root), "local")
 
 
-def _subagent_path(root, session):
+def _subagent_path(root: str, session: str | None) -> str | None:
     if not session or len(session) > 128 or not set(session) <= _ID_CHARS:
         return None
     return os.path.join(repo.state_dir(root), SUBAGENTS_DIR, session)
 
 
-def record_parent(root, subagent_session, parent_session_id):
+def record_parent(root: str, subagent_session: str | None, parent_session_id: str | None) -> None:
     """Remember that a subagent, whose shell exports its own session id, acts as its parent."""
     path = _subagent_path(root, subagent_session)
     if path is None or not parent_session_id or subagent_session == parent_session_id:
@@ -69,14 +74,16 @@ def record_parent(root, subagent_session, parent_session_id):
     os.replace(tmp, path)
 
 
-def parent_session(root, session):
+def parent_session(root: str, session: str) -> str:
     """The session a subagent's shell should act as: its parent's, when a hook recorded one."""
     for _ in range(4):  # a subagent's subagent follows the chain up
         path = _subagent_path(root, session)
+        if path is None:
+            return session
         try:
             with open(path, encoding="utf-8") as handle:
                 parent = handle.read().strip()
-        except (OSError, TypeError, ValueError):
+        except (OSError, ValueError):
             return session
         if not parent or parent == session:
             return session
@@ -84,7 +91,7 @@ def parent_session(root, session):
     return session
 
 
-def _local_id(root):
+def _local_id(root: str) -> str:
     """One id per repository for plain shells, created atomically on first use."""
     path = os.path.join(repo.state_dir(root), "local-id")
     try:

@@ -15,18 +15,26 @@ NAME = "locks.idx"
 HEADER = "agent-sync lock index 1"
 ANY = "*"  # a line that matches every path: sends the caller to the database
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
-def path_of(root):
+    from .db import Database
+
+    Entry = tuple[float, str, str, str, str] | str  # (expires_at, kind, mode, owner, key), or ANY
+
+
+def path_of(root: str) -> str:
     return os.path.join(repo.state_dir(root), NAME)
 
 
-def publish(db, merge_existing):
+def publish(db: "Database", merge_existing: bool) -> None:
     """Rewrite the index from the locks this transaction can see."""
     now = time.time()
-    latest = {}  # (kind, mode, owner, key) -> the latest expiry: it covers every earlier one
+    latest: dict[tuple[str, ...], float] = {}  # (kind, mode, owner, key) -> the latest expiry (covers earlier ones)
     any_line = False
 
-    def keep(expires_at, *fields):
+    def keep(expires_at: float, *fields: str) -> None:
         if expires_at > latest.get(fields, 0.0):
             latest[fields] = expires_at
 
@@ -38,14 +46,15 @@ def publish(db, merge_existing):
             any_line = os.path.exists(path_of(db.root))  # unreadable: every hook asks the database until a rewrite
         else:
             for entry in current[1]:
-                if entry == ANY:
+                if isinstance(entry, str):  # ANY, the only entry that is not a tuple
                     any_line = True
                 elif entry[0] > now:
                     keep(*entry)
-    write(db.root, db.case_insensitive, [(expires_at, *fields) for fields, expires_at in latest.items()], any_line)
+    write(db.root, db.case_insensitive, [(expires_at, *fields) for fields, expires_at in latest.items()],  # type: ignore[misc]
+          any_line)
 
 
-def write(root, case_insensitive, entries, any_line=False):
+def write(root: str, case_insensitive: bool, entries: "Iterable[Entry]", any_line: bool = False) -> None:
     """Replace the index with `entries`, each (expires_at, kind, mode, owner, key)."""
     lines = {_line(*entry) for entry in entries}
     if any_line:
@@ -54,14 +63,14 @@ def write(root, case_insensitive, entries, any_line=False):
     _replace(path_of(root), "\n".join(body) + "\n")
 
 
-def _line(expires_at, kind, mode, owner, key):
+def _line(expires_at: float, kind: str, mode: str, owner: str, key: str) -> str:
     fields = (kind, mode, owner, key)
     if any("\t" in f or "\n" in f for f in fields):
         return ANY
     return f"{expires_at!r}\t{kind}\t{mode}\t{owner}\t{key}"
 
 
-def _replace(path, text):
+def _replace(path: str, text: str) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
@@ -80,7 +89,7 @@ def _replace(path, text):
     os.remove(path)  # without an index every hook asks the database: slower, still correct
 
 
-def read(root):
+def read(root: str) -> "tuple[bool, list[Entry]] | None":
     """(case_insensitive, entries) with entries as (expires_at, kind, mode, owner, key) or ANY.
 
     None when the index is absent or unreadable.
@@ -93,7 +102,7 @@ def read(root):
     lines = text.split("\n")
     if len(lines) < 3 or lines[0] != HEADER or lines[1] not in ("ci\t0", "ci\t1") or not text.endswith("\n"):
         return None
-    entries = []
+    entries: "list[Entry]" = []
     for line in lines[2:-1]:
         if line == ANY:
             entries.append(ANY)

@@ -232,7 +232,7 @@ def blockers(ctx, specs):
     if not others:
         return []
     mine = ctx.db.all("SELECT key, kind FROM locks WHERE owner = ? AND expires_at > ?", (ctx.me.id, ctx.now))
-    found = []
+    found: list = []
     for spec in specs:
         covering = [r for r in others if lockspec.overlaps(spec.key, spec.kind, r["key"], r["kind"])]
         if not covering:

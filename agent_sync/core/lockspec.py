@@ -5,6 +5,10 @@ import os
 from . import repo, validate, wildmatch
 from .errors import UsageError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .context import Context
+
 FILE, DIR, GLOB, RESOURCE = "file", "dir", "glob", "resource"
 
 
@@ -13,14 +17,14 @@ class Spec:
 
     __slots__ = ("key", "path", "kind")
 
-    def __init__(self, key, path, kind):
+    def __init__(self, key: str, path: str, kind: str) -> None:
         self.key, self.path, self.kind = key, path, kind
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Spec({self.path!r}, {self.kind})"
 
 
-def parse(ctx, raw, resource=False):
+def parse(ctx: "Context", raw: str, resource: bool = False) -> Spec:
     """The Spec for a command-line argument, resolved against the caller's cwd."""
     if resource:
         name = validate.text(raw, "resource")
@@ -33,7 +37,7 @@ def parse(ctx, raw, resource=False):
     return of_path(rel, ctx.tree, ctx.store.case_insensitive, raw.endswith(("/", os.sep)))
 
 
-def of_path(rel, tree, case_insensitive, is_dir=False):
+def of_path(rel: str, tree: str, case_insensitive: bool, is_dir: bool = False) -> Spec:
     """The Spec for a resolved repo path: the root, a directory, a pattern or a file."""
     if rel == "":
         return Spec("**", "**", GLOB)
@@ -44,7 +48,7 @@ def of_path(rel, tree, case_insensitive, is_dir=False):
     return Spec(repo.fold(rel, case_insensitive), rel, FILE)
 
 
-def _pattern(ctx, raw):
+def _pattern(ctx: "Context", raw: str) -> Spec:
     """Resolve the literal directories before the first glob segment; keep the rest."""
     parts = raw.replace(os.sep, "/").split("/")
     first = next(i for i, part in enumerate(parts) if wildmatch.is_pattern(part))
@@ -61,7 +65,7 @@ def _pattern(ctx, raw):
     return Spec(ctx.key(pattern), pattern, GLOB)
 
 
-def overlaps(a_key, a_kind, b_key, b_kind):
+def overlaps(a_key: str, a_kind: str, b_key: str, b_kind: str) -> bool:
     """Could locks on a and b ever cover the same thing? Exact, so never a missed conflict."""
     if a_kind == RESOURCE or b_kind == RESOURCE:
         return a_kind == b_kind and a_key == b_key
@@ -75,7 +79,7 @@ def overlaps(a_key, a_kind, b_key, b_kind):
     return wildmatch.may_overlap(a_key, b_key)
 
 
-def _head(key):
+def _head(key: str) -> str:
     """The literal text every path a lock on `key` covers starts with (the hook's cheap pre-filter)."""
     end = len(key)
     for special in "*?[\\":
@@ -87,10 +91,10 @@ def _head(key):
     return key[:end]
 
 
-def conflicts(a_mode, b_mode):
+def conflicts(a_mode: str, b_mode: str) -> bool:
     return a_mode == "exclusive" or b_mode == "exclusive"
 
 
-def from_repo_path(ctx, rel):
+def from_repo_path(ctx: "Context", rel: str) -> Spec:
     """The Spec for a path already stored repo-relative (a task's files)."""
     return of_path(rel.rstrip("/"), ctx.tree, ctx.store.case_insensitive, is_dir=rel.endswith("/"))

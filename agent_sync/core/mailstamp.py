@@ -12,7 +12,7 @@ from . import repo
 from .quickstamp import SEEN_DIR, SEQ  # noqa: F401 - named once, for the os-free reader too
 
 
-def _write(path, text):
+def _write(path: str, text: str) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
         with open(tmp, "w", encoding="utf-8") as handle:
@@ -29,7 +29,7 @@ def _write(path, text):
             os.remove(path)  # a missing stamp only sends readers to the database
 
 
-def _read_int(path):
+def _read_int(path: str) -> int | None:
     try:
         with open(path, encoding="utf-8") as handle:
             return int(handle.read().strip())
@@ -37,19 +37,19 @@ def _read_int(path):
         return None
 
 
-def publish(root, message_id):
+def publish(root: str, message_id: int) -> None:
     _write(os.path.join(repo.state_dir(root), SEQ), f"{message_id}\n")
 
 
-def newest(root):
+def newest(root: str) -> int | None:
     return _read_int(os.path.join(repo.state_dir(root), SEQ))
 
 
-def _seen_path(root, agent_id):
+def _seen_path(root: str, agent_id: str) -> str:
     return os.path.join(repo.state_dir(root), SEEN_DIR, agent_id)
 
 
-def mark_seen(root, agent_id, high_water):
+def mark_seen(root: str, agent_id: str, high_water: int) -> None:
     """Record the agent's settled high-water mark (and, by mtime, this check-in)."""
     try:
         os.makedirs(os.path.join(repo.state_dir(root), SEEN_DIR), exist_ok=True)
@@ -58,7 +58,7 @@ def mark_seen(root, agent_id, high_water):
         pass  # only an optimisation
 
 
-def settled(root, agent_id):
+def settled(root: str, agent_id: str) -> tuple[int, float] | None:
     """(high_water, seconds since the last check-in), or None when unknown."""
     path = _seen_path(root, agent_id)
     value = _read_int(path)

@@ -135,6 +135,25 @@ def take_pending(ctx, via, directed_only=False, how_many=None):
     return taken, len(rows) - len(taken)
 
 
+def mark_read(ctx, message_ids, via):
+    """Record `message_ids` as seen by the caller (`inbox --mark-read`, after it printed them).
+
+    Only ids addressed to the caller count; one a hook delivered meanwhile keeps its receipt.
+    Returns how many were newly marked.
+    """
+    marked = 0
+    with ctx.db.write():
+        me = _me(ctx)
+        for message_id in message_ids:
+            message = ctx.db.one("SELECT * FROM messages WHERE id = ?", (message_id,))
+            if message is None or message["sender"] == me["id"] or not _addressed_to(me, message):
+                continue
+            marked += ctx.db.execute("INSERT INTO receipts (message_id, agent_id, seen_at, via) VALUES (?, ?, ?, ?)"
+                                     " ON CONFLICT DO NOTHING", (message_id, me["id"], ctx.now, via)).rowcount
+        _advance_high_water(ctx, me)
+    return marked
+
+
 def high_water(ctx):
     return ctx.db.scalar("SELECT msg_hw FROM agents WHERE id = ?", (ctx.me.id,))
 

@@ -16,6 +16,10 @@ from .context import Context
 from .errors import Conflict
 from .identity import Identity
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .backend import Backend
+
 KEPT_STATES = (tasks.IN_PROGRESS, tasks.OPEN, tasks.BLOCKED)
 OPERATOR = "operator"
 
@@ -23,10 +27,11 @@ OPERATOR = "operator"
 class _Side:
     """One Context per agent on one store, opened on first use."""
 
-    def __init__(self, root, choice):
-        self.root, self.choice, self.contexts = root, choice, {}
+    def __init__(self, root: str, choice: "Backend") -> None:
+        self.root, self.choice = root, choice
+        self.contexts: dict[str | None, Context] = {}
 
-    def as_agent(self, agent_id):
+    def as_agent(self, agent_id: str | None) -> Context:
         ctx = self.contexts.get(agent_id)
         if ctx is None:
             me = Identity(agent_id or OPERATOR, "migrate")
@@ -34,12 +39,12 @@ class _Side:
             self.contexts[agent_id] = ctx
         return ctx
 
-    def close(self):
+    def close(self) -> None:
         for ctx in self.contexts.values():
             ctx.close()
 
 
-def to_etcd(root, choice):
+def to_etcd(root: str, choice: "Backend") -> dict:
     """Copy into `choice`'s namespace. Conflict when it holds any key already. Returns counts and the id map."""
     from .backend import Backend, SQLITE
 
@@ -59,7 +64,7 @@ def to_etcd(root, choice):
         dst.close()
 
 
-def _copy(src, dst):
+def _copy(src: _Side, dst: _Side) -> dict:
     reader = src.as_agent(OPERATOR)
     now = time.time()
     agents = [a for a in reader.store.agents() if a["status"] != "offline" and a["id"] != OPERATOR]
@@ -67,7 +72,8 @@ def _copy(src, dst):
         dst.as_agent(row["id"]).store.check_in()
         if row["name"] and row["name"] != row["id"]:
             dst.as_agent(row["id"]).store.register(row["name"], row["role"])
-    task_ids, moved = {}, 0
+    task_ids: dict[int, int] = {}
+    moved = 0
     rows = sorted(reader.store.tasks(states=KEPT_STATES), key=lambda r: r["id"])
     for row in rows:
         deps = [task_ids[d] for d in _deps(reader, row["id"]) if d in task_ids]
@@ -84,7 +90,7 @@ def _copy(src, dst):
                 str(new_id), row["block_reason"] or "blocked", force=True)
         moved += 1
     locks = 0
-    by_owner = {}
+    by_owner: dict[str, list] = {}
     for row in reader.store.locks():
         if row["expires_at"] > now:
             by_owner.setdefault(row["owner"], []).append(row)
@@ -105,5 +111,5 @@ def _copy(src, dst):
     return {"tasks": moved, "locks": locks, "messages": messages, "agents": len(agents), "task_ids": task_ids}
 
 
-def _deps(reader, task_id):
+def _deps(reader: Context, task_id: int) -> list[int]:
     return [r["depends_on"] for r in reader.db.all("SELECT depends_on FROM task_deps WHERE task_id = ?", (task_id,))]

@@ -15,7 +15,7 @@ the same stamps. A wrong None only costs time; True needs both stamps.
 try:
     import posix as _sys_os  # builtin: costs nothing to import
 except ImportError:  # Windows: the full path answers
-    _sys_os = None
+    _sys_os = None  # type: ignore[assignment]
 
 STATE_PARTS = (".claude", "coordination")
 SEQ = "mail.seq"
@@ -30,7 +30,7 @@ _DIR = 0o040000
 _TYPE = 0o170000
 
 
-def session_agent_id(session_id):
+def session_agent_id(session_id: str) -> str:
     """A stable, short id for a session id (64-bit FNV-1a: no hashlib import)."""
     value = 0xCBF29CE484222325
     for byte in session_id.encode("utf-8", "surrogatepass"):
@@ -38,12 +38,12 @@ def session_agent_id(session_id):
     return f"s-{value:016x}"[:14]
 
 
-def _env(name):
+def _env(name: str) -> str:
     value = _sys_os.environ.get(name.encode())
     return value.decode("utf-8", "surrogateescape") if value else ""
 
 
-def _agent(session_id):
+def _agent(session_id: str | None) -> str | None:
     forced = _env("AGENT_SYNC_ID")
     if forced:
         ok = len(forced) <= MAX_ID and set(forced) <= ID_CHARS and forced.lower() != "operator"
@@ -51,7 +51,7 @@ def _agent(session_id):
     return session_agent_id(session_id) if session_id else None
 
 
-def _checkout(cwd):
+def _checkout(cwd: str) -> str | None:
     """The nearest ancestor of cwd whose `.git` is a directory; None for anything else."""
     here = cwd.rstrip("/") or "/"
     while True:
@@ -66,7 +66,7 @@ def _checkout(cwd):
         here = here.rsplit("/", 1)[0] or "/"
 
 
-def _exists(path):
+def _exists(path: str) -> bool:
     try:
         _sys_os.stat(path)
     except (OSError, ValueError):
@@ -74,7 +74,7 @@ def _exists(path):
     return True
 
 
-def _number(path):
+def _number(path: str) -> int | None:
     try:
         with open(path, encoding="utf-8") as handle:
             return int(handle.read().strip())
@@ -82,7 +82,7 @@ def _number(path):
         return None
 
 
-def _etcd_fresh(path, now):
+def _etcd_fresh(path: str, now: float) -> bool:
     """True without an etcd stamp (SQLite), or when the engine confirmed the cache within ETCD_FRESH."""
     try:
         with open(path, encoding="utf-8") as handle:
@@ -97,7 +97,7 @@ def _etcd_fresh(path, now):
         return False
 
 
-def settled(cwd, session_id, now):
+def settled(cwd: str | None, session_id: str | None, now: float) -> bool | None:
     """True when this agent's stamps prove nothing new waits for it and its check-in is recent; else None."""
     if _sys_os is None or not isinstance(cwd, str) or not cwd.startswith("/") or "\x00" in cwd:
         return None

@@ -168,5 +168,5 @@ def context_messages(message_docs, left, budget=6000):
         block = message_block(m)
         parts.append(block if len(block) <= budget else block[: budget - 20] + " ...(truncated)")
     if left:
-        parts.append(f"{left} more, run inbox (agent-sync inbox)")
+        parts.append(f"{left} more, run inbox (agent-sync inbox --mark-read)")
     return frame("\n".join(parts))

@@ -22,7 +22,7 @@ import os
 import sqlite3
 import time
 
-from . import lockindex, mailstamp, repo, schema
+from . import lockindex, mailstamp, program, repo, schema
 from .db import Database
 
 OK, NOTE, FAIL = "ok", "note", "FAIL"
@@ -90,7 +90,7 @@ def diagnose(root):
                 _check_database(report, root, conn)
         except sqlite3.Error as exc:
             report.damaged = True
-            report.add(FAIL, "database", f"cannot be read ({exc})", "agent-sync doctor --repair")
+            report.add(FAIL, "database", f"cannot be read ({exc})", program.command("doctor", "--repair"))
     return report
 
 
@@ -110,18 +110,18 @@ def _check_files(report, root, path):
         head = handle.read(100)
     if size and not head.startswith(MAGIC):
         report.damaged = True
-        report.add(FAIL, "database", f"{path} is not an SQLite database", "agent-sync doctor --repair")
+        report.add(FAIL, "database", f"{path} is not an SQLite database", program.command("doctor", "--repair"))
     else:
         report.add(OK, "database", f"{path} ({size // 1024} KiB)")
     _check_permissions(report, state, path)
     wal = path + "-wal"
     if os.path.exists(wal) and os.path.getsize(wal) > BIG_WAL:
         report.add(NOTE, "wal", f"{wal} is {os.path.getsize(wal) // (1024 * 1024)} MiB (a reader kept it from "
-                                "being checkpointed)", "agent-sync doctor --repair checkpoints it")
+                                "being checkpointed)", program.command("doctor", "--repair") + " checkpoints it")
     leftovers = [name for name in _temp_files(state)]
     if leftovers:
         report.add(NOTE, "temp files", f"{len(leftovers)} left by interrupted writers ({', '.join(leftovers[:3])})",
-                   "agent-sync doctor --repair removes them")
+                   program.command("doctor", "--repair") + " removes them")
 
 
 def _check_permissions(report, state, path):
@@ -170,13 +170,13 @@ def _check_database(report, root, conn):
         verdict = [str(exc)]
     if verdict != ["ok"]:
         report.damaged = True
-        report.add(FAIL, "integrity", "; ".join(verdict)[:300], "agent-sync doctor --repair")
+        report.add(FAIL, "integrity", "; ".join(verdict)[:300], program.command("doctor", "--repair"))
         return
     report.add(OK, "integrity", "ok")
     missing = set(TABLES) - {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if version and missing:
         report.damaged = True
-        report.add(FAIL, "schema", f"tables missing: {', '.join(sorted(missing))}", "agent-sync doctor --repair")
+        report.add(FAIL, "schema", f"tables missing: {', '.join(sorted(missing))}", program.command("doctor", "--repair"))
         return
     if not version:
         return  # an empty database: nothing below applies yet
@@ -189,19 +189,19 @@ def _check_database(report, root, conn):
 
 
 def _check_rows(report, conn):
-    orphans = {}
+    orphans: dict = {}
     for table, where, _fix in ORPHANS:
         n = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}").fetchone()[0]
         if n:
             orphans[table] = orphans.get(table, 0) + n
     if orphans:
         report.add(FAIL, "orphaned rows", ", ".join(f"{t} {n}" for t, n in orphans.items()) +
-                   " (rows pointing at a deleted parent)", "agent-sync doctor --repair")
+                   " (rows pointing at a deleted parent)", program.command("doctor", "--repair"))
     else:
         report.add(OK, "orphaned rows", "none")
     expired = conn.execute("SELECT COUNT(*) FROM locks WHERE expires_at <= ?", (time.time(),)).fetchone()[0]
     if expired:
-        report.add(NOTE, "expired locks", f"{expired} still stored (they block nothing)", "agent-sync gc")
+        report.add(NOTE, "expired locks", f"{expired} still stored (they block nothing)", program.command("gc"))
     else:
         report.add(OK, "expired locks", "none")
 
@@ -213,7 +213,7 @@ def _check_index(report, root, conn):
     if index is None:
         if os.path.exists(lockindex.path_of(root)):
             report.add(FAIL, "lock index", "unreadable (hooks consult the database instead: slower)",
-                       "agent-sync doctor --repair")
+                       program.command("doctor", "--repair"))
         else:
             report.add(OK, "lock index", "absent (hooks consult the database)")
         return
@@ -223,7 +223,7 @@ def _check_index(report, root, conn):
         missing = [r["key"] for r in live if tuple(r) not in listed]
         if missing:
             report.add(FAIL, "lock index", f"{len(missing)} live lock(s) missing, e.g. {missing[0]!r}: hooks "
-                                           "could allow edits to locked files", "agent-sync doctor --repair")
+                                           "could allow edits to locked files", program.command("doctor", "--repair"))
             return
     report.add(OK, "lock index", f"covers all {len(live)} live lock(s)")
 
@@ -241,7 +241,7 @@ def _check_stamps(report, root, conn):
             problems.append(f"seen/{row['id']} is ahead of the agent's delivered mail")
     if problems:
         report.add(FAIL, "mail stamps", "; ".join(problems[:3]) + " (hooks could hold back messages)",
-                   "agent-sync doctor --repair")
+                   program.command("doctor", "--repair"))
     else:
         report.add(OK, "mail stamps", "consistent")
 

@@ -8,11 +8,15 @@ import os
 from .errors import UsageError
 from .quickstamp import STATE_PARTS  # the one place the coordination folder is named (os-free, for the fast path)
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 STATE_DIR = os.path.join(*STATE_PARTS)
 DB_NAME = "state.sqlite"
 
 
-def find_root(cwd=None, environ=os.environ):
+def find_root(cwd: str | None = None, environ: "Mapping[str, str]" = os.environ) -> str:
     """The repository root: AGENT_SYNC_ROOT, else the nearest `.git`, else cwd.
 
     A linked worktree's `.git` file leads to the main worktree, so every
@@ -36,7 +40,7 @@ def find_root(cwd=None, environ=os.environ):
         here = parent
 
 
-def find_tree(cwd=None, environ=os.environ):
+def find_tree(cwd: str | None = None, environ: "Mapping[str, str]" = os.environ) -> str:
     """The working tree holding cwd: where repo-relative paths start.
 
     Usually the root itself; in a linked worktree it is that worktree, so a
@@ -49,7 +53,7 @@ def find_tree(cwd=None, environ=os.environ):
     return nearest_checkout(start) or start
 
 
-def nearest_checkout(start):
+def nearest_checkout(start: str) -> str | None:
     """The nearest directory at or above `start` holding `.git` (a dir or a file), or None."""
     here = start
     while True:
@@ -61,7 +65,7 @@ def nearest_checkout(start):
         here = parent
 
 
-def _main_worktree(worktree, git_file):
+def _main_worktree(worktree: str, git_file: str) -> str | None:
     """Main worktree of a linked worktree, read from gitdir/commondir files."""
     gitdir = _read_pointer(git_file, "gitdir:")
     if not gitdir:
@@ -76,7 +80,7 @@ def _main_worktree(worktree, git_file):
     return common  # bare repository: keep state beside it
 
 
-def _read_pointer(path, prefix):
+def _read_pointer(path: str, prefix: str) -> str | None:
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.readline().strip()
@@ -87,15 +91,15 @@ def _read_pointer(path, prefix):
     return text[len(prefix):].strip() or None
 
 
-def state_dir(root):
+def state_dir(root: str) -> str:
     return os.path.join(root, STATE_DIR)
 
 
-def db_path(root):
+def db_path(root: str) -> str:
     return os.path.join(root, STATE_DIR, DB_NAME)
 
 
-def is_case_insensitive(root):
+def is_case_insensitive(root: str) -> bool:
     """Does the filesystem holding the state directory ignore case?"""
     lower = os.path.join(root, ".claude")
     upper = os.path.join(root, ".CLAUDE")
@@ -105,7 +109,7 @@ def is_case_insensitive(root):
         return False
 
 
-def relative_path(root, raw, cwd):
+def relative_path(root: str, raw: str, cwd: str) -> str:
     """`raw` (relative to cwd, or absolute) as a repo-relative '/' path.
 
     Symlinks are resolved, so a link leading out of the repository is refused
@@ -122,6 +126,6 @@ def relative_path(root, raw, cwd):
     return "" if rel == "." else rel.replace(os.sep, "/")
 
 
-def fold(key, case_insensitive):
+def fold(key: str, case_insensitive: bool) -> str:
     """The comparison key for a repo path on this filesystem."""
     return key.casefold() if case_insensitive else key

@@ -14,7 +14,7 @@ FRAME_OPEN = "[&agent-sync-state trust=untrusted]"
 FRAME_CLOSE = "[&/agent-sync-state]"
 
 
-def strip_controls(text, keep_newlines=False):
+def strip_controls(text: str, keep_newlines: bool = False) -> str:
     """Remove ANSI/VT escape sequences and C0/C1 control characters.
 
     Tabs become spaces; newlines become ' / ' unless kept.
@@ -43,7 +43,7 @@ def strip_controls(text, keep_newlines=False):
     return "".join(out)
 
 
-def _skip_escape(text, i):
+def _skip_escape(text: str, i: int) -> int:
     """Index just past the escape sequence starting at text[i]."""
     n = len(text)
     if text[i] == "\x9b":
@@ -65,19 +65,19 @@ def _skip_escape(text, i):
     return i + 2
 
 
-def _skip_csi(text, j):
+def _skip_csi(text: str, j: int) -> int:
     n = len(text)
     while j < n and not ("\x40" <= text[j] <= "\x7e"):
         j += 1
     return j + 1
 
 
-def escape_markup(text):
+def escape_markup(text: str) -> str:
     """Neutralise anything that could open or close a frame, or read as markup."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def inline(text, limit=None):
+def inline(text: str, limit: int | None = None) -> str:
     """One-line, control-free, markup-escaped text for an agent's context."""
     clean = escape_markup(strip_controls(text))
     if limit is not None and len(clean) > limit:
@@ -85,12 +85,12 @@ def inline(text, limit=None):
     return clean
 
 
-def frame(body):
+def frame(body: str) -> str:
     """Wrap text in the untrusted frame; the body must already be escaped."""
     return f"{FRAME_OPEN}\n{body.rstrip()}\n{FRAME_CLOSE}"
 
 
-def one_line(text, limit=200):
+def one_line(text: str | None, limit: int = 200) -> str:
     """Control-free single line for terminals and stderr, cut to `limit`."""
     clean = strip_controls(text or "")
     return clean if len(clean) <= limit else clean[: limit - 1] + "…"

@@ -15,7 +15,7 @@ LIMITS = {
 }
 
 
-def text(value, field, multiline=False, allow_empty=False):
+def text(value: str | None, field: str, multiline: bool = False, allow_empty: bool = False) -> str:
     """`value` checked against the rules for `field`; raises UsageError."""
     if value is None:
         value = ""
@@ -35,17 +35,17 @@ def text(value, field, multiline=False, allow_empty=False):
     return value.strip() if not multiline else value
 
 
-def key(value):
+def key(value: str) -> str:
     """Case-insensitive comparison key for names, roles and titles."""
     return " ".join(value.split()).casefold()
 
 
-def _is_control(ch):
+def _is_control(ch: str) -> bool:
     code = ord(ch)
     return code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0
 
 
-def argv_is_text(argv):
+def argv_is_text(argv: list[str]) -> None:
     """Reject arguments that were not valid UTF-8 (decoded with surrogateescape)."""
     for position, value in enumerate(argv, 1):
         if any(0xD800 <= ord(ch) < 0xE000 for ch in value):

@@ -133,7 +133,7 @@ def _check_deadlock(ctx, specs, mode):
 
     def waited_for(agent, wanted, place):
         """{agent: what of theirs} that a request of `agent` queued at `place` waits for."""
-        out = {}
+        out: dict = {}
         for lock in held:
             if lock["owner"] != agent and _clashes(wanted, lock["mode"], lock["kind"], lock["key"]):
                 out.setdefault(lock["owner"], f"lock on {lock['path']}")

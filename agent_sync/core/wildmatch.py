@@ -44,8 +44,8 @@ _CLASSES = {
 
 _MAX_CODEPOINT = 0x10FFFF
 _CACHE_LIMIT = 512
-_nfa_cache = {}
-_common_cache = {}
+_nfa_cache: dict = {}
+_common_cache: dict = {}
 
 
 # ---------------------------------------------------------------------------
@@ -231,7 +231,7 @@ def _cached_nfa(text, as_lock):
 def _lock_nodes(lock):
     """Nodes accepting exactly the paths `covers` says the lock covers."""
     body, is_dir = _split_dir(lock)
-    nodes = [(_LIT, ch) for ch in body]
+    nodes: list[tuple] = [(_LIT, ch) for ch in body]
     if is_pattern(lock):
         glob = _parse(body)
         if glob != nodes:
@@ -261,7 +261,7 @@ def _split_dir(lock):
 
 def _parse(pattern):
     """Compile a wildmatch pattern into a list of NFA nodes."""
-    nodes = []
+    nodes: list[tuple] = []
     i, n = 0, len(pattern)
     while i < n:
         ch = pattern[i]
@@ -311,7 +311,7 @@ def _parse_bracket(pattern, start):
     negate = i < n and pattern[i] in "!^"
     if negate:
         i += 1
-    ranges = []
+    ranges: list[tuple[str, str]] = []
     first = True
     while i < n:
         ch = pattern[i]

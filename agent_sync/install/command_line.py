@@ -27,3 +27,38 @@ def is_ours(command):
     import re
 
     return re.search(r"""(?:^|[\s/"'])agent[-_]sync(?:\.pyz)?["']?\s+hook\s""", command + " ") is not None
+
+
+_ENV_REFS = {PROJECT_PYZ.strip('"'): PROJECT_PYZ, PLUGIN_PYZ.strip('"'): PLUGIN_PYZ}
+
+
+def rebuild(command):
+    """The command agent-sync itself would write for this entry, or None if it is not exactly that shape.
+
+    `doctor` runs only what this returns: every word is checked and quoted
+    again by us, so a settings file from a cloned repository cannot smuggle
+    shell text into the probe, however much it looks like ours.
+    """
+    import re
+    import shlex
+
+    try:
+        words = shlex.split(command) if isinstance(command, str) else []
+    except ValueError:
+        return None
+    if len(words) not in (7, 9) or words[1:5] != ["-I", "-S", "-c", LAUNCH]:
+        return None
+    python, pyz, event, agent = words[0], words[5], words[-1], (words[7] if len(words) == 9 else None)
+    if len(words) == 9 and words[6] != "--agent":
+        return None
+    if not re.fullmatch(r"(?:/[\w.+-]+)*/?python(?:3(?:\.\d+)?)?", python):
+        return None
+    if pyz in _ENV_REFS:
+        pyz_ref = _ENV_REFS[pyz]
+    elif re.fullmatch(r"[\w./+-]*agent-sync\.pyz", pyz) and pyz.startswith("/"):
+        pyz_ref = shlex.quote(pyz)
+    else:
+        return None
+    if not re.fullmatch(r"[A-Za-z][\w-]{0,40}", event) or (agent and not re.fullmatch(r"[a-z]{1,20}", agent)):
+        return None
+    return f"{prefix(pyz_ref=pyz_ref, python=shlex.quote(python), agent=agent)} {event}"

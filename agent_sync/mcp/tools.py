@@ -214,9 +214,12 @@ def do_send(ctx, a):
 
 
 def do_inbox(ctx, a):
-    rows = ctx.store.history() if a.get("all") else ctx.store.take_pending(via="mcp")[0]
+    """Listing marks nothing read; mark_read=true marks exactly the messages in this answer."""
+    rows = ctx.store.history() if a.get("all") else ctx.store.pending()
     docs = [documents.message(r) for r in rows]
     empty = "No messages." if a.get("all") else "No unread messages."
+    if a.get("mark_read") and docs:
+        ctx.store.mark_read([d["id"] for d in docs], via="mcp")
     return render.messages_framed(docs, empty), documents.document("inbox", messages=docs)
 
 
@@ -287,8 +290,10 @@ TOOLS = {tool.name: tool for tool in (
     Tool("send", "Send a message", "Send a message to an agent id, name, role, or all.", do_send,
          {"to": string("id, name, role or 'all'"), "message": string("text"),
           "reply_to": {"type": "integer", "description": "the message this answers"}}, ["to", "message"]),
-    Tool("inbox", "Read the inbox", "Unread messages addressed to you (they are then marked read); all=true "
-         "shows recent messages, read or not.", do_inbox, {"all": flag("recent messages, read or not")}),
+    Tool("inbox", "Read the inbox", "Unread messages addressed to you; listing marks nothing read. "
+         "mark_read=true marks the messages returned read; all=true shows recent messages, read or not.",
+         do_inbox, {"all": flag("recent messages, read or not"),
+                    "mark_read": flag("mark the messages returned read")}),
     Tool("read_message", "Read a message", "Show one message and mark it read.", do_read_message,
          {"id": MESSAGE_ID}, ["id"]),
     Tool("ack", "Acknowledge a message", "Acknowledge a message addressed to you.", do_ack, {"id": MESSAGE_ID},

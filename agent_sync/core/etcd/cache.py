@@ -23,12 +23,20 @@ from .. import cachestamp, lockindex, mailstamp, repo
 from .client import op_range
 from .keys import Keys, loads
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..context import Context
+    from .client import Client
+    from .wire import KeyValue
+
 REV_BASE = 1e11  # seconds: year 5138, so readers never see these entries as expired
 MUTEX = "etcd.cache.lock"
 MUTEX_STALE = 2.0  # a holder that crashed: its mutex is broken after this long
 
 
-def entry(keys, kv):
+def entry(keys: Keys, kv: "KeyValue") -> tuple[float, str, str, str, str]:
     """The index entry of one lock key-value."""
     lock_key, owner = keys.lock_parts(kv.key)
     value = loads(kv.value)
@@ -36,29 +44,31 @@ def entry(keys, kv):
             owner, lock_key)
 
 
-def revision_of_entry(item):
+def revision_of_entry(item: "tuple | str") -> int:
+    if isinstance(item, str):
+        return 0
     return int(item[0] - REV_BASE) if item[0] >= REV_BASE else 0
 
 
 class View:
     """The live locks (etcd key -> index entry), the newest message id and the fold flag, at `revision`."""
 
-    def __init__(self, revision, locks, seq, fold):
+    def __init__(self, revision: int, locks: dict, seq: int, fold: bool) -> None:
         self.revision, self.locks, self.seq, self.fold = revision, locks, seq, fold
 
 
-def read_view(client, keys, timeout=None):
+def read_view(client: "Client", keys: Keys, timeout: float | None = None) -> View:
     """One consistent read of everything the cache holds."""
     result = client.txn([], [op_range(keys.locks, prefix=True), op_range(keys.seq("msgs")), op_range(keys.meta)],
                         timeout=timeout)
     lock_kvs, seq_kvs, meta_kvs = (r.kvs for r in result.responses)
     locks = {kv.key: entry(keys, kv) for kv in lock_kvs}
-    seq = _number(seq_kvs[0].value) if seq_kvs else 0
+    seq = number(seq_kvs[0].value) if seq_kvs else 0
     fold = bool(loads(meta_kvs[0].value).get("fold")) if meta_kvs else False
     return View(result.revision, locks, seq, fold)
 
 
-def _number(raw):
+def number(raw: bytes) -> int:
     try:
         value = loads(raw)
     except ValueError:
@@ -71,9 +81,9 @@ def _number(raw):
         return 0
 
 
-def publish(root, view, confirmed_at=None):
+def publish(root: str, view: View, confirmed_at: float | None = None) -> None:
     """Merge `view` into the files (see the module docstring); `confirmed_at`: also stamp it fresh."""
-    with _Mutex(root):
+    with Mutex(root):
         current = lockindex.read(root)
         newer = []
         if current is not None:
@@ -88,7 +98,7 @@ def publish(root, view, confirmed_at=None):
                 cachestamp.write(root, view.revision, confirmed_at)
 
 
-def refresh(client, keys, root, timeout=None):
+def refresh(client: "Client", keys: Keys, root: str, timeout: float | None = None) -> View:
     """Read the engine and merge: a CLI write calls this so the grant is local before it returns."""
     sent = time.time()
     view = read_view(client, keys, timeout)
@@ -96,14 +106,14 @@ def refresh(client, keys, root, timeout=None):
     return view
 
 
-class _Mutex:
+class Mutex:
     """A short cross-process mutex over the read-merge-write (O_EXCL: no fcntl, works on Windows)."""
 
-    def __init__(self, root):
+    def __init__(self, root: str) -> None:
         self.path = os.path.join(repo.state_dir(root), MUTEX)
         self.held = False
 
-    def __enter__(self):
+    def __enter__(self) -> "Mutex":
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         deadline = time.monotonic() + 2 * MUTEX_STALE
         while True:
@@ -122,7 +132,7 @@ class _Mutex:
                     return self  # write anyway: a merge lost to a hung holder is redone by the watcher's next event
                 time.sleep(0.002)
 
-    def __exit__(self, *_exc):
+    def __exit__(self, *_exc: object) -> None:
         if self.held:
             try:
                 os.remove(self.path)
@@ -130,7 +140,7 @@ class _Mutex:
                 pass
 
 
-def after_use(ctx, refresh_now=True):
+def after_use(ctx: "Context", refresh_now: bool = True) -> None:
     """A CLI command or session start on etcd: keep the watcher alive (or start it) and refresh the cache.
 
     Best effort: the command itself has succeeded or failed already, so an
@@ -139,7 +149,7 @@ def after_use(ctx, refresh_now=True):
     from . import watcher
     from .errors import EtcdError
 
-    store = ctx.store
+    store: Any = ctx.store  # an EtcdStore: its client and key layout
     watcher.touch_used(ctx.root)
     watcher.start(ctx.root)
     if refresh_now:

@@ -225,7 +225,8 @@ class Client:
         body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         bound = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + bound
-        failures, reached, delay, refreshed = {}, False, BACKOFF_MIN, False
+        failures: dict[str, str] = {}
+        reached, delay, refreshed = False, BACKOFF_MIN, False
         while True:
             pending = self.order(endpoint)
             while pending:
@@ -321,7 +322,7 @@ class Client:
         return result
 
     def compact(self, revision, physical=False, timeout=None):
-        payload = {"revision": str(int(revision))}
+        payload: dict[str, object] = {"revision": str(int(revision))}
         if physical:
             payload["physical"] = True
         return revision_of(self.call("kv/compaction", payload, timeout))
@@ -354,7 +355,7 @@ class Client:
 
     def lease_time_to_live(self, lease_id, keys=False, timeout=None):
         """The lease's remaining TTL (and, with `keys`, the keys attached). LeaseNotFound when gone."""
-        payload = {"ID": str(int(lease_id))}
+        payload: dict[str, object] = {"ID": str(int(lease_id))}
         if keys:
             payload["keys"] = True
         lease = Lease(self.call("lease/timetolive", payload, timeout))

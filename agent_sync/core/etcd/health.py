@@ -10,8 +10,14 @@ from . import watcher
 from .errors import AuthFailed, EtcdError
 from .keys import Keys, loads
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..backend import Backend
+    from ..repair import Report
+    from .client import Client
 
-def cluster(client, timeout=1.0):
+
+def cluster(client: "Client", timeout: float = 1.0) -> dict:
     """{"members": [...], "leader": name or None, "revision": n, "agree": bool} from every configured member."""
     rows, leaders, revision = [], set(), 0
     names = {}
@@ -20,7 +26,7 @@ def cluster(client, timeout=1.0):
     except EtcdError:
         pass
     for (host, port), status in client.statuses(timeout):
-        row = {"endpoint": f"{host}:{port}"}
+        row: dict[str, object] = {"endpoint": f"{host}:{port}"}
         if isinstance(status, EtcdError):
             row.update(ok=False, error=str(status))
         else:
@@ -37,11 +43,11 @@ def cluster(client, timeout=1.0):
             "revision": revision, "agree": len(leaders) == 1}
 
 
-def cache_state(root, revision=None, now=None):
+def cache_state(root: str, revision: int | None = None, now: float | None = None) -> dict:
     """The local cache: its applied revision, age, lag behind the cluster and whether a watcher runs."""
     now = time.time() if now is None else now
     stamp = cachestamp.read(root)
-    doc = {"watcher": watcher.running(root, now), "stale_after": config.duration("AGENT_SYNC_CACHE_STALE")}
+    doc: dict[str, object] = {"watcher": watcher.running(root, now), "stale_after": config.duration("AGENT_SYNC_CACHE_STALE")}
     if stamp is None:
         doc.update(revision=None, age=None, lag=None)
     else:
@@ -50,7 +56,7 @@ def cache_state(root, revision=None, now=None):
     return doc
 
 
-def check(report, backend, root, ok, note, fail):
+def check(report: "Report", backend: "Backend", root: str, ok: str, note: str, fail: str) -> None:
     """Add doctor's findings for the etcd backend: reachable, authenticated, consistent, cache fresh."""
     client = backend.client(timeout=3.0)
     try:

@@ -36,7 +36,7 @@ class Connection:
     def __init__(self, host, port, ssl_context=None):
         self.host, self.port, self.ssl_context = host, port, ssl_context
         self.host_header = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        self.sock = None
+        self.sock: socket.socket | None = None
         self.served = 0  # replies read on the current socket: a failure on a reused one may be a stale keep-alive
         self._buf = bytearray()
 
@@ -73,8 +73,10 @@ class Connection:
             if "\r" in value or "\n" in value:
                 raise ValueError(f"header {name} holds a line break")
             lines.append(f"{name}: {value}")
-        self.sock.settimeout(_remaining(deadline))
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        sock = self.sock
+        assert sock is not None  # _connect set it or raised
+        sock.settimeout(_remaining(deadline))
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
 
     def request(self, path, body, headers, deadline):
         """(status, headers, body) of one POST, on the kept-alive socket."""
@@ -87,8 +89,11 @@ class Connection:
         return status, head, data
 
     def _fill(self, deadline):
-        self.sock.settimeout(_remaining(deadline))
-        data = self.sock.recv(RECV_SIZE)
+        sock = self.sock
+        if sock is None:
+            raise ConnectionLost("the connection is closed")
+        sock.settimeout(_remaining(deadline))
+        data = sock.recv(RECV_SIZE)
         if not data:
             raise ConnectionLost(f"{self.host_header} closed the connection")
         self._buf += data
@@ -117,7 +122,7 @@ class Connection:
     def read_body(self, head, deadline):
         """The whole body of a reply whose head was just read."""
         if "chunked" in head.get("transfer-encoding", "").lower():
-            parts = []
+            parts: list[bytes] = []
             while True:
                 chunk = self.next_chunk(deadline)
                 if not chunk:

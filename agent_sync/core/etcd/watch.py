@@ -14,6 +14,10 @@ import time
 from .errors import Compacted, from_reply, is_token_error, refusal, retryable
 from .wire import Event, WatchBatch
 
+TYPE_CHECKING = False  # mypy reads it as True; typing itself costs an import
+if TYPE_CHECKING:
+    from .http11 import Connection
+
 
 class Watch:
     """Events of one key range, in revision order, from `start_revision` (0: from now)."""
@@ -24,7 +28,7 @@ class Watch:
         self.next_revision = start_revision  # 0 until the first answer tells us "now"
         self.last_heard = None  # monotonic time of the last line from the server
         self.reconnects = 0
-        self._conn = None
+        self._conn: "Connection | None" = None
         self._index = None
         self._lines = bytearray()
         self._refreshed = False  # logged in again during this get()
@@ -78,7 +82,8 @@ class Watch:
         if self.next_revision:
             request["start_revision"] = str(self.next_revision)
         body = json.dumps({"create_request": request}, separators=(",", ":")).encode("utf-8")
-        failures, reached = {}, False
+        failures: dict[str, str] = {}
+        reached = False
         while True:
             for index in self.client.order():
                 if time.monotonic() >= deadline:
@@ -119,10 +124,12 @@ class Watch:
                 if line.strip():
                     return line
                 continue
+            from .http11 import ConnectionLost
+
+            if self._conn is None:
+                raise ConnectionLost("the watch is not connected")
             chunk = self._conn.next_chunk(deadline)
             if not chunk:
-                from .http11 import ConnectionLost
-
                 raise ConnectionLost("the watch stream ended")
             self._lines += chunk
 

@@ -28,6 +28,14 @@ from . import cache
 from .client import Compacted, EtcdError, op_range, prefix_end
 from .keys import Keys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TextIO
+
+    from ..backend import Backend
+    from .watch import Watch
+    from .wire import WatchBatch
+
 CONFIRM_EVERY = 0.5  # seconds between freshness confirmations (one count-only read each)
 PID_STALE = 10.0  # a pid file untouched this long belongs to a watcher that died
 IDLE_CHECK_EVERY = 5.0
@@ -36,21 +44,22 @@ GIVE_UP_AFTER = 60.0  # seconds without any answer: exit (the next stale hook or
 
 
 class Watcher:
-    def __init__(self, root, backend, out=None):
+    def __init__(self, root: str, backend: "Backend", out: "TextIO | None" = None) -> None:
         self.root = root
         self.client = backend.client(timeout=2.0)
         self.keys = Keys(backend.namespace(root))
         self.out = out  # a stream for progress lines (foreground runs), or None
-        self.view = None
+        self.view: cache.View = cache.View(0, {}, 0, False)
+        self.synced = False
         self.pid_path = cachestamp.path_of(root, cachestamp.WATCHER_PID)
         self.idle_after = config.duration("AGENT_SYNC_WATCHER_IDLE")
 
-    def say(self, text):
+    def say(self, text: str) -> None:
         if self.out is not None:
             print(f"agent-sync watcher: {text}", file=self.out, flush=True)
 
     # -- single instance -----------------------------------------------------
-    def claim(self):
+    def claim(self) -> bool:
         """Take the pid file; False when a live watcher has it."""
         os.makedirs(repo.state_dir(self.root), exist_ok=True)
         for _ in range(2):
@@ -69,14 +78,14 @@ class Watcher:
             return True
         return False
 
-    def still_mine(self):
+    def still_mine(self) -> bool:
         try:
             with open(self.pid_path, encoding="utf-8") as handle:
                 return handle.read().strip() == str(os.getpid())
         except OSError:
             return False
 
-    def release(self):
+    def release(self) -> None:
         if self.still_mine():
             try:
                 os.remove(self.pid_path)
@@ -84,17 +93,18 @@ class Watcher:
                 pass
 
     # -- the loop ------------------------------------------------------------
-    def resync(self):
+    def resync(self) -> None:
         sent = time.time()
         self.view = cache.read_view(self.client, self.keys)
+        self.synced = True
         cache.publish(self.root, self.view, confirmed_at=sent)
         self.say(f"cache written at revision {self.view.revision} ({len(self.view.locks)} locks)")
 
-    def open_watch(self):
+    def open_watch(self) -> "Watch":
         start = self.keys.locks
         return self.client.watch(start, range_end=prefix_end(self.keys.seqs), start_revision=self.view.revision + 1)
 
-    def apply(self, batch, watch):
+    def apply(self, batch: "WatchBatch", watch: "Watch") -> None:
         changed = False
         seq_key = self.keys.seq("msgs")
         for event in batch.events:
@@ -107,7 +117,7 @@ class Watcher:
                     self.view.locks[key] = cache.entry(self.keys, event.kv)
                     changed = True
             elif text == seq_key and event.type != "DELETE":
-                self.view.seq = max(self.view.seq, cache._number(event.kv.value))
+                self.view.seq = max(self.view.seq, cache.number(event.kv.value))
                 changed = True
             elif text == self.keys.meta and event.type != "DELETE":
                 self.view.fold = bool(cache.loads(event.kv.value).get("fold"))
@@ -116,19 +126,19 @@ class Watcher:
         if changed:
             cache.publish(self.root, self.view)
 
-    def confirm(self):
+    def confirm(self) -> bool:
         """Stamp the cache fresh if no lock was written after the revision applied (one read)."""
         sent = time.time()
         result = self.client.txn([], [op_range(self.keys.locks, prefix=True, count_only=True,
                                                min_mod_revision=self.view.revision + 1)])
         if result.responses[0].count == 0:
-            with cache._Mutex(self.root):
+            with cache.Mutex(self.root):
                 stamp = cachestamp.read(self.root)
                 cachestamp.write(self.root, max(result.revision, stamp[0] if stamp else 0), sent)
             return True
         return False
 
-    def idle(self, now):
+    def idle(self, now: float) -> bool:
         newest = 0.0
         for path in (cachestamp.path_of(self.root, cachestamp.USED),):
             try:
@@ -147,7 +157,7 @@ class Watcher:
             pass
         return now - newest > self.idle_after
 
-    def run(self):
+    def run(self) -> int:
         if not self.claim():
             self.say("another watcher serves this checkout")
             return 0
@@ -157,14 +167,14 @@ class Watcher:
             self.release()
             self.client.close()
 
-    def _loop(self):
-        watch = None
+    def _loop(self) -> int:
+        watch: "Watch | None" = None
         last_confirm = last_idle_check = 0.0
         last_answer = time.monotonic()
         while True:
             now = time.monotonic()
             try:
-                if self.view is None:
+                if not self.synced or watch is None:
                     self.resync()
                     watch = self.open_watch()
                     last_confirm = time.monotonic()
@@ -179,7 +189,7 @@ class Watcher:
                 self.say("the revision to resume from is compacted: reading everything again")
                 if watch is not None:
                     watch.close()
-                self.view = None
+                self.synced = False
                 continue
             except EtcdError as exc:
                 self.say(f"engine: {exc}")
@@ -203,7 +213,7 @@ class Watcher:
                 pass
 
 
-def running(root, now=None):
+def running(root: str, now: float | None = None) -> bool:
     """Is a live watcher serving this checkout (its pid file was touched recently)?"""
     try:
         touched = os.stat(cachestamp.path_of(root, cachestamp.WATCHER_PID)).st_mtime
@@ -212,7 +222,7 @@ def running(root, now=None):
     return (time.time() if now is None else now) - touched < PID_STALE
 
 
-def touch_used(root):
+def touch_used(root: str) -> None:
     """The CLI ran: keep the watcher from going idle."""
     path = cachestamp.path_of(root, cachestamp.USED)
     try:
@@ -223,14 +233,14 @@ def touch_used(root):
         pass
 
 
-def start(root):
+def start(root: str) -> bool:
     """Start the watcher for this checkout, detached, unless one runs. Never raises (best effort)."""
     if running(root):
         return False
     import subprocess
 
     command = _self_command() + ["remote", "watcher", "--quiet"]
-    options = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
+    options: dict[str, Any] = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
                "cwd": root, "close_fds": True}
     if os.name == "nt":
         options["creationflags"] = getattr(subprocess, "DETACHED_PROCESS", 0x8) | \
@@ -248,7 +258,7 @@ def start(root):
     return True
 
 
-def _package_home():
+def _package_home() -> str:
     """The archive (agent-sync.pyz) or the folder holding the agent_sync package."""
     here = os.path.abspath(__file__)  # <home>/agent_sync/core/etcd/watcher.py
     for _ in range(4):
@@ -256,7 +266,7 @@ def _package_home():
     return here
 
 
-def _self_command():
+def _self_command() -> list[str]:
     home = _package_home()
     if os.path.isfile(home):
         return [sys.executable, home]
