@@ -53,6 +53,7 @@ class Watcher:
         self.synced = False
         self.pid_path = cachestamp.path_of(root, cachestamp.WATCHER_PID)
         self.idle_after = config.duration("AGENT_SYNC_WATCHER_IDLE")
+        self.started = time.time()
 
     def say(self, text: str) -> None:
         if self.out is not None:
@@ -139,7 +140,7 @@ class Watcher:
         return False
 
     def idle(self, now: float) -> bool:
-        newest = 0.0
+        newest = self.started
         for path in (cachestamp.path_of(self.root, cachestamp.USED),):
             try:
                 newest = max(newest, os.stat(path).st_mtime)
