@@ -20,7 +20,8 @@ tool call is a write transaction logging activity and renewing locks (the
 post-tool-use hook's work, with its automatic prune every 500 rows), agents
 send and read messages, and each agent's daily session start runs gc. The
 database size is reported every simulated day. Nothing is a test here:
-tests/test_scale.py checks correctness at smaller sizes.
+tests/test_scale.py checks correctness at smaller sizes (it imports this module,
+which is why it lives in tests/; bench/scale.py runs it at full size).
 """
 
 import argparse
@@ -39,15 +40,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from agent_sync.install import command_line as hookcommand
 
 from agent_sync.core import lockindex, mailstamp, repo
 from agent_sync.core.db import Database
 
+import environment  # noqa: E402 - tests/environment.py, the isolated environment
+
 PYTHON = sys.executable
 DEFAULT_PYZ = ROOT / "dist" / "agent-sync.pyz"
-TOOL_VARS = ("AGENT_SYNC_", "CLAUDE_", "GEMINI_", "CURSOR_", "CODEX_")
 LARGE = {"agents": 50, "tasks": 10_000, "activity": 100_000, "messages": 50_000, "locks": 1_000}
 SMALL = {"agents": 5, "tasks": 60, "activity": 500, "messages": 200, "locks": 10}
 TARGET = 1.5
@@ -195,12 +198,9 @@ def reopen(root, claim_output):
 
 
 def clean_env(home, **extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(TOOL_VARS)}
-    env.pop("PYTHONPATH", None)
-    env.update(HOME=str(home), LC_ALL="C.UTF-8", AGENT_SYNC_KEEP_ACTIVITY="10000000",
-               AGENT_SYNC_KEEP_MESSAGES="10000000")
-    env.update(extra)
-    return env
+    """The tests' isolated environment, with the history caps lifted so populations stay put."""
+    return environment.clean_env(home, **{"AGENT_SYNC_KEEP_ACTIVITY": "10000000",
+                                          "AGENT_SYNC_KEEP_MESSAGES": "10000000", **extra})
 
 
 def cases(pyz):

@@ -7,7 +7,9 @@
 
 Every scenario runs dist/agent-sync.pyz in real processes inside a throwaway
 git repository, returns a Report (its figures and every invariant it saw
-broken), and prints it. The script exits 1 when any invariant broke.
+broken), and prints it. The script exits 1 when any invariant broke. The scenarios live
+here in tests/ because tests/test_reliability*.py run them at small sizes; bench/stress.py
+runs them at full size.
 """
 
 import argparse
@@ -28,12 +30,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from environment import HOOK_LAUNCH, TOOL_VARS, clean_env  # noqa: E402,F401 - shared with conftest
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PYZ = ROOT / "dist" / "agent-sync.pyz"
 PYTHON = sys.executable
-TOOL_VARS = ("AGENT_SYNC_", "CLAUDE_", "GEMINI_", "CURSOR_", "CODEX_")
-# What a settings file runs for a hook (agent_sync/hookcommand.py): no runpy, no CLI.
-HOOK_LAUNCH = "import sys;sys.path.insert(0,sys.argv[1]);from agent_sync.hooks.entry import main;main()"
 BAD_STDERR = ("Traceback", "database is locked", "internal error")
 FRAME_OPEN, FRAME_CLOSE = "[&agent-sync-state trust=untrusted]", "[&/agent-sync-state]"
 
@@ -84,15 +87,6 @@ HOLDER = textwrap.dedent("""
 
 # ---------------------------------------------------------------------------
 # Harness
-
-
-def clean_env(home, **extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(TOOL_VARS)}
-    env.pop("PYTHONPATH", None)
-    env["HOME"] = str(home)
-    env["LC_ALL"] = "C.UTF-8"
-    env.update({k: str(v) for k, v in extra.items() if v is not None})
-    return env
 
 
 class Result:
