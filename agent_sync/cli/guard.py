@@ -310,5 +310,4 @@ def cmd_guard(_ctx, args):
     return OK
 
 
-cmd_guard.needs_context = False
 ACTIONS = ("install", "uninstall", "check", "trailers")

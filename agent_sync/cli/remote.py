@@ -28,7 +28,6 @@ def cmd_remote(_ctx, args):
     return _status(root, choice, args)
 
 
-cmd_remote.needs_context = False  # it must answer with the engine down, and must not check in
 
 
 def _status(root, choice, args):
@@ -81,4 +80,3 @@ def cmd_migrate(_ctx, args):
     return OK
 
 
-cmd_migrate.needs_context = False
