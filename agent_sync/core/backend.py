@@ -62,7 +62,7 @@ class Backend:
 
         options = {} if timeout is None else {"timeout": timeout}
         with engine_errors():
-            client = etcd.Client.from_url(self.url, environ, **options)
+            client = etcd.Client.from_url(str(self.url), environ, **options)
         return client
 
     def namespace(self, root: str) -> str:

@@ -61,7 +61,7 @@ def read_view(client: "Client", keys: Keys, timeout: float | None = None) -> Vie
     """One consistent read of everything the cache holds."""
     result = client.txn([], [op_range(keys.locks, prefix=True), op_range(keys.seq("msgs")), op_range(keys.meta)],
                         timeout=timeout)
-    lock_kvs, seq_kvs, meta_kvs = (r.kvs for r in result.responses)
+    lock_kvs, seq_kvs, meta_kvs = (r.kvs for r in result.responses)  # type: ignore[union-attr]
     locks = {kv.key: entry(keys, kv) for kv in lock_kvs}
     seq = number(seq_kvs[0].value) if seq_kvs else 0
     fold = bool(loads(meta_kvs[0].value).get("fold")) if meta_kvs else False

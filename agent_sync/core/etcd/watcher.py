@@ -132,7 +132,7 @@ class Watcher:
         sent = time.time()
         result = self.client.txn([], [op_range(self.keys.locks, prefix=True, count_only=True,
                                                min_mod_revision=self.view.revision + 1)])
-        if result.responses[0].count == 0:
+        if result.responses[0].count == 0:  # type: ignore[union-attr]
             with cache.Mutex(self.root):
                 stamp = cachestamp.read(self.root)
                 cachestamp.write(self.root, max(result.revision, stamp[0] if stamp else 0), sent)
