@@ -99,3 +99,14 @@ def test_remote_status_with_the_engine_down_is_busy(repo):
 
 def test_remote_on_sqlite_says_how_to_configure(repo):
     one_line_error(repo.run("remote", "status"), 2, "SQLite", "AGENT_SYNC_BACKEND")
+def test_unreachable_engine_fails_writes_in_bounded_time_with_the_busy_code(repo):
+    write_config(repo, {"backend": "etcd://127.0.0.1:9", "namespace": "t"})
+    import time
+
+    started = time.monotonic()
+    result = repo.run("lock", "a.txt", env={"AGENT_SYNC_BUSY_TIMEOUT": "2s"})
+    elapsed = time.monotonic() - started
+    one_line_error(result, 5, "etcd")
+    assert elapsed < 2 + 2.5, elapsed  # the bound, plus interpreter start on a loaded machine
+
+
