@@ -18,6 +18,20 @@ HOLDS_SQL = """({a}.last_seen >= :offline_before AND (
     {a}.state = 'idle' OR ({a}.state = 'active' AND {a}.last_seen >= :stale_before)))"""
 
 
+def status_of(row, ctx):
+    """STATUS_SQL for a row already read (the etcd store): the same rule, in Python."""
+    if row["state"] == "offline" or row["last_seen"] < ctx.now - ctx.offline_after:
+        return "offline"
+    if row["state"] == "idle":
+        return "idle"
+    return "stale" if row["last_seen"] < ctx.now - ctx.stale_after else "active"
+
+
+def holds(row, ctx):
+    """HOLDS_SQL in Python: active and idle agents keep their locks and tasks."""
+    return row is not None and status_of(row, ctx) in ("active", "idle")
+
+
 def status_sql(alias):
     return STATUS_SQL.format(a=alias)
 
@@ -61,7 +75,7 @@ def check_in(ctx, state="active"):
 def _touch(ctx, state):
     updated = ctx.db.execute(
         "UPDATE agents SET state = ?, last_seen = ?, cwd = ? WHERE id = ?",
-        (state, ctx.now, _storable(ctx.cwd), ctx.me.id),
+        (state, ctx.now, storable(ctx.cwd), ctx.me.id),
     ).rowcount
     if not updated:
         _insert(ctx, state)
@@ -75,13 +89,13 @@ def _insert(ctx, state):
     ctx.db.execute(
         "INSERT INTO agents (id, name, name_key, kind, session, cwd, state, msg_floor, msg_hw,"
         " created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (me.id, name, validate.key(name), kind, _storable(me.session), _storable(ctx.cwd), state, floor, floor,
+        (me.id, name, validate.key(name), kind, storable(me.session), storable(ctx.cwd), state, floor, floor,
          ctx.now, ctx.now),
     )
     log_presence(ctx, "joined")
 
 
-def _storable(text):
+def storable(text):
     """Text from a hook payload or the filesystem, as valid UTF-8 (lone surrogates become U+FFFD)."""
     if text is None:
         return None
@@ -89,12 +103,32 @@ def _storable(text):
 
 
 def _free_name(ctx, wanted):
-    """`wanted`, or `wanted-2`, `wanted-3`… if another agent already uses it."""
+    return free_name(wanted, lambda key: ctx.db.one("SELECT 1 FROM agents WHERE name_key = ?", (key,)))
+
+
+def free_name(wanted, taken):
+    """`wanted`, or `wanted-2`, `wanted-3`… while taken(name key) says another agent uses it."""
     candidate, n = wanted, 1
-    while ctx.db.one("SELECT 1 FROM agents WHERE name_key = ?", (validate.key(candidate),)):
+    while taken(validate.key(candidate)):
         n += 1
         candidate = f"{wanted}-{n}"
     return candidate
+
+
+def check_name(ctx, name, role):
+    """Validated (name, role) for register; the operator's name is reserved."""
+    name = validate.text(name, "name")
+    if validate.key(name) == OPERATOR and ctx.me.id != OPERATOR:
+        raise UsageError("the name 'operator' is reserved for the console")
+    if role is not None:
+        role = validate.text(role, "role", allow_empty=True)
+    return name, role
+
+
+def name_taken(name, other):
+    """Refuse when the name's holder (an agent row with `status`) is still active; else the name may move."""
+    if other["status"] == "active":
+        raise Conflict(f"the name {name!r} is used by active agent {other['id']}; choose another")
 
 
 def log_presence(ctx, what):
@@ -103,11 +137,7 @@ def log_presence(ctx, what):
 
 def register(ctx, name, role=None):
     """Set the caller's name (and role). A name held by an active agent is refused."""
-    name = validate.text(name, "name")
-    if validate.key(name) == OPERATOR and ctx.me.id != OPERATOR:
-        raise UsageError("the name 'operator' is reserved for the console")
-    if role is not None:
-        role = validate.text(role, "role", allow_empty=True)
+    name, role = check_name(ctx, name, role)
     with ctx.db.write():
         _touch(ctx, "active")
         params = dict(ctx.presence(), key=validate.key(name), me=ctx.me.id)
@@ -116,8 +146,7 @@ def register(ctx, name, role=None):
             params,
         )
         if other is not None:
-            if other["status"] == "active":
-                raise Conflict(f"the name {name!r} is used by active agent {other['id']}; choose another")
+            name_taken(name, other)
             # The old holder is gone: it falls back to its id so the name can move.
             ctx.db.execute("UPDATE agents SET name = id, name_key = lower(id) WHERE id = ?", (other["id"],))
         fields = {"name": name, "name_key": validate.key(name)}

@@ -34,8 +34,13 @@ def _live_by_others(ctx, holding_only=True, file_keys=None):
 
 def find_conflicts(ctx, specs, mode):
     """Locks held by other live agents that stop `specs` being granted in `mode`."""
+    return clashing(_live_by_others(ctx), specs, mode)
+
+
+def clashing(rows, specs, mode):
+    """[(spec, row)] for the lock rows (others', live, holding) that stop `specs` in `mode`."""
     found = []
-    for row in _live_by_others(ctx):
+    for row in rows:
         for spec in specs:
             if lockspec.conflicts(mode, row["mode"]) and lockspec.overlaps(spec.key, spec.kind, row["key"], row["kind"]):
                 found.append((spec, row))
@@ -125,17 +130,7 @@ def release(ctx, specs, force=False):
     with ctx.db.write():
         for spec in specs:
             rows = ctx.db.all("SELECT id, owner FROM locks WHERE key = ?", (spec.key,))
-            mine = [r for r in rows if r["owner"] == ctx.me.id] + _my_leases_under(ctx, spec)
-            if mine:
-                victims = mine
-            elif not rows:
-                raise NotFound(f"{spec.path} is not locked")
-            elif force:
-                victims = rows
-            else:
-                owners = ", ".join(sorted({r["owner"] for r in rows}))
-                raise Conflict(f"{spec.path} is locked by {owners}, not by you; use --force to break the lock")
-            for row in victims:
+            for row in to_release(ctx, spec, rows, _my_leases_under(ctx, spec), force):
                 ctx.db.execute("DELETE FROM locks WHERE id = ?", (row["id"],))
                 verb = "released" if row["owner"] == ctx.me.id else f"broke {row['owner']}'s lock on"
                 journal.log(ctx, "lock", f"{verb} {spec.path}", spec.path)
@@ -144,12 +139,31 @@ def release(ctx, specs, force=False):
     return released
 
 
+def to_release(ctx, spec, rows, my_leases, force):
+    """Which of the lock rows on spec's key (plus the caller's leases under it) `unlock` drops, or why not."""
+    mine = [r for r in rows if r["owner"] == ctx.me.id] + my_leases
+    if mine:
+        return mine
+    if not rows:
+        raise NotFound(f"{spec.path} is not locked")
+    if force:
+        return rows
+    owners = ", ".join(sorted({r["owner"] for r in rows}))
+    raise Conflict(f"{spec.path} is locked by {owners}, not by you; use --force to break the lock")
+
+
 def _my_leases_under(ctx, spec):
-    """The caller's automatic leases on files inside a directory or pattern (`unlock src/` drops them)."""
     if spec.kind in (lockspec.FILE, lockspec.RESOURCE):
         return []
     rows = ctx.db.all("SELECT id, owner, key, kind FROM locks WHERE owner = ? AND auto_lease = 1", (ctx.me.id,))
-    return [r for r in rows if lockspec.overlaps(spec.key, spec.kind, r["key"], r["kind"])]
+    return leases_under(spec, rows)
+
+
+def leases_under(spec, my_leases):
+    """The caller's automatic leases on files inside a directory or pattern (`unlock src/` drops them)."""
+    if spec.kind in (lockspec.FILE, lockspec.RESOURCE):
+        return []
+    return [r for r in my_leases if lockspec.overlaps(spec.key, spec.kind, r["key"], r["kind"])]
 
 
 def release_all(ctx):
@@ -175,18 +189,24 @@ def renew(ctx, specs=None, ttl=None):
     with ctx.db.write():
         rows = ctx.db.all("SELECT id, key, path, ttl FROM locks WHERE owner = ? AND expires_at > ?",
                           (ctx.me.id, ctx.now))
-        if specs is not None:
-            wanted = {s.key for s in specs}
-            missing = wanted - {r["key"] for r in rows}
-            if missing:
-                raise NotFound(f"you hold no live lock on {', '.join(sorted(missing))}")
-            rows = [r for r in rows if r["key"] in wanted]
+        rows = to_renew(rows, specs)
         for row in rows:
             ctx.db.execute("UPDATE locks SET expires_at = MAX(expires_at, ?) WHERE id = ?",
                            (ctx.now + (ttl or row["ttl"]), row["id"]))
         if rows:
             ctx.db.locks_changed()
     return [r["path"] for r in rows]
+
+
+def to_renew(rows, specs):
+    """The caller's live lock rows `renew` extends: all, or those on specs (each must be held)."""
+    if specs is None:
+        return rows
+    wanted = {s.key for s in specs}
+    missing = wanted - {r["key"] for r in rows}
+    if missing:
+        raise NotFound(f"you hold no live lock on {', '.join(sorted(missing))}")
+    return [r for r in rows if r["key"] in wanted]
 
 
 def renew_covering(ctx, spec):
@@ -232,6 +252,11 @@ def blockers(ctx, specs):
     if not others:
         return []
     mine = ctx.db.all("SELECT key, kind FROM locks WHERE owner = ? AND expires_at > ?", (ctx.me.id, ctx.now))
+    return blocking(specs, others, mine)
+
+
+def blocking(specs, others, mine):
+    """[(spec, row)]: others' live locks that cover specs, unless shared and the caller shares them too."""
     found: list = []
     for spec in specs:
         covering = [r for r in others if lockspec.overlaps(spec.key, spec.kind, r["key"], r["kind"])]

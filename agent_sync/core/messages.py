@@ -18,24 +18,47 @@ def _my_keys(me_row):
 
 
 def _me(ctx):
-    me = ctx.db.one("SELECT * FROM agents WHERE id = ?", (ctx.me.id,))
-    if me is None:
+    return registered(ctx, ctx.db.one("SELECT * FROM agents WHERE id = ?", (ctx.me.id,)))
+
+
+def registered(ctx, me_row):
+    if me_row is None:
         raise NotFound(f"agent {ctx.me.id} is not registered")
-    return me
+    return me_row
 
 
 def resolve_recipient(ctx, recipient):
     """The key a message is addressed to, checked against known agents."""
-    recipient = validate.text(recipient, "name")
-    key = validate.key(recipient)
-    if key == ALL:
-        return ALL
-    known = ctx.db.one(
-        "SELECT 1 FROM agents WHERE lower(id) = ? OR name_key = ? OR role_key = ? LIMIT 1", (key, key, key)
-    )
-    if known is None:
-        raise NotFound(f"no agent, name or role matches {recipient!r} (see `agent-sync agents`)")
+    key = recipient_key(recipient)
+    if key != ALL:
+        known = ctx.db.one(
+            "SELECT 1 FROM agents WHERE lower(id) = ? OR name_key = ? OR role_key = ? LIMIT 1", (key, key, key)
+        )
+        if known is None:
+            unknown(recipient)
     return key
+
+
+def recipient_key(recipient):
+    return validate.key(validate.text(recipient, "name"))
+
+
+def knows(agent_row, key):
+    """Is `key` this agent's id, name or role (the SQL test in resolve_recipient)?"""
+    return key in (agent_row["id"].lower(), agent_row["name_key"], agent_row["role_key"])
+
+
+def unknown(recipient):
+    raise NotFound(f"no agent, name or role matches {recipient!r} (see `agent-sync agents`)")
+
+
+def addressed(me_row, message, after=None, directed_only=False):
+    """_addressed_query's rule for one message row already read (the etcd store), receipts aside."""
+    keys = [k for k in _my_keys(me_row) if not (directed_only and k == ALL)]
+    after = me_row["msg_hw"] if after is None else after
+    mine = message["to_key"] == me_row["id"].casefold()
+    return (message["to_key"] in keys and message["id"] > after and message["sender"] != me_row["id"]
+            and (message["id"] > me_row["msg_floor"] or mine))
 
 
 def send(ctx, recipient, body, reply_to=None, kind="message"):
@@ -184,7 +207,10 @@ def _addressed_to(me, message):
 
 def _addressed_message(ctx, me, message_id, sender_may=False):
     """The message, if the caller may act on it as a recipient (or as its sender)."""
-    message = ctx.db.one("SELECT * FROM messages WHERE id = ?", (message_id,))
+    return may_act_on(me, ctx.db.one("SELECT * FROM messages WHERE id = ?", (message_id,)), message_id, sender_may)
+
+
+def may_act_on(me, message, message_id, sender_may=False):
     if message is None:
         raise NotFound(f"no message #{message_id}")
     if message["sender"] == me["id"] and sender_may:

@@ -9,9 +9,7 @@ FINISHED = (DONE, CANCELLED)
 
 
 def create(ctx, title, description="", files=(), priority=0, depends_on=()):
-    title = validate.text(title, "title")
-    description = validate.text(description, "description", multiline=True, allow_empty=True)
-    paths = [lockspec.parse(ctx, raw).path for raw in files]
+    title, description, paths = check_new(ctx, title, description, files)
     with ctx.db.write():
         deps = [find(ctx, ref)["id"] for ref in depends_on]
         ctx.db.execute(
@@ -41,17 +39,12 @@ def get(ctx, task_id):
 
 def find(ctx, ref):
     """A task by id (`12`, `#12`) or exact title (case-insensitive)."""
+    number = task_number(ref)
+    if number is not None:
+        return get(ctx, number)
     text = str(ref).strip()
-    if text.lstrip("#").isdigit():
-        return get(ctx, int(text.lstrip("#")))
     rows = ctx.db.all("SELECT id, status FROM tasks WHERE title_key = ? ORDER BY id", (validate.key(text),))
-    if not rows:
-        raise NotFound(f"no task titled {text!r}")
-    live = [r for r in rows if r["status"] not in FINISHED] or rows
-    if len(live) > 1:
-        ids = ", ".join(f"#{r['id']}" for r in live)
-        raise UsageError(f"several tasks are titled {text!r} ({ids}); use the id")
-    return get(ctx, live[0]["id"])
+    return get(ctx, pick_by_title(text, rows))
 
 
 def files(ctx, task_id):
@@ -64,6 +57,87 @@ def unmet_deps(ctx, task_id):
            WHERE d.task_id = ? AND t.status != ? ORDER BY t.id""",
         (task_id, DONE),
     )
+
+
+def check_new(ctx, title, description, files):
+    """Validated (title, description, file paths) of a new task."""
+    title = validate.text(title, "title")
+    description = validate.text(description, "description", multiline=True, allow_empty=True)
+    return title, description, list(dict.fromkeys(lockspec.parse(ctx, raw).path for raw in files))
+
+
+def pick_by_title(text, rows):
+    """The one task id among rows (id, status) with a title, or why not."""
+    if not rows:
+        raise NotFound(f"no task titled {text!r}")
+    live = [r for r in rows if r["status"] not in FINISHED] or rows
+    if len(live) > 1:
+        ids = ", ".join(f"#{r['id']}" for r in live)
+        raise UsageError(f"several tasks are titled {text!r} ({ids}); use the id")
+    return live[0]["id"]
+
+
+def task_number(ref):
+    """The id in `12` / `#12`, or None for a title."""
+    text = str(ref).strip()
+    return int(text.lstrip("#")) if text.lstrip("#").isdigit() else None
+
+
+def refuse_claim(ctx, task, deps):
+    """Raise Conflict unless the caller may claim `task` (row with owner_holds); deps: its unmet ones."""
+    if task["status"] in FINISHED or task["status"] == BLOCKED:
+        raise Conflict(f"task #{task['id']} is {task['status']}; reopen-task it first")
+    if _owned_by_other(ctx, task):
+        raise Conflict(f"task #{task['id']} is owned by {task['owner_name']} [{task['owner']}], who is still active")
+    if deps:
+        raise Conflict(f"task #{task['id']} waits on " + ", ".join(f"#{d['id']} ({d['status']})" for d in deps))
+
+
+def claim_verb(ctx, task):
+    return "reclaimed" if task["owner"] not in (None, ctx.me.id) else "claimed"
+
+
+def refuse_finish(ctx, task, force):
+    if task["owner"] not in (None, ctx.me.id) and not force:
+        raise Conflict(f"task #{task['id']} is owned by {task['owner_name']} [{task['owner']}]; use --force")
+
+
+def refuse_reopen(ctx, task, force):
+    if task["status"] == IN_PROGRESS and _owned_by_other(ctx, task) and not force:
+        raise Conflict(f"task #{task['id']} is in progress with {task['owner_name']}; use --force")
+
+
+def finish_note(task, status, reason):
+    note = f": {reason}" if reason else ""
+    return f"{status} #{task['id']} {task['title']}{note}"
+
+
+def skip_note(task, clashes):
+    held = ", ".join(f"{row['path']} ({row['owner_name']} [{row['owner']}])" for _spec, row in clashes)
+    return f"#{task['id']} skipped: its files overlap locks held by other agents: {held}"
+
+
+DEPS_NOTE = "#{} skipped: waits on unfinished dependencies"
+NOTHING = "no claimable task (open, dependencies done, files free)"
+
+
+def merged_candidates(open_rows, abandoned):
+    """Open tasks (already by priority desc, id) merged with abandoned ones: the claim-next order."""
+    pending = sorted(((-r["priority"], r["id"]) for r in abandoned), reverse=True)
+    for row in open_rows:
+        while pending and pending[-1] < (-row["priority"], row["id"]):
+            yield {"id": pending.pop()[1]}
+        yield row
+    while pending:
+        yield {"id": pending.pop()[1]}
+
+
+LIST_RANK = {IN_PROGRESS: 0, OPEN: 1, BLOCKED: 2}
+
+
+def listing_key(row):
+    """The order `tasks` lists rows in: in progress, open, blocked, the rest; priority desc, then id."""
+    return (LIST_RANK.get(row["status"], 3), -row["priority"], row["id"])
 
 
 def _owned_by_other(ctx, task):
@@ -81,20 +155,13 @@ def _take(ctx, task, lock, ttl):
         (IN_PROGRESS, ctx.me.id, ctx.now, task["id"]),
     )
     ctx.db.execute("UPDATE agents SET current_task = ? WHERE id = ?", (task["id"], ctx.me.id))
-    verb = "reclaimed" if task["owner"] not in (None, ctx.me.id) else "claimed"
-    journal.log(ctx, "task", f"{verb} #{task['id']} {task['title']}")
+    journal.log(ctx, "task", f"{claim_verb(ctx, task)} #{task['id']} {task['title']}")
 
 
 def claim(ctx, ref, lock=False, ttl=config.DEFAULT_TTL):
     with ctx.db.write():
         task = find(ctx, ref)
-        if task["status"] in FINISHED or task["status"] == BLOCKED:
-            raise Conflict(f"task #{task['id']} is {task['status']}; reopen-task it first")
-        if _owned_by_other(ctx, task):
-            raise Conflict(f"task #{task['id']} is owned by {task['owner_name']} [{task['owner']}], who is still active")
-        deps = unmet_deps(ctx, task["id"])
-        if deps:
-            raise Conflict(f"task #{task['id']} waits on " + ", ".join(f"#{d['id']} ({d['status']})" for d in deps))
+        refuse_claim(ctx, task, unmet_deps(ctx, task["id"]))
         _take(ctx, task, lock, ttl)
     return get(ctx, task["id"])
 
@@ -110,17 +177,16 @@ def claim_next(ctx, lock=False, ttl=config.DEFAULT_TTL, explain=None):
     with ctx.db.write():
         for task in _candidates(ctx):
             if unmet_deps(ctx, task["id"]):
-                explain(f"#{task['id']} skipped: waits on unfinished dependencies")
+                explain(DEPS_NOTE.format(task["id"]))
                 continue
             specs = [lockspec.from_repo_path(ctx, p) for p in files(ctx, task["id"])]
             clashes = locks.find_conflicts(ctx, specs, "exclusive") if specs else []
             if clashes:
-                held = ", ".join(f"{row['path']} ({row['owner_name']} [{row['owner']}])" for _spec, row in clashes)
-                explain(f"#{task['id']} skipped: its files overlap locks held by other agents: {held}")
+                explain(skip_note(task, clashes))
                 continue
             _take(ctx, get(ctx, task["id"]), lock, ttl)
             return get(ctx, task["id"])
-    raise NotFound("no claimable task (open, dependencies done, files free)")
+    raise NotFound(NOTHING)
 
 
 def _candidates(ctx):
@@ -130,21 +196,14 @@ def _candidates(ctx):
             WHERE t.status = :in_progress AND (a.id IS NULL OR NOT {agents.holds_sql('a')})""",
         dict(ctx.presence(), in_progress=IN_PROGRESS),
     )
-    pending = sorted(((-r["priority"], r["id"]) for r in abandoned), reverse=True)
     cursor = ctx.db.execute("SELECT id, priority FROM tasks WHERE status = ? ORDER BY priority DESC, id", (OPEN,))
-    for row in cursor:
-        while pending and pending[-1] < (-row["priority"], row["id"]):
-            yield {"id": pending.pop()[1]}
-        yield row
-    while pending:
-        yield {"id": pending.pop()[1]}
+    return merged_candidates(cursor, abandoned)
 
 
 def _finish(ctx, ref, status, force, reason=None):
     with ctx.db.write():
         task = find(ctx, ref)
-        if task["owner"] not in (None, ctx.me.id) and not force:
-            raise Conflict(f"task #{task['id']} is owned by {task['owner_name']} [{task['owner']}]; use --force")
+        refuse_finish(ctx, task, force)
         if task["status"] == status:
             return task
         ctx.db.execute(
@@ -155,8 +214,7 @@ def _finish(ctx, ref, status, force, reason=None):
             ctx.db.execute("UPDATE agents SET current_task = NULL WHERE id = ? AND current_task = ?",
                            (task["owner"], task["id"]))
             locks.release_task(ctx, task["id"])
-        note = f": {reason}" if reason else ""
-        journal.log(ctx, "task", f"{status} #{task['id']} {task['title']}{note}")
+        journal.log(ctx, "task", finish_note(task, status, reason))
     return get(ctx, task["id"])
 
 
@@ -175,8 +233,7 @@ def cancel(ctx, ref, force=False):
 def reopen(ctx, ref, force=False):
     with ctx.db.write():
         task = find(ctx, ref)
-        if task["status"] == IN_PROGRESS and _owned_by_other(ctx, task) and not force:
-            raise Conflict(f"task #{task['id']} is in progress with {task['owner_name']}; use --force")
+        refuse_reopen(ctx, task, force)
         if task["owner"]:
             ctx.db.execute("UPDATE agents SET current_task = NULL WHERE id = ? AND current_task = ?",
                            (task["owner"], task["id"]))

@@ -15,11 +15,11 @@ STALE_WAITER = 5.0
 POLL_MIN, POLL_MAX = 0.02, 0.25
 
 
-def _encode(specs, mode):
+def encode(specs, mode):
     return "\n".join(f"{mode}\t{s.kind}\t{s.key}" for s in specs)
 
 
-def _decode(text):
+def decode(text):
     for line in text.split("\n"):
         mode, kind, key = line.split("\t", 2)
         yield mode, kind, key
@@ -35,11 +35,16 @@ def _live_waiters(ctx):
 
 def ahead_of(ctx, specs, mode, my_waiter=None):
     """Live waiters queued before us (or at all, if we are not queued) for anything we want."""
+    return queued_before(_live_waiters(ctx), ctx.me.id, specs, mode, my_waiter)
+
+
+def queued_before(rows, me, specs, mode, my_place=None):
+    """The waiter rows (id = place in the queue, agent, specs, name) ahead of `me` for anything it wants."""
     found = []
-    for row in _live_waiters(ctx):
-        if row["agent"] == ctx.me.id or (my_waiter is not None and row["id"] >= my_waiter):
+    for row in rows:
+        if row["agent"] == me or (my_place is not None and row["id"] >= my_place):
             continue
-        for wmode, wkind, wkey in _decode(row["specs"]):
+        for wmode, wkind, wkey in decode(row["specs"]):
             if lockspec.conflicts(mode, wmode) and any(
                 lockspec.overlaps(s.key, s.kind, wkey, wkind) for s in specs
             ):
@@ -50,7 +55,11 @@ def ahead_of(ctx, specs, mode, my_waiter=None):
 
 def refuse_if_queued(ctx, specs, mode):
     """A plain lock request may not jump the queue."""
-    ahead = ahead_of(ctx, specs, mode)
+    queue_jump(specs, ahead_of(ctx, specs, mode))
+
+
+def queue_jump(specs, ahead):
+    """Refuse a plain request that others queued for first."""
     if ahead:
         names = ", ".join(sorted({sanitize.one_line(r["name"], 64) for r in ahead}))
         raise Conflict(f"{specs[0].path}: {names} queued first; join the queue with --wait")
@@ -58,24 +67,32 @@ def refuse_if_queued(ctx, specs, mode):
 
 def wait_for(ctx, specs, mode, timeout, grant):
     """Call grant() in write transactions, in queue order, until it succeeds or time runs out."""
+    return wait_loop(ctx, timeout, lambda waiter: _attempt(ctx, specs, mode, waiter, grant),
+                     lambda: _enqueue(ctx, specs, mode), lambda waiter: _leave(ctx, waiter))
+
+
+def wait_loop(ctx, timeout, attempt, enqueue, leave):
+    """The polling loop both stores share: attempt(waiter) returns a result or the Conflict that
+    stopped it; after the first refusal the caller joins the queue (enqueue() -> waiter), and
+    leaves it (leave(waiter)) however the wait ends."""
     deadline = time.time() + timeout
     waiter = None
     delay = POLL_MIN
     try:
         while True:
             ctx.tick()
-            outcome = _attempt(ctx, specs, mode, waiter, grant)
+            outcome = attempt(waiter)
             if not isinstance(outcome, Conflict):
                 return outcome
             if time.time() >= deadline:
                 raise Conflict(f"{outcome} (gave up after waiting {timeout:g}s)")
             if waiter is None:
-                waiter = _enqueue(ctx, specs, mode)
+                waiter = enqueue()
             time.sleep(min(delay * random.uniform(0.8, 1.2), max(0.0, deadline - time.time())))
             delay = min(delay * 1.5, POLL_MAX)
     finally:
         if waiter is not None:
-            _leave(ctx, waiter)
+            leave(waiter)
 
 
 def _attempt(ctx, specs, mode, waiter, grant):
@@ -86,11 +103,15 @@ def _attempt(ctx, specs, mode, waiter, grant):
             ctx.db.execute("UPDATE lock_waiters SET polled_at = ? WHERE id = ?", (ctx.now, waiter))
         ahead = ahead_of(ctx, specs, mode, waiter)
         if ahead:
-            return Conflict(f"{specs[0].path}: waiting behind {len(ahead)} queued agent(s)")
+            return behind(specs, ahead)
         try:
             return grant()
         except Conflict as exc:
             return exc
+
+
+def behind(specs, ahead):
+    return Conflict(f"{specs[0].path}: waiting behind {len(ahead)} queued agent(s)")
 
 
 def _enqueue(ctx, specs, mode):
@@ -98,7 +119,7 @@ def _enqueue(ctx, specs, mode):
         _check_deadlock(ctx, specs, mode)
         ctx.db.execute(
             "INSERT INTO lock_waiters (agent, specs, polled_at) VALUES (?, ?, ?)",
-            (ctx.me.id, _encode(specs, mode), ctx.now),
+            (ctx.me.id, encode(specs, mode), ctx.now),
         )
         return ctx.db.scalar("SELECT last_insert_rowid()")
 
@@ -124,12 +145,18 @@ def _check_deadlock(ctx, specs, mode):
     conflicting requests queued before it (the queue is first come, first served).
     A new request joins at the back, so it waits for every conflicting request.
     """
-    queue = [(row["id"], row["agent"], list(_decode(row["specs"]))) for row in _live_waiters(ctx)]
+    queue = [(row["id"], row["agent"], list(decode(row["specs"]))) for row in _live_waiters(ctx)]
     held = ctx.db.all(
         f"""SELECT l.owner, l.key, l.kind, l.mode, l.path FROM locks l JOIN agents a ON a.id = l.owner
             WHERE l.expires_at > :now AND {agents.holds_sql('a')}""",
         dict(ctx.presence(), now=ctx.now),
     )
+    refuse_deadlock(ctx.me.id, specs, mode, queue, held)
+
+
+def refuse_deadlock(me, specs, mode, queue, held):
+    """Raise Conflict if `me` would wait in a cycle. queue: [(place, agent, decoded specs)] in order;
+    held: live lock rows of holding owners (owner, key, kind, mode, path)."""
 
     def waited_for(agent, wanted, place):
         """{agent: what of theirs} that a request of `agent` queued at `place` waits for."""
@@ -142,7 +169,7 @@ def _check_deadlock(ctx, specs, mode):
                 out.setdefault(other, "place in the queue")
         return out
 
-    start = waited_for(ctx.me.id, [(mode, s.kind, s.key) for s in specs], float("inf"))
+    start = waited_for(me, [(mode, s.kind, s.key) for s in specs], float("inf"))
     seen = set()
     for first, first_what in start.items():
         frontier = [first]
@@ -155,7 +182,7 @@ def _check_deadlock(ctx, specs, mode):
                 if waiter != agent:
                     continue
                 for holder, what in waited_for(agent, wanted, waiter_id).items():
-                    if holder == ctx.me.id:
+                    if holder == me:
                         raise Conflict(
                             f"deadlock: you would wait for {first}'s {first_what}, while {agent} waits "
                             f"(directly or through others) for your {what}; release one of them first"
