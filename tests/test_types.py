@@ -13,22 +13,9 @@ CORE = Path(__file__).resolve().parent.parent / "agent_sync" / "core"
 
 # Modules still being annotated; this list only shrinks.
 PENDING = {
-    "agents.py",
-    "etcd/agentops.py",
-    "etcd/engine.py",
-    "etcd/gcops.py",
-    "etcd/journalops.py",
     "etcd/keys.py",
-    "etcd/lockops.py",
-    "etcd/mailops.py",
     "etcd/store.py",
-    "etcd/taskops.py",
-    "leases.py",
-    "locks.py",
-    "messages.py",
     "repair.py",
-    "tasks.py",
-    "waitqueue.py",
 }
 
 

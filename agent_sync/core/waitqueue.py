@@ -5,27 +5,41 @@ A row not refreshed for STALE_WAITER seconds belongs to a process that gave
 up or died, and no longer holds its place.
 """
 
-import random
 import time
 
 from . import agents, lockspec, sanitize
 from .errors import Busy, Conflict, StorageError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from typing import TypeVar
+
+    from .context import Context
+    from .lockspec import Spec
+    from .store import Row
+
+    T = TypeVar("T")  # what a granted request returns
+    W = TypeVar("W")  # a waiter's handle in its store's queue
+    R = TypeVar("R", bound=Row)  # a waiter row
+    Wanted = tuple[str, str, str]  # (mode, kind, key) of one spec a waiter asks for
+
 STALE_WAITER = 5.0
 POLL_MIN, POLL_MAX = 0.02, 0.25
 
 
-def encode(specs, mode):
+def encode(specs: "Iterable[Spec]", mode: str) -> str:
     return "\n".join(f"{mode}\t{s.kind}\t{s.key}" for s in specs)
 
 
-def decode(text):
+def decode(text: str) -> "Iterator[Wanted]":
     for line in text.split("\n"):
         mode, kind, key = line.split("\t", 2)
         yield mode, kind, key
 
 
-def _live_waiters(ctx):
+def _live_waiters(ctx: "Context") -> "list[sqlite3.Row]":
     return ctx.db.all(
         "SELECT w.id, w.agent, w.specs, a.name FROM lock_waiters w JOIN agents a ON a.id = w.agent"
         " WHERE w.polled_at > ? ORDER BY w.id",
@@ -33,14 +47,16 @@ def _live_waiters(ctx):
     )
 
 
-def ahead_of(ctx, specs, mode, my_waiter=None):
+def ahead_of(ctx: "Context", specs: "Sequence[Spec]", mode: str,
+             my_waiter: int | None = None) -> "list[sqlite3.Row]":
     """Live waiters queued before us (or at all, if we are not queued) for anything we want."""
     return queued_before(_live_waiters(ctx), ctx.me.id, specs, mode, my_waiter)
 
 
-def queued_before(rows, me, specs, mode, my_place=None):
+def queued_before(rows: "Iterable[R]", me: str, specs: "Sequence[Spec]", mode: str,
+                  my_place: int | None = None) -> "list[R]":
     """The waiter rows (id = place in the queue, agent, specs, name) ahead of `me` for anything it wants."""
-    found = []
+    found: "list[R]" = []
     for row in rows:
         if row["agent"] == me or (my_place is not None and row["id"] >= my_place):
             continue
@@ -53,25 +69,29 @@ def queued_before(rows, me, specs, mode, my_place=None):
     return found
 
 
-def refuse_if_queued(ctx, specs, mode):
+def refuse_if_queued(ctx: "Context", specs: "Sequence[Spec]", mode: str) -> None:
     """A plain lock request may not jump the queue."""
     queue_jump(specs, ahead_of(ctx, specs, mode))
 
 
-def queue_jump(specs, ahead):
+def queue_jump(specs: "Sequence[Spec]", ahead: "Sequence[Row]") -> None:
     """Refuse a plain request that others queued for first."""
     if ahead:
         names = ", ".join(sorted({sanitize.one_line(r["name"], 64) for r in ahead}))
         raise Conflict(f"{specs[0].path}: {names} queued first; join the queue with --wait")
 
 
-def wait_for(ctx, specs, mode, timeout, grant):
+def wait_for(ctx: "Context", specs: "Sequence[Spec]", mode: str, timeout: float, grant: "Callable[[], T]") -> "T":
     """Call grant() in write transactions, in queue order, until it succeeds or time runs out."""
-    return wait_loop(ctx, timeout, lambda waiter: _attempt(ctx, specs, mode, waiter, grant),
-                     lambda: _enqueue(ctx, specs, mode), lambda waiter: _leave(ctx, waiter))
+
+    def attempt(waiter: int | None) -> "T | Conflict":  # a def, not a lambda: mypy infers T from it
+        return _attempt(ctx, specs, mode, waiter, grant)
+
+    return wait_loop(ctx, timeout, attempt, lambda: _enqueue(ctx, specs, mode), lambda waiter: _leave(ctx, waiter))
 
 
-def wait_loop(ctx, timeout, attempt, enqueue, leave):
+def wait_loop(ctx: "Context", timeout: float, attempt: "Callable[[W | None], T | Conflict]",
+              enqueue: "Callable[[], W]", leave: "Callable[[W], object]") -> "T":
     """The polling loop both stores share: attempt(waiter) returns a result or the Conflict that
     stopped it; after the first refusal the caller joins the queue (enqueue() -> waiter), and
     leaves it (leave(waiter)) however the wait ends."""
@@ -88,6 +108,8 @@ def wait_loop(ctx, timeout, attempt, enqueue, leave):
                 raise Conflict(f"{outcome} (gave up after waiting {timeout:g}s)")
             if waiter is None:
                 waiter = enqueue()
+            import random  # only a waiting lock pays for it
+
             time.sleep(min(delay * random.uniform(0.8, 1.2), max(0.0, deadline - time.time())))
             delay = min(delay * 1.5, POLL_MAX)
     finally:
@@ -95,7 +117,8 @@ def wait_loop(ctx, timeout, attempt, enqueue, leave):
             leave(waiter)
 
 
-def _attempt(ctx, specs, mode, waiter, grant):
+def _attempt(ctx: "Context", specs: "Sequence[Spec]", mode: str, waiter: int | None,
+             grant: "Callable[[], T]") -> "T | Conflict":
     """One try. Returns the grant's result, or the Conflict that stopped it."""
     with ctx.db.write():
         agents.check_in(ctx)
@@ -110,11 +133,11 @@ def _attempt(ctx, specs, mode, waiter, grant):
             return exc
 
 
-def behind(specs, ahead):
+def behind(specs: "Sequence[Spec]", ahead: "Sequence[Row]") -> Conflict:
     return Conflict(f"{specs[0].path}: waiting behind {len(ahead)} queued agent(s)")
 
 
-def _enqueue(ctx, specs, mode):
+def _enqueue(ctx: "Context", specs: "Sequence[Spec]", mode: str) -> int:
     with ctx.db.write():
         _check_deadlock(ctx, specs, mode)
         ctx.db.execute(
@@ -124,7 +147,7 @@ def _enqueue(ctx, specs, mode):
         return ctx.db.scalar("SELECT last_insert_rowid()")
 
 
-def _leave(ctx, waiter):
+def _leave(ctx: "Context", waiter: int) -> None:
     try:
         with ctx.db.write():
             ctx.db.execute("DELETE FROM lock_waiters WHERE id = ?", (waiter,))
@@ -132,13 +155,13 @@ def _leave(ctx, waiter):
         pass
 
 
-def _clashes(wanted, mode, kind, key):
+def _clashes(wanted: "Iterable[Wanted]", mode: str, kind: str, key: str) -> bool:
     """Does any (mode, kind, key) in `wanted` conflict with a lock or request on key?"""
     return any(lockspec.conflicts(wmode, mode) and lockspec.overlaps(wkey, wkind, key, kind)
                for wmode, wkind, wkey in wanted)
 
 
-def _check_deadlock(ctx, specs, mode):
+def _check_deadlock(ctx: "Context", specs: "Sequence[Spec]", mode: str) -> None:
     """Refuse to wait when what we would wait for waits, directly or through others, for us.
 
     A queued request waits for the holders of conflicting locks, and for the
@@ -154,13 +177,14 @@ def _check_deadlock(ctx, specs, mode):
     refuse_deadlock(ctx.me.id, specs, mode, queue, held)
 
 
-def refuse_deadlock(me, specs, mode, queue, held):
+def refuse_deadlock(me: str, specs: "Iterable[Spec]", mode: str, queue: "list[tuple[int, str, list[Wanted]]]",
+                    held: "Sequence[Row]") -> None:
     """Raise Conflict if `me` would wait in a cycle. queue: [(place, agent, decoded specs)] in order;
     held: live lock rows of holding owners (owner, key, kind, mode, path)."""
 
-    def waited_for(agent, wanted, place):
+    def waited_for(agent: str, wanted: "list[Wanted]", place: float) -> dict[str, str]:
         """{agent: what of theirs} that a request of `agent` queued at `place` waits for."""
-        out: dict = {}
+        out: dict[str, str] = {}
         for lock in held:
             if lock["owner"] != agent and _clashes(wanted, lock["mode"], lock["kind"], lock["key"]):
                 out.setdefault(lock["owner"], f"lock on {lock['path']}")
@@ -170,7 +194,7 @@ def refuse_deadlock(me, specs, mode, queue, held):
         return out
 
     start = waited_for(me, [(mode, s.kind, s.key) for s in specs], float("inf"))
-    seen = set()
+    seen: set[str] = set()
     for first, first_what in start.items():
         frontier = [first]
         while frontier:
