@@ -119,3 +119,51 @@ def test_a_link_that_stays_inside_the_repository_is_followed(repo):
     assert (repo.path / ".claude" / "settings.json").is_symlink()
     merged = json.loads((repo.path / "config" / "claude.json").read_text())
     assert merged["mine"] == 1 and "PreToolUse" in merged["hooks"]
+
+
+def open_to_others(root):
+    return {os.path.relpath(p, root): oct(stat.S_IMODE(os.stat(p).st_mode))
+            for p in [str(root), *(os.path.join(f, n) for f, ds, ns in os.walk(root) if ".git" not in f.split(os.sep)
+                                   for n in ds + ns if n != ".git")]
+            if os.stat(p).st_mode & 0o022}
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_under_umask_000_nothing_created_is_writable_by_others(repo):
+    os.chmod(repo.path, 0o755)
+    assert run(repo, "install", "--agent", "all", "--mcp", umask=0).returncode == 0
+    for args in (["hook", "session-start"], ["lock", "src/a.py"], ["send", "--to", "all", "--message", "hi"],
+                 ["create-task", "t"], ["inbox"], ["status"]):
+        proc = run(repo, *args, umask=0, env={"AGENT_SYNC_ID": "ann"})
+        assert proc.returncode == 0, proc
+    assert open_to_others(repo.path) == {}
+    skill = repo.path.joinpath(*SKILL)
+    assert mode(skill / "agent-sync.pyz") == 0o755 and mode(skill / "scripts" / "agent-sync") == 0o755
+    assert mode(skill / "SKILL.md") == 0o644 and mode(repo.path / ".claude" / "settings.json") == 0o644
+    assert mode(skill) == 0o755 and mode(repo.path / ".claude" / "coordination") == 0o755
+    assert mode(repo.db) == 0o644
+    doctor = run(repo, "doctor", umask=0)
+    assert "ok    exposure: nothing the hooks run or trust" in doctor.stdout, doctor  # other agents' trust aside
+
+
+def test_a_hook_that_creates_the_database_under_umask_000_keeps_it_private_to_write(repo):
+    proc = run(repo, "hook", "session-start", umask=0, env={"AGENT_SYNC_ID": "ann"})
+    assert proc.returncode == 0 and repo.db.is_file(), proc
+    assert open_to_others(repo.path) == {}
+
+
+@pytest.mark.parametrize("rel", [".", ".claude", ".claude/settings.json", ".claude/skills", ".claude/skills/agent-sync",
+                                 ".claude/skills/agent-sync/agent-sync.pyz", ".claude/skills/agent-sync/scripts",
+                                 ".claude/skills/agent-sync/scripts/agent-sync", ".claude/coordination",
+                                 ".claude/coordination/state.sqlite", ".claude/coordination/locks.idx"])
+def test_doctor_flags_what_hooks_run_or_trust_when_others_may_write_it(repo, rel):
+    assert run(repo, "install").returncode == 0
+    assert run(repo, "lock", "src/a.py", env={"AGENT_SYNC_ID": "ann"}).returncode == 0
+    target = repo.path / rel
+    os.chmod(target, mode(target) | (0o002 if "skills" in rel else 0o020))
+    doctor = run(repo, "doctor")
+    (line,) = [ln for ln in doctor.stdout.splitlines() if ln.startswith("FAIL  exposure")]
+    assert doctor.returncode == 7 and os.path.normpath(rel) in line and "chmod go-w" in line, doctor

@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from .. import __version__
-from ..core import errors, tasks, validate
+from ..core import errors, perms, tasks, validate
 from . import handlers, guard
 from ..core.errors import AgentSyncError, UsageError
 
@@ -153,6 +153,7 @@ _doctor.needs_context = False  # it must open a damaged or too-new database its 
 def main(argv=None):
     """Run one command; return its exit code. Only __main__ calls sys.exit."""
     argv = sys.argv[1:] if argv is None else argv
+    perms.restrict_umask()  # before anything is created
     try:
         validate.argv_is_text(argv)
         args = build_parser().parse_args(argv)

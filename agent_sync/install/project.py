@@ -112,7 +112,7 @@ def write_atomic(path, payload, mode=None):
         try:
             mode = os.stat(path).st_mode & 0o7777
         except FileNotFoundError:
-            mode = _umask_mode(0o666)
+            mode = _umask_mode(0o644)  # never group- or world-writable, even under umask 000
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as handle:
