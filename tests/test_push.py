@@ -129,11 +129,14 @@ def test_push_prompt_restores_prompt_and_stop_only(team):
     assert "later is fine" in text
 
 
-def test_a_bad_push_setting_fails_open_with_one_note(team):
+def test_a_bad_push_setting_takes_the_default_with_one_note(team):
     _, alice, bob = team
+    settle(alice)
+    bob.ok("send", "--to", "alice", "--message", "pushed anyway")
     result = alice.hook("post-tool-use", "post_tool_use_read", env={"AGENT_SYNC_PUSH": "sometimes"})
-    assert result.code == 0 and result.out == "", result
-    assert result.err.startswith("agent-sync hook: AGENT_SYNC_PUSH='sometimes' is not one of tool, prompt"), result
+    assert result.code == 0 and "pushed anyway" in pushed(result), result
+    assert result.err.splitlines() == [
+        "agent-sync: AGENT_SYNC_PUSH='sometimes' is not one of tool, prompt; using the default tool"], result
 
 
 @pytest.mark.parametrize("agent,event,fixture", [
@@ -521,11 +524,17 @@ def test_the_waiter_without_a_session_process_returns_at_once(team):
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
 
 
-def test_a_bad_wake_setting_fails_open_with_one_note(team, hosts):
-    repo, alice, _ = team
+def test_a_bad_wake_setting_takes_the_default_with_one_note(team, hosts):
+    repo, alice, bob = team
+    settle(alice)
     host = hosts(env={"AGENT_SYNC_WAKE": "loud"})
-    assert host.exit_code(5.0) == 0
-    assert host.err.startswith("agent-sync hook: AGENT_SYNC_WAKE='loud' is not one of directed, all, off"), host.err
+    time.sleep(0.5)
+    assert host.exit_code(0) is None  # the default, `directed`: it waits
+    bob.ok("send", "--to", "alice", "--message", "wake anyway")
+    assert host.exit_code(WAKE_WITHIN + 1) == 2, host.err
+    assert host.err.startswith("agent-sync: AGENT_SYNC_WAKE='loud' is not one of directed, all, off; using the "
+                               "default directed"), host.err
+    assert "wake anyway" in host.err
 
 
 def test_the_waiter_takes_its_share_of_a_race_exactly_once(team, hosts, tmp_path):

@@ -1,8 +1,9 @@
 """`agent-sync doctor [--repair]`: report the checks of core.repair, probe the installed hook, repair.
 
 Exit status: 0 when nothing is wrong (notes may remain, such as expired
-locks waiting for gc), 8 (gate-broken) when only the installed hooks fail,
-7 (storage) when anything else failed.
+locks waiting for gc), 2 (usage) when only a setting is bad, 8 (gate-broken)
+when only the installed hooks (and settings) fail, 7 (storage) when anything
+else failed.
 """
 
 import os
@@ -16,6 +17,7 @@ def full_report(root):
     """The stored state's findings, then the hook probes'."""
     report = diagnose(root)
     check_exposure(report, root)
+    check_settings(report, root)
     others = check_agents(report, root)
     check_hooks(report, root, others)
     return report
@@ -62,6 +64,40 @@ def check_exposure(report, root):
     fix = "chmod go-w " + " ".join(shlex.quote(path) for path, _ in found[:8]) + (" ..." if more else "")
     report.add(FAIL, "exposure", f"writable by group or others, so they could change what the hooks run "
                f"or trust: {shown}{more}", fix)
+def setting_sources(root, environ=os.environ):
+    """(label, environment) pairs the hooks' environment is made of, lowest precedence first.
+
+    Claude Code starts hooks with its own environment plus the `env` blocks of its settings:
+    the user's, the project's, then the project's local file.
+    """
+    from ..install import project, settings_merge
+
+    home = environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
+    sources = [("the environment", dict(environ))]
+    for path in (os.path.join(home, "settings.json"), os.path.join(root, ".claude", "settings.json"),
+                 os.path.join(root, ".claude", "settings.local.json")):
+        try:
+            _text, doc = project.read_settings(path)
+        except (OSError, settings_merge.InvalidSettings):
+            continue  # an unreadable settings file is reported by the hook checks
+        env = doc.get("env") if isinstance(doc, dict) else None
+        if isinstance(env, dict):
+            sources.append((f"{path} (env)", env))
+    return sources
+
+
+def check_settings(report, root):
+    """Flag every agent-sync setting the hooks would get that does not parse (they then use the default)."""
+    from ..core import config
+
+    bad = 0
+    for label, env in setting_sources(root):
+        for name, value, wanted in config.problems(env):
+            bad += 1
+            report.add(FAIL, "settings", f"{name}={str(value)[:60]!r} in {label} is not {wanted}; agent-sync "
+                       "uses the default instead", f"correct or remove {name} there")
+    if not bad:
+        report.add(OK, "settings", "every agent-sync setting in the environment and the settings files parses")
 
 
 def check_agents(report, root):
@@ -170,7 +206,12 @@ def cmd_doctor(ctx, args):
                 print(finding)
     if report.failed:
         failed = {f.check for f in report.findings if f.level == FAIL}
-        code = errors.GATE_BROKEN if failed == {"hooks"} else errors.STORAGE
+        if failed == {"settings"}:
+            code = errors.USAGE
+        elif failed <= {"hooks", "settings"}:
+            code = errors.GATE_BROKEN
+        else:
+            code = errors.STORAGE
         print(f"doctor: problems found (exit {code})")
         return code
     print("doctor: nothing wrong")

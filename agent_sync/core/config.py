@@ -1,6 +1,15 @@
-"""Settings read from the environment, with their documented defaults."""
+"""Settings read from the environment, with their documented defaults.
+
+A value that does not parse never turns a feature off or stops a command: the
+setting falls back to its default, and the process says so once on stderr
+(hooks included, which then still enforce). `problems()` is the same check
+for `doctor`, over any environment (a settings file's `env` block, say).
+"""
 
 import os
+import sys
+from collections.abc import Mapping
+from typing import TypeVar
 
 from . import quickstamp
 from .durations import parse_duration
@@ -23,43 +32,123 @@ DEFAULT_TTL = 60 * 60
 CHECKIN_THROTTLE = quickstamp.CHECKIN_THROTTLE
 AUTO_LEASE = ("AGENT_SYNC_AUTO_LEASE", "10m")  # how long an edit's automatic lease outlives the edit
 OFF_WORDS = ("off", "0", "no", "false")
+ON_WORDS = ("1", "true", "yes", "on")
+# name: (default, allowed values) for settings that pick one of a few words.
+CHOICES = {
+    "AGENT_SYNC_PUSH": ("tool", ("tool", "prompt")),
+    "AGENT_SYNC_WAKE": ("directed", ("directed", "all", "off")),
+}
+FLAGS = ("AGENT_SYNC_AUTO_CLAIM", "AGENT_SYNC_AUTO_RELEASE_LOCKS", "AGENT_SYNC_DEBUG")
+MAX_COUNT = 10 ** 9
+
+_noted: set[str] = set()
+_T = TypeVar("_T")
 
 
-def duration(name: str) -> float:
-    """Seconds configured for `name`, or its default."""
-    raw = os.environ.get(name) or DURATIONS[name][0]
+def _fallback(name: str, raw: object, wanted: str, default: _T) -> _T:
+    """The default, after one stderr line per setting and process."""
+    if name not in _noted:
+        _noted.add(name)
+        print(f"agent-sync: {name}={str(raw)[:60]!r} is not {wanted}; using the default {default}",
+              file=sys.stderr, flush=True)
+    return default
+
+
+def _lease_off(raw: object) -> bool:
+    return raw is not None and str(raw).strip().lower() in OFF_WORDS
+
+
+def _duration(name: str, raw: object) -> tuple[float | None, str]:
+    """(seconds, or None when `raw` does not parse; what was wanted). Unset or empty is the default."""
+    text = "" if raw is None else str(raw).strip()
+    if name == AUTO_LEASE[0]:
+        return _parse(text or AUTO_LEASE[1]), "a valid duration (or `off`)"
+    return _parse(text or DURATIONS[name][0]), "a valid duration (e.g. 30s, 10m, 2h)"
+
+
+def _parse(text: str) -> float | None:
     try:
-        return parse_duration(raw, bare_unit="s")
+        return parse_duration(text, bare_unit="s") if text.isascii() else None
     except UsageError:
-        raise UsageError(f"{name}={raw!r} is not a valid duration") from None
+        return None
 
 
-def auto_lease() -> float | None:
+def duration(name: str, environ: Mapping[str, str] | None = None) -> float:
+    """Seconds configured for `name`, or its default."""
+    raw = (os.environ if environ is None else environ).get(name)
+    seconds, wanted = _duration(name, raw)
+    if seconds is None:
+        return parse_duration(_fallback(name, raw, wanted, DURATIONS[name][0]), bare_unit="s")
+    return seconds
+
+
+def auto_lease(environ: Mapping[str, str] | None = None) -> float | None:
     """Seconds an automatic lease lasts after an edit, or None when the feature is off."""
     name, default = AUTO_LEASE
-    raw = os.environ.get(name, "").strip()
-    if raw.lower() in OFF_WORDS:
+    raw = (os.environ if environ is None else environ).get(name)
+    if _lease_off(raw):
         return None
-    try:
-        return parse_duration(raw or default, bare_unit="s")
-    except UsageError:
-        raise UsageError(f"{name}={raw!r} is not a valid duration (or `off`)") from None
+    seconds, wanted = _duration(name, raw)
+    if seconds is None:
+        return parse_duration(_fallback(name, raw, wanted, default), bare_unit="s")
+    return seconds
 
 
-def count(name: str) -> int:
+def _count(raw: str | None) -> int | None:
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_COUNT:
+        return None
+    return int(text)
+
+
+def count(name: str, environ: Mapping[str, str] | None = None) -> int:
     """Whole number configured for `name`, or its default."""
-    raw = os.environ.get(name)
+    raw = (os.environ if environ is None else environ).get(name)
     if not raw:
         return COUNTS[name][0]
-    try:
-        value = int(raw)
-    except ValueError:
-        raise UsageError(f"{name}={raw!r} is not a whole number") from None
-    if value < 1:
-        raise UsageError(f"{name} must be at least 1")
+    value = _count(raw)
+    if value is None:
+        return _fallback(name, raw, f"a whole number from 1 to {MAX_COUNT}", COUNTS[name][0])
     return value
 
 
-def flag(name: str) -> bool:
-    """True when an opt-in variable is set to 1/true/yes."""
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+def choice(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """One of the allowed words for `name` (case-insensitive), or its default."""
+    raw = (os.environ if environ is None else environ).get(name, "")
+    default, allowed = CHOICES[name]
+    value = raw.strip().lower() or default
+    if value not in allowed:
+        return _fallback(name, raw, f"one of {', '.join(allowed)}", default)
+    return value
+
+
+def flag(name: str, environ: Mapping[str, str] | None = None) -> bool:
+    """True when an opt-in variable is set to 1/true/yes/on; anything unknown is off, with a note."""
+    raw = (os.environ if environ is None else environ).get(name, "")
+    value = raw.strip().lower()
+    if value and value not in ON_WORDS and value not in OFF_WORDS:
+        return _fallback(name, raw, "1 or 0 (on or off)", False)
+    return value in ON_WORDS
+
+
+def problems(environ: Mapping[str, object]) -> list[tuple[str, str, str]]:
+    """(name, value, what it should be) for each agent-sync setting in `environ` that would fall back."""
+    env = {k: str(v) for k, v in environ.items()}
+    found = []
+    for name in (*DURATIONS, AUTO_LEASE[0]):
+        if name in env and not (name == AUTO_LEASE[0] and _lease_off(env[name])):
+            seconds, wanted = _duration(name, env[name])
+            if seconds is None:
+                found.append((name, env[name], wanted))
+    for name in COUNTS:
+        if env.get(name) and _count(env[name]) is None:
+            found.append((name, env[name], f"a whole number from 1 to {MAX_COUNT}"))
+    for name, (_default, allowed) in CHOICES.items():
+        value = str(env.get(name, "")).strip().lower()
+        if value and value not in allowed:
+            found.append((name, env[name], f"one of {', '.join(allowed)}"))
+    for name in FLAGS:
+        value = str(env.get(name, "")).strip().lower()
+        if value and value not in ON_WORDS + OFF_WORDS:
+            found.append((name, env[name], "1 or 0 (on or off)"))
+    return found

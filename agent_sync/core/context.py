@@ -6,12 +6,20 @@ import time
 from . import config, identity, repo
 from .store import open_store
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .db import Database
+    from .identity import Identity
+
 
 class Context:
     """The per-invocation state that core functions receive."""
 
-    def __init__(self, root=None, cwd=None, session_id=None, busy_timeout=None,
-                 allow_operator=False, me=None, tree=None):
+    db: "Database"  # the SQLite store's connection, which its domain modules use (set by that store)
+
+    def __init__(self, root: str | None = None, cwd: str | None = None, session_id: str | None = None,
+                 busy_timeout: float | None = None, allow_operator: bool = False, me: "Identity | None" = None,
+                 tree: str | None = None) -> None:
         self.cwd = os.path.realpath(cwd or os.getcwd())
         self.root = root or repo.find_root(self.cwd)
         self.tree = tree or (self.root if root else repo.find_tree(self.cwd))
@@ -19,25 +27,24 @@ class Context:
         self.stale_after = config.duration("AGENT_SYNC_STALE_AFTER")
         self.offline_after = config.duration("AGENT_SYNC_OFFLINE_AFTER")
         self.auto_lease = config.auto_lease()  # seconds, or None when automatic leases are off
-        self.db = None  # the SQLite store's connection, which its domain modules use
         self.store = open_store(self)
         self.me = me or identity.resolve(self.root, session_id, allow_operator=allow_operator)
         self.now = time.time()
 
-    def tick(self):
+    def tick(self) -> float:
         """Refresh the clock (long waits) and return it."""
         self.now = time.time()
         return self.now
 
-    def presence(self):
+    def presence(self) -> dict[str, float]:
         """Named parameters for the presence SQL in `agents`."""
         return {"stale_before": self.now - self.stale_after, "offline_before": self.now - self.offline_after}
 
-    def repo_path(self, raw):
+    def repo_path(self, raw: str) -> str:
         return repo.relative_path(self.tree, raw, self.cwd)
 
-    def key(self, rel):
+    def key(self, rel: str) -> str:
         return repo.fold(rel, self.store.case_insensitive)
 
-    def close(self):
+    def close(self) -> None:
         self.store.close()

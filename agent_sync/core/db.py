@@ -12,6 +12,14 @@ import time
 from . import lockindex, program, repo, schema
 from .errors import Busy, StorageError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+    Params = Sequence[object] | Mapping[str, object]  # positional (?) or named (:name) SQL parameters
+
 
 class Database:
     """One connection with the project's transaction rules.
@@ -20,7 +28,7 @@ class Database:
     transaction; reads that must agree with each other use `db.read()`.
     """
 
-    def __init__(self, root, busy_timeout):
+    def __init__(self, root: str, busy_timeout: float) -> None:
         self.root = root
         self.path = repo.db_path(root)
         self.busy_timeout = busy_timeout
@@ -29,7 +37,7 @@ class Database:
         self.case_insensitive = False
         self.conn = self._open()
 
-    def _open(self):
+    def _open(self) -> sqlite3.Connection:
         try:
             os.makedirs(repo.state_dir(self.root), exist_ok=True)
         except OSError as exc:
@@ -46,7 +54,7 @@ class Database:
             raise translate(exc, self.path) from None
         return conn
 
-    def _configure(self, conn):
+    def _configure(self, conn: sqlite3.Connection) -> None:
         conn.row_factory = sqlite3.Row
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > schema.CURRENT:
@@ -61,7 +69,7 @@ class Database:
         if version < schema.CURRENT:
             self._migrate(conn)
 
-    def _migrate(self, conn):
+    def _migrate(self, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
             schema.apply(conn, conn.execute("PRAGMA user_version").fetchone()[0])
@@ -70,10 +78,10 @@ class Database:
             conn.execute("ROLLBACK")
             raise
 
-    def close(self):
+    def close(self) -> None:
         self.conn.close()
 
-    def retrying(self, action, limit=None):
+    def retrying(self, action: "Callable[[], T]", limit: float | None = None) -> "T":
         """action(), retried on a busy error SQLite returned without waiting, up to the bound.
 
         SQLite's busy handler covers lock waits, but not every busy answer: a
@@ -91,43 +99,44 @@ class Database:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.1)
 
-    def _run(self, sql, params):
+    def _run(self, sql: str, params: "Params") -> sqlite3.Cursor:
         if self.conn.in_transaction:
             return self.conn.execute(sql, params)
         return self.retrying(lambda: self.conn.execute(sql, params))
 
-    def execute(self, sql, params=()):
+    def execute(self, sql: str, params: "Params" = ()) -> sqlite3.Cursor:
         try:
             return self._run(sql, params)
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from None
 
-    def one(self, sql, params=()):
+    def one(self, sql: str, params: "Params" = ()) -> "sqlite3.Row | None":
         try:
             return self._run(sql, params).fetchone()
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from None
 
-    def all(self, sql, params=()):
+    def all(self, sql: str, params: "Params" = ()) -> "list[sqlite3.Row]":
         try:
             return self._run(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from None
 
-    def scalar(self, sql, params=()):
+    def scalar(self, sql: str, params: "Params" = ()) -> "Any":
+        """The first column of the first row (None without a row): whatever SQL type it holds."""
         row = self.one(sql, params)
         return None if row is None else row[0]
 
-    def in_transaction(self):
+    def in_transaction(self) -> bool:
         return self.conn.in_transaction
 
-    def locks_changed(self, removed=False):
+    def locks_changed(self, removed: bool = False) -> None:
         """Mark that this transaction changed locks, so the lock index follows."""
         self._locks_touched = True
         self._locks_removed = self._locks_removed or removed
 
     @contextlib.contextmanager
-    def write(self, wait=None):
+    def write(self, wait: float | None = None) -> "Iterator[Database]":
         """A BEGIN IMMEDIATE transaction; the lock index is kept a superset of the truth.
 
         `wait` (seconds) shortens the busy timeout for this one transaction.
@@ -154,7 +163,7 @@ class Database:
             except sqlite3.Error as exc:
                 raise translate(exc, self.path) from None
 
-    def _begin(self, wait):
+    def _begin(self, wait: float | None) -> None:
         if wait is None or wait >= self.busy_timeout:
             self.retrying(lambda: self.conn.execute("BEGIN IMMEDIATE"))
             return
@@ -164,7 +173,7 @@ class Database:
         finally:
             self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
 
-    def _shrink_lock_index(self):
+    def _shrink_lock_index(self) -> None:
         # Removals reach the index only after they are committed, and under the
         # write lock, so a crash can leave it too big but never too small.
         self.conn.execute("BEGIN IMMEDIATE")
@@ -176,7 +185,7 @@ class Database:
             raise
 
     @contextlib.contextmanager
-    def read(self):
+    def read(self) -> "Iterator[Database]":
         """A read transaction: every query inside sees one snapshot."""
         self.execute("BEGIN")
         try:
@@ -185,7 +194,7 @@ class Database:
             _rollback(self.conn)
 
 
-def _rollback(conn):
+def _rollback(conn: sqlite3.Connection) -> None:
     if conn.in_transaction:
         try:
             conn.execute("ROLLBACK")
@@ -193,13 +202,13 @@ def _rollback(conn):
             pass
 
 
-def is_busy(exc):
+def is_busy(exc: sqlite3.Error) -> bool:
     """Is this sqlite3 error another process holding the write lock past our wait?"""
     text = str(exc).lower()
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
-def translate(exc, path):
+def translate(exc: sqlite3.Error, path: str) -> Busy | StorageError:
     """Turn a sqlite3 error into the domain error a user can act on."""
     text = str(exc)
     lowered = text.lower()
@@ -216,7 +225,7 @@ def translate(exc, path):
     return StorageError(f"database error on {path}: {text}")
 
 
-def _no_space(path):
+def _no_space(path: str) -> bool:
     """Is the filesystem holding `path` full? (SQLite reports a full disk as an I/O error at times.)"""
     try:
         stats = os.statvfs(os.path.dirname(str(path)) or ".")

@@ -2,10 +2,14 @@
 
 from . import config
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .context import Context
+
 AUTO_EVERY = 500  # activity rows between automatic history prunes
 
 
-def collect(ctx):
+def collect(ctx: "Context") -> dict[str, int]:
     """Full pass (the `gc` command and session start). Returns what it removed."""
     with ctx.db.write():
         counts = {"expired_locks": ctx.db.execute("DELETE FROM locks WHERE expires_at <= ?", (ctx.now,)).rowcount}
@@ -24,10 +28,10 @@ def collect(ctx):
     return counts
 
 
-def prune_history(ctx):
+def prune_history(ctx: "Context") -> dict[str, int]:
     """Keep activity and messages within the retention window and row caps."""
     cutoff = ctx.now - config.duration("AGENT_SYNC_RETENTION")
-    removed = {}
+    removed: dict[str, int] = {}
     for table, cap in (("activity", "AGENT_SYNC_KEEP_ACTIVITY"), ("messages", "AGENT_SYNC_KEEP_MESSAGES")):
         newest = ctx.db.scalar(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
         # Two statements, so each uses its index (time, rowid) instead of a full scan.
@@ -38,13 +42,13 @@ def prune_history(ctx):
     return removed
 
 
-def maybe_prune(ctx, activity_id):
+def maybe_prune(ctx: "Context", activity_id: int) -> None:
     """The cheap automatic pass: every AUTO_EVERY activity rows, trim history."""
     if activity_id % AUTO_EVERY == 0:
         prune_history(ctx)
 
 
-def _prune_subagent_links(ctx):
+def _prune_subagent_links(ctx: "Context") -> int:
     """Files mapping a subagent's session to its parent's (core.identity), past the retention window."""
     import os
 
@@ -67,7 +71,7 @@ def _prune_subagent_links(ctx):
     return removed
 
 
-def _forget_agents(ctx):
+def _forget_agents(ctx: "Context") -> int:
     """Offline agents past the retention window that hold nothing are removed."""
     from .tasks import IN_PROGRESS  # tasks imports journal, which imports this module
 

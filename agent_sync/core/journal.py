@@ -2,8 +2,14 @@
 
 from . import gc, validate
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import sqlite3
 
-def log(ctx, kind, message, path=None):
+    from .context import Context
+
+
+def log(ctx: "Context", kind: str, message: str, path: str | None = None) -> None:
     """Append to the activity feed (inside the caller's write transaction)."""
     ctx.db.execute(
         "INSERT INTO activity (agent, type, message, path, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -12,7 +18,7 @@ def log(ctx, kind, message, path=None):
     gc.maybe_prune(ctx, ctx.db.scalar("SELECT last_insert_rowid()"))
 
 
-def add_entry(ctx, kind, message, path=None):
+def add_entry(ctx: "Context", kind: str, message: str, path: str | None = None) -> int:
     """`log --type T --message M [--file P]` for agents and people."""
     kind = validate.text(kind, "type")
     message = validate.text(message, "message", multiline=True)
@@ -22,7 +28,7 @@ def add_entry(ctx, kind, message, path=None):
         return ctx.db.scalar("SELECT last_insert_rowid()")
 
 
-def decide(ctx, text):
+def decide(ctx: "Context", text: str) -> int:
     text = validate.text(text, "decision", multiline=True)
     with ctx.db.write():
         ctx.db.execute("INSERT INTO decisions (agent, text, created_at) VALUES (?, ?, ?)",
@@ -32,7 +38,7 @@ def decide(ctx, text):
     return decision_id
 
 
-def decisions(ctx, limit=None):
+def decisions(ctx: "Context", limit: int | None = None) -> "list[sqlite3.Row]":
     sql = """SELECT d.*, COALESCE(a.name, d.agent) AS agent_name FROM decisions d
              LEFT JOIN agents a ON a.id = d.agent ORDER BY d.id DESC"""
     if limit:
@@ -40,7 +46,7 @@ def decisions(ctx, limit=None):
     return ctx.db.all(sql)
 
 
-def recent(ctx, limit=20, after_id=0):
+def recent(ctx: "Context", limit: int = 20, after_id: int = 0) -> "list[sqlite3.Row]":
     return ctx.db.all(
         """SELECT v.*, COALESCE(a.name, v.agent) AS agent_name FROM activity v
            LEFT JOIN agents a ON a.id = v.agent WHERE v.id > ? ORDER BY v.id DESC LIMIT ?""",

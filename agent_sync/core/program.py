@@ -14,6 +14,10 @@ import sys
 
 from . import repo
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 NAME = "agent-sync"
 LAUNCHER_PARTS = (".claude", "skills", "agent-sync", "scripts", "agent-sync")
 LAUNCHER = "/".join(LAUNCHER_PARTS)  # as the README shows it, from the repository root
@@ -21,7 +25,7 @@ LAUNCHER = "/".join(LAUNCHER_PARTS)  # as the README shows it, from the reposito
 MARKS = (b"# agent-sync launcher:", b"# agent-sync shim:")
 
 
-def _ours_on_path(environ):
+def _ours_on_path(environ: "Mapping[str, str]") -> bool:
     """True if `agent-sync` on PATH is our launcher or shim (another tool may own that name)."""
     for folder in environ.get("PATH", "").split(os.pathsep):
         candidate = os.path.join(folder or ".", NAME)
@@ -35,7 +39,7 @@ def _ours_on_path(environ):
     return False
 
 
-def _running_archive():
+def _running_archive() -> str | None:
     """The .pyz this code runs from, or None when it runs from a source checkout."""
     here = os.path.abspath(__file__)
     while True:
@@ -47,7 +51,7 @@ def _running_archive():
         here = parent
 
 
-def prefix(cwd=None, environ=None):
+def prefix(cwd: str | None = None, environ: "Mapping[str, str] | None" = None) -> str:
     """The shell words that start agent-sync here, already quoted."""
     environ = os.environ if environ is None else environ
     if _ours_on_path(environ):
@@ -63,6 +67,6 @@ def prefix(cwd=None, environ=None):
     return shlex.quote(sys.executable) + " -m agent_sync"
 
 
-def command(*args, cwd=None, environ=None):
+def command(*args: object, cwd: str | None = None, environ: "Mapping[str, str] | None" = None) -> str:
     """A full command line: prefix() plus every argument shell-quoted (agent-written text included)."""
     return " ".join([prefix(cwd, environ)] + [shlex.quote(str(arg)) for arg in args])

@@ -6,6 +6,10 @@ trigger or a string literal). `PRAGMA user_version` records how many steps
 a database has had.
 """
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import sqlite3
+
 V1 = (
     """CREATE TABLE agents (
     id           TEXT PRIMARY KEY,
@@ -135,7 +139,7 @@ MIGRATIONS = (
 CURRENT = len(MIGRATIONS)
 
 
-def apply(conn, from_version=0):
+def apply(conn: "sqlite3.Connection", from_version: int = 0) -> None:
     """Run the migrations after `from_version` on `conn`, inside the caller's transaction.
 
     The migrator and the repair's rebuild both come through here, so a new

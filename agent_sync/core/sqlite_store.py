@@ -9,180 +9,193 @@ from . import agents, gc, journal, leases, locks, messages, tasks
 from .db import Database
 from .store import Store
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from contextlib import AbstractContextManager
+
+    from .context import Context
+    from .lockspec import Spec
+    from .store import Clash, Row
+
 
 class SqliteStore(Store):
     """Coordination state in `.claude/coordination/state.sqlite`."""
 
     backend = "sqlite"
 
-    def __init__(self, ctx):
+    def __init__(self, ctx: "Context") -> None:
         super().__init__(ctx)
         self.db = ctx.db = Database(ctx.root, ctx.busy_timeout)
 
-    def close(self):
+    def close(self) -> None:
         self.db.close()
 
     @property
-    def case_insensitive(self):
+    def case_insensitive(self) -> bool:
         return self.db.case_insensitive
 
     @property
-    def location(self):
+    def location(self) -> str:
         return self.db.path
 
     # agents and presence
-    def check_in(self, state="active"):
+    def check_in(self, state: str = "active") -> None:
         return agents.check_in(self.ctx, state)
 
-    def register(self, name, role=None):
+    def register(self, name: str, role: str | None = None) -> "Row":
         return agents.register(self.ctx, name, role)
 
-    def set_state(self, state):
+    def set_state(self, state: str) -> None:
         return agents.set_state(self.ctx, state)
 
-    def agent(self, agent_id):
+    def agent(self, agent_id: str) -> "Row | None":
         return agents.get(self.ctx, agent_id)
 
-    def find_agent(self, ref):
+    def find_agent(self, ref: str) -> "Row":
         return agents.find(self.ctx, ref)
 
-    def agents(self, include_offline=True):
+    def agents(self, include_offline: bool = True) -> "Sequence[Row]":
         return agents.listing(self.ctx, include_offline)
 
     # locks
-    def acquire(self, specs, reason="", ttl=3600.0, mode="exclusive", task_id=None, wait=None):
+    def acquire(self, specs: "Sequence[Spec]", reason: str = "", ttl: float = 3600.0, mode: str = "exclusive",
+                task_id: int | None = None, wait: float | None = None) -> "Sequence[Row]":
         return locks.acquire(self.ctx, specs, reason=reason, ttl=ttl, mode=mode, task_id=task_id, wait=wait)
 
-    def release(self, specs, force=False):
+    def release(self, specs: "Iterable[Spec]", force: bool = False) -> list[str]:
         return locks.release(self.ctx, specs, force=force)
 
-    def release_all(self):
+    def release_all(self) -> int:
         return locks.release_all(self.ctx)
 
-    def renew(self, specs=None, ttl=None):
+    def renew(self, specs: "Iterable[Spec] | None" = None, ttl: float | None = None) -> list[str]:
         return locks.renew(self.ctx, specs, ttl)
 
-    def locks(self, include_expired=False, mine=False):
+    def locks(self, include_expired: bool = False, mine: bool = False) -> "Sequence[Row]":
         return locks.listing(self.ctx, include_expired=include_expired, mine=mine)
 
-    def blockers(self, specs):
+    def blockers(self, specs: "Sequence[Spec]") -> "Sequence[Clash]":
         return locks.blockers(self.ctx, specs)
 
-    def record_edit(self, specs, tool_name):
-        held = []
+    def record_edit(self, specs: "Iterable[Spec]", tool_name: str) -> "Sequence[Clash]":
+        held: "list[Clash]" = []
         with self.db.write():
             for spec in specs:
                 journal.log(self.ctx, "edit", f"{tool_name} {spec.path}", spec.path)
                 held += leases.after_edit(self.ctx, spec, covered_by_lock=locks.renew_covering(self.ctx, spec))
         return held
 
-    def release_leases(self, why):
+    def release_leases(self, why: str) -> int:
         return leases.release_all(self.ctx, why)
 
-    def record_refusal(self, clashes, tool_name, wait=None):
-        owners: dict = {}
+    def record_refusal(self, clashes: "Iterable[Clash]", tool_name: str, wait: float | None = None) -> None:
+        owners: dict[str, list[str]] = {}
         for spec, row in clashes:
             owners.setdefault(spec.path, []).append(f"{row['owner_name']} [{row['owner']}]")
         with self.db.write(wait=wait):
             for path, who in owners.items():
                 journal.log(self.ctx, "blocked", f"{tool_name} {path} refused: locked by {', '.join(who)}", path)
 
-    def explain(self, clashes):
+    def explain(self, clashes: "Iterable[Clash]") -> str:
         return locks.explain(self.ctx, clashes)
 
     # tasks
-    def create_task(self, title, description="", files=(), priority=0, depends_on=()):
+    def create_task(self, title: str, description: str = "", files: "Iterable[str]" = (), priority: int = 0,
+                    depends_on: "Iterable[str]" = ()) -> "Row":
         return tasks.create(self.ctx, title, description, files, priority, depends_on)
 
-    def task(self, task_id):
+    def task(self, task_id: int) -> "Row":
         return tasks.get(self.ctx, task_id)
 
-    def find_task(self, ref):
+    def find_task(self, ref: str) -> "Row":
         return tasks.find(self.ctx, ref)
 
-    def task_files(self, task_id):
+    def task_files(self, task_id: int) -> list[str]:
         return tasks.files(self.ctx, task_id)
 
-    def tasks(self, states=None):
+    def tasks(self, states: "Sequence[str] | None" = None) -> "Sequence[Row]":
         return tasks.listing(self.ctx, states)
 
-    def owned_tasks(self):
+    def owned_tasks(self) -> "Sequence[Row]":
         return tasks.listing_owned(self.ctx)
 
-    def claim(self, ref, lock=False, ttl=3600.0):
+    def claim(self, ref: str, lock: bool = False, ttl: float = 3600.0) -> "Row":
         return tasks.claim(self.ctx, ref, lock=lock, ttl=ttl)
 
-    def claim_next(self, lock=False, ttl=3600.0, explain=None):
+    def claim_next(self, lock: bool = False, ttl: float = 3600.0,
+                   explain: "Callable[[str], object] | None" = None) -> "Row":
         return tasks.claim_next(self.ctx, lock=lock, ttl=ttl, explain=explain)
 
-    def complete(self, ref, force=False):
+    def complete(self, ref: str, force: bool = False) -> "Row":
         return tasks.complete(self.ctx, ref, force=force)
 
-    def block(self, ref, reason, force=False):
+    def block(self, ref: str, reason: str, force: bool = False) -> "Row":
         return tasks.block(self.ctx, ref, reason, force=force)
 
-    def cancel(self, ref, force=False):
+    def cancel(self, ref: str, force: bool = False) -> "Row":
         return tasks.cancel(self.ctx, ref, force=force)
 
-    def reopen(self, ref, force=False):
+    def reopen(self, ref: str, force: bool = False) -> "Row":
         return tasks.reopen(self.ctx, ref, force=force)
 
-    def task_counts(self):
+    def task_counts(self) -> dict[str, int]:
         return tasks.counts(self.ctx)
 
-    def task_board(self, state, limit):
+    def task_board(self, state: str, limit: int) -> "Sequence[Row]":
         return tasks.board(self.ctx, state, limit)
 
     # messages
-    def send(self, recipient, body, reply_to=None, kind="message"):
+    def send(self, recipient: str, body: str, reply_to: int | None = None, kind: str = "message") -> int:
         return messages.send(self.ctx, recipient, body, reply_to=reply_to, kind=kind)
 
-    def directive(self, recipient, body):
+    def directive(self, recipient: str, body: str) -> list[int]:
         return messages.directive(self.ctx, recipient, body)
 
-    def pending(self, directed_only=False):
+    def pending(self, directed_only: bool = False) -> "Sequence[Row]":
         return messages.pending(self.ctx, directed_only)
 
-    def take_pending(self, via, directed_only=False, how_many=None):
+    def take_pending(self, via: str, directed_only: bool = False,
+                     how_many: "Callable[[Sequence[Row]], int] | None" = None) -> "tuple[Sequence[Row], int]":
         return messages.take_pending(self.ctx, via, directed_only=directed_only, how_many=how_many)
 
-    def mark_read(self, message_ids, via):
+    def mark_read(self, message_ids: "Iterable[int]", via: str) -> int:
         return messages.mark_read(self.ctx, message_ids, via)
 
-    def history(self, limit=50):
+    def history(self, limit: int = 50) -> "Sequence[Row]":
         return messages.history(self.ctx, limit)
 
-    def read_message(self, message_id):
+    def read_message(self, message_id: int) -> "Row":
         return messages.read(self.ctx, message_id)
 
-    def ack(self, message_id):
+    def ack(self, message_id: int) -> "Row":
         return messages.ack(self.ctx, message_id)
 
-    def high_water(self):
+    def high_water(self) -> int | None:
         return messages.high_water(self.ctx)
 
-    def recent_messages(self, limit=20, after_id=0):
+    def recent_messages(self, limit: int = 20, after_id: int = 0) -> "Sequence[Row]":
         return messages.recent(self.ctx, limit, after_id)
 
     # the journal
-    def add_entry(self, kind, message, path=None):
+    def add_entry(self, kind: str, message: str, path: str | None = None) -> int:
         return journal.add_entry(self.ctx, kind, message, path)
 
-    def decide(self, text):
+    def decide(self, text: str) -> int:
         return journal.decide(self.ctx, text)
 
-    def decisions(self, limit=None):
+    def decisions(self, limit: int | None = None) -> "Sequence[Row]":
         return journal.decisions(self.ctx, limit)
 
-    def recent_activity(self, limit=20, after_id=0):
+    def recent_activity(self, limit: int = 20, after_id: int = 0) -> "Sequence[Row]":
         return journal.recent(self.ctx, limit, after_id)
 
     # upkeep
-    def gc(self):
+    def gc(self) -> dict[str, int]:
         return gc.collect(self.ctx)
 
-    def snapshot(self):
+    def snapshot(self) -> "AbstractContextManager[object]":
         return self.db.read()
 
-    def version(self):
+    def version(self) -> int:
         return self.db.scalar("PRAGMA data_version")

@@ -13,8 +13,7 @@ the prompt and stop pushes.
 import os
 import time
 
-from ..core import identity, mailstamp, repo
-from ..core.errors import UsageError
+from ..core import config, identity, mailstamp, repo
 from ..core.quickstamp import CHECKIN_THROTTLE
 from . import model
 
@@ -24,11 +23,8 @@ WAITERS = "wake"  # state-dir folder: one token file per agent whose idle sessio
 
 
 def mode(environ=os.environ):
-    """`tool` or `prompt`; any other value is a usage error (hooks then fail open with a note)."""
-    value = environ.get(PUSH_VAR, "").strip().lower() or TOOL
-    if value not in (TOOL, PROMPT):
-        raise UsageError(f"{PUSH_VAR}={value[:40]!r} is not one of {TOOL}, {PROMPT}")
-    return value
+    """`tool` or `prompt`; any other value is the default, `tool`, with a note on stderr."""
+    return config.choice(PUSH_VAR, environ)
 
 
 def settled(root, agent_id, now=None):

@@ -21,7 +21,6 @@ import os
 import time
 
 from ..core import config, mailstamp
-from ..core.errors import UsageError
 from . import model, push
 
 WAKE_VAR = "AGENT_SYNC_WAKE"
@@ -32,10 +31,8 @@ ADVICE = ("agent-sync: a message for you arrived while this session was idle. Re
 
 
 def wake_mode(environ=os.environ):
-    value = environ.get(WAKE_VAR, "").strip().lower() or DIRECTED
-    if value not in (DIRECTED, ALL, OFF):
-        raise UsageError(f"{WAKE_VAR}={value[:40]!r} is not one of {DIRECTED}, {ALL}, {OFF}")
-    return value
+    """`directed`, `all` or `off`; any other value is the default, with a note on stderr."""
+    return config.choice(WAKE_VAR, environ)
 
 
 def _one_shot(environ):

@@ -37,12 +37,24 @@ DEFAULT_TIMEOUT = 5.0  # the overall bound of one call, all members and retries 
 ATTEMPT_TIMEOUT = 1.0
 BACKOFF_MIN, BACKOFF_MAX = 0.02, 0.25  # pause between passes over the members
 
+TYPE_CHECKING = False  # mypy reads it as True; typing itself costs an import
+if TYPE_CHECKING:
+    import ssl
+    from collections.abc import Iterable, Mapping, Sequence
+    from typing import Any
+
+    from .http11 import Connection
+    from .watch import Watch
+    from .wire import Data, Json, Request
+
+    Endpoint = tuple[str, int]  # (host, port) of one member
+
 
 # ---------------------------------------------------------------------------
 # Backend URLs
 
 
-def parse_url(url):
+def parse_url(url: str) -> "tuple[bool, list[Endpoint]]":
     """(tls, [(host, port), ...]) from `etcd://h1:2379,h2:2379` or `etcd+https://...`."""
     scheme, sep, rest = str(url).strip().partition("://")
     if not sep or scheme.lower() not in TLS_SCHEMES:
@@ -61,7 +73,7 @@ def parse_url(url):
     return TLS_SCHEMES[scheme.lower()], endpoints
 
 
-def _host_port(item, url):
+def _host_port(item: str, url: str) -> "Endpoint":
     if item.startswith("["):  # an IPv6 literal
         host, _, tail = item[1:].partition("]")
         if tail and not tail.startswith(":"):
@@ -92,22 +104,23 @@ class Client:
     Not thread-safe: one client per thread (the CLI has one thread).
     """
 
-    def __init__(self, endpoints, tls=False, ca_file=None, user=None, password=None,
-                 timeout=DEFAULT_TIMEOUT, attempt_timeout=ATTEMPT_TIMEOUT):
+    def __init__(self, endpoints: "Sequence[Endpoint]", tls: bool = False, ca_file: str | None = None,
+                 user: str | None = None, password: str | None = None, timeout: float = DEFAULT_TIMEOUT,
+                 attempt_timeout: float = ATTEMPT_TIMEOUT) -> None:
         if not endpoints:
             raise ConfigError("no etcd member given")
         self.endpoints = [(str(host), int(port)) for host, port in endpoints]
         self.tls, self.ca_file = tls, ca_file
         self.user, self.password = user, password or ""
         self.timeout, self.attempt_timeout = timeout, attempt_timeout
-        self._ssl_context = None
-        self._conns = {}
+        self._ssl_context: "ssl.SSLContext | None" = None
+        self._conns: "dict[int, Connection]" = {}
         self._preferred = 0
-        self._token = None
+        self._token: str | None = None
         self._auth_off = False  # credentials given, but the cluster has auth disabled
 
     @classmethod
-    def from_url(cls, url, environ=None, **options):
+    def from_url(cls, url: str, environ: "Mapping[str, str] | None" = None, **options: float) -> "Client":
         """A client for a backend URL, with credentials and CA from the environment."""
         env = os.environ if environ is None else environ
         tls, endpoints = parse_url(url)
@@ -115,25 +128,25 @@ class Client:
                    user=env.get("AGENT_SYNC_ETCD_USER") or None,
                    password=env.get("AGENT_SYNC_ETCD_PASSWORD", ""), **options)
 
-    def close(self):
+    def close(self) -> None:
         for conn in self._conns.values():
             conn.close()
         self._conns.clear()
 
-    def __enter__(self):
+    def __enter__(self) -> "Client":
         return self
 
-    def __exit__(self, *_exc):
+    def __exit__(self, *_exc: object) -> None:
         self.close()
 
     @property
-    def preferred(self):
+    def preferred(self) -> "Endpoint":
         """The (host, port) that answered last."""
         return self.endpoints[self._preferred]
 
     # -- transport ----------------------------------------------------------
 
-    def _context(self):
+    def _context(self) -> "ssl.SSLContext":
         if self._ssl_context is None:
             import ssl
 
@@ -145,7 +158,7 @@ class Client:
                 raise ConfigError(f"AGENT_SYNC_ETCD_CA={self.ca_file!r}: {exc}") from None
         return self._ssl_context
 
-    def connection(self, index):
+    def connection(self, index: int) -> "Connection":
         """The kept-alive connection to member `index`."""
         conn = self._conns.get(index)
         if conn is None:
@@ -156,35 +169,35 @@ class Client:
             self._conns[index] = conn
         return conn
 
-    def release_connection(self, index):
+    def release_connection(self, index: int) -> "Connection | None":
         """Hand member `index`'s connection over (to a watch); short calls open a fresh one."""
         return self._conns.pop(index, None)
 
-    def prefer_after(self, index):
+    def prefer_after(self, index: int) -> None:
         """Start the next attempt at the member after `index` (it just failed us)."""
         self._preferred = (index + 1) % len(self.endpoints)
 
-    def order(self, only=None):
+    def order(self, only: int | None = None) -> list[int]:
         """Member indexes to try, the one that answered last first."""
         if only is not None:
             return [only]
         n = len(self.endpoints)
         return [(self._preferred + i) % n for i in range(n)]
 
-    def headers(self):
+    def headers(self) -> dict[str, str]:
         return {"Authorization": self._token} if self._token else {}
 
-    def attempt_deadline(self, deadline):
+    def attempt_deadline(self, deadline: float) -> float:
         return min(deadline, time.monotonic() + self.attempt_timeout)
 
-    def gave_up(self, failures, reached, bound):
+    def gave_up(self, failures: "dict[Endpoint, str]", reached: bool, bound: float) -> EtcdError:
         """The error for a call whose time bound ran out."""
         detail = "; ".join(f"{host}:{port}: {why}" for (host, port), why in failures.items()) or "no attempt"
         if reached:
             return Timeout(f"etcd did not answer within {bound:g}s ({detail})")
         return Unreachable(f"no etcd member reachable within {bound:g}s ({detail})")
 
-    def note_failure(self, exc, conn):
+    def note_failure(self, exc: OSError, conn: "Connection") -> str:
         """A description of a transport failure; an untrusted TLS certificate is raised at once."""
         from .http11 import ConnectionLost
 
@@ -202,7 +215,8 @@ class Client:
             return f"{exc} without answering; if the cluster uses TLS, write etcd+https://"
         return str(exc) or type(exc).__name__
 
-    def _exchange(self, conn, path, body, deadline):
+    def _exchange(self, conn: "Connection", path: str, body: bytes,
+                  deadline: float) -> tuple[int, dict[str, str], bytes]:
         """One request on `conn`, sent again once if a reused keep-alive socket turns out closed."""
         from .http11 import ConnectionLost
 
@@ -215,7 +229,8 @@ class Client:
             conn.close()
             return conn.request(path, body, self.headers(), deadline)
 
-    def call(self, path, payload, timeout=None, endpoint=None, authed=True, stream=False):
+    def call(self, path: str, payload: "Mapping[str, object]", timeout: float | None = None,
+             endpoint: int | None = None, authed: bool = True, stream: bool = False) -> "Json":
         """The decoded reply of POST /v3/<path>, with failover (or only member index `endpoint`).
 
         With `stream`, the reply is a stream of JSON lines: the first one is decoded.
@@ -225,7 +240,7 @@ class Client:
         body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         bound = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + bound
-        failures: dict[str, str] = {}
+        failures: "dict[Endpoint, str]" = {}
         reached, delay, refreshed = False, BACKOFF_MIN, False
         while True:
             pending = self.order(endpoint)
@@ -269,16 +284,16 @@ class Client:
 
     # -- auth ---------------------------------------------------------------
 
-    def ensure_token(self, deadline):
+    def ensure_token(self, deadline: float) -> None:
         """Log in first if credentials are set and no token is held."""
         if self.user and self._token is None and not self._auth_off:
             self.authenticate(max(0.0, deadline - time.monotonic()))
 
-    def forget_token(self):
+    def forget_token(self) -> None:
         """Drop the token (the server refused it): the next request logs in again."""
         self._token = None
 
-    def authenticate(self, timeout=None):
+    def authenticate(self, timeout: float | None = None) -> str | None:
         """Log in with the configured user; later requests carry the token."""
         try:
             reply = self.call("auth/authenticate", {"name": self.user, "password": self.password},
@@ -295,22 +310,25 @@ class Client:
 
     # -- key-value ----------------------------------------------------------
 
-    def range(self, key, timeout=None, **options):
+    def range(self, key: "Data", timeout: float | None = None, **options: "Any") -> RangeResult:
         """Keys at `key` (or the range / prefix), at the current or a given revision."""
         return RangeResult(self.call("kv/range", range_request(key, **options), timeout))
 
-    def get(self, key, timeout=None, **options):
+    def get(self, key: "Data", timeout: float | None = None, **options: "Any") -> KeyValue | None:
         """The KeyValue at `key`, or None."""
         kvs = self.range(key, timeout, **options).kvs
         return kvs[0] if kvs else None
 
-    def put(self, key, value, lease=0, prev_kv=False, timeout=None):
+    def put(self, key: "Data", value: "Data", lease: int = 0, prev_kv: bool = False,
+            timeout: float | None = None) -> PutResult:
         return PutResult(self.call("kv/put", put_request(key, value, lease, prev_kv), timeout))
 
-    def delete(self, key, range_end=None, prefix=False, prev_kv=False, timeout=None):
+    def delete(self, key: "Data", range_end: "Data | None" = None, prefix: bool = False, prev_kv: bool = False,
+               timeout: float | None = None) -> DeleteResult:
         return DeleteResult(self.call("kv/deleterange", delete_request(key, range_end, prefix, prev_kv), timeout))
 
-    def txn(self, compares, success=(), failure=(), require=False, timeout=None):
+    def txn(self, compares: "Iterable[Request]", success: "Iterable[Request]" = (),
+            failure: "Iterable[Request]" = (), require: bool = False, timeout: float | None = None) -> TxnResult:
         """All compares hold → the success ops, else the failure ops; atomically, at one revision.
 
         With `require`, a failed compare raises TxnConflict (the result rides on it).
@@ -321,7 +339,7 @@ class Client:
             raise TxnConflict(f"transaction compare failed at revision {result.revision}", result)
         return result
 
-    def compact(self, revision, physical=False, timeout=None):
+    def compact(self, revision: int, physical: bool = False, timeout: float | None = None) -> int:
         payload: dict[str, object] = {"revision": str(int(revision))}
         if physical:
             payload["physical"] = True
@@ -329,7 +347,7 @@ class Client:
 
     # -- leases -------------------------------------------------------------
 
-    def lease_grant(self, ttl, lease_id=0, timeout=None):
+    def lease_grant(self, ttl: float, lease_id: int = 0, timeout: float | None = None) -> Lease:
         payload = {"TTL": str(int(ttl))}
         if lease_id:
             payload["ID"] = str(int(lease_id))
@@ -338,10 +356,10 @@ class Client:
             raise RequestError(f"etcd: lease grant refused: {reply['error']}")
         return Lease(reply)
 
-    def lease_revoke(self, lease_id, timeout=None):
+    def lease_revoke(self, lease_id: int, timeout: float | None = None) -> int:
         return revision_of(self.call("lease/revoke", {"ID": str(int(lease_id))}, timeout))
 
-    def lease_keepalive(self, lease_id, timeout=None):
+    def lease_keepalive(self, lease_id: int, timeout: float | None = None) -> int:
         """Renew a lease once; its new TTL in seconds. LeaseNotFound when it is gone.
 
         The gateway's keepalive is a stream, but it ends with our request
@@ -353,7 +371,7 @@ class Client:
             raise LeaseNotFound(f"etcd: lease {lease_id} has expired or was revoked")
         return ttl
 
-    def lease_time_to_live(self, lease_id, keys=False, timeout=None):
+    def lease_time_to_live(self, lease_id: int, keys: bool = False, timeout: float | None = None) -> Lease:
         """The lease's remaining TTL (and, with `keys`, the keys attached). LeaseNotFound when gone."""
         payload: dict[str, object] = {"ID": str(int(lease_id))}
         if keys:
@@ -365,18 +383,18 @@ class Client:
 
     # -- cluster ------------------------------------------------------------
 
-    def members(self, timeout=None):
+    def members(self, timeout: float | None = None) -> list[Member]:
         return [Member(m) for m in self.call("cluster/member/list", {}, timeout).get("members", ())]
 
-    def status(self, endpoint=None, timeout=None):
+    def status(self, endpoint: int | None = None, timeout: float | None = None) -> Status:
         """One member's status: member `endpoint` (an index), or whichever answers."""
         reply = self.call("maintenance/status", {}, timeout, endpoint=endpoint, authed=False)
         index = self._preferred if endpoint is None else endpoint
         return Status(self.endpoints[index], reply)
 
-    def statuses(self, timeout=1.0):
+    def statuses(self, timeout: float = 1.0) -> "list[tuple[Endpoint, Status | EtcdError]]":
         """[(endpoint, Status or EtcdError)] for every configured member, asked one by one."""
-        found = []
+        found: "list[tuple[Endpoint, Status | EtcdError]]" = []
         for index, endpoint in enumerate(self.endpoints):
             try:
                 found.append((endpoint, self.status(index, timeout)))
@@ -386,7 +404,8 @@ class Client:
 
     # -- watch --------------------------------------------------------------
 
-    def watch(self, key, range_end=None, prefix=False, start_revision=0, prev_kv=False, progress_notify=True):
+    def watch(self, key: "Data", range_end: "Data | None" = None, prefix: bool = False, start_revision: int = 0,
+              prev_kv: bool = False, progress_notify: bool = True) -> "Watch":
         """A Watch of the key (or range / prefix) from `start_revision` (0: from now)."""
         from .watch import Watch
 

@@ -5,6 +5,10 @@ what the server refused. Every message names the member that answered.
 The functions at the end classify the gateway's error replies.
 """
 
+TYPE_CHECKING = False  # mypy reads it as True; typing itself costs an import
+if TYPE_CHECKING:
+    from .wire import TxnResult
+
 
 class EtcdError(Exception):
     """Base of every error the etcd client raises."""
@@ -34,7 +38,7 @@ class PermissionDenied(AuthFailed):
 class Compacted(EtcdError):
     """The requested revision has been compacted away; read the current state again."""
 
-    def __init__(self, message, compact_revision=0):
+    def __init__(self, message: str, compact_revision: int = 0) -> None:
         super().__init__(message)
         self.compact_revision = compact_revision
 
@@ -42,7 +46,7 @@ class Compacted(EtcdError):
 class TxnConflict(EtcdError):
     """A transaction's compares failed (raised only when the caller asked for it)."""
 
-    def __init__(self, message, result):
+    def __init__(self, message: str, result: "TxnResult") -> None:
         super().__init__(message)
         self.result = result
 
@@ -58,7 +62,7 @@ class QuotaExceeded(EtcdError):
 class RequestError(EtcdError):
     """The server refused the request for another reason; `code` is the gRPC status code."""
 
-    def __init__(self, message, code=None, status=None):
+    def __init__(self, message: str, code: int | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
@@ -74,7 +78,7 @@ RETRY_TEXTS = ("no leader", "leader changed", "request timed out", "proposal dro
 TOKEN_TEXTS = ("invalid auth token", "auth token is expired", "revision of auth store is old")
 
 
-def from_reply(status, data):
+def from_reply(status: int, data: bytes) -> tuple[int | None, str]:
     """(grpc code or None, message) of a refused request."""
     import json
 
@@ -90,15 +94,15 @@ def from_reply(status, data):
     return raw.get("code"), str(raw.get("message") or raw.get("error") or f"HTTP {status}")
 
 
-def retryable(status, code, message):
+def retryable(status: int, code: int | None, message: str) -> bool:
     return code in RETRY_CODES or status in (502, 503, 504) or any(t in message for t in RETRY_TEXTS)
 
 
-def is_token_error(code, message):
+def is_token_error(code: int | None, message: str) -> bool:
     return code == UNAUTHENTICATED or any(t in message for t in TOKEN_TEXTS)
 
 
-def refusal(where, status, code, message):
+def refusal(where: str, status: int, code: int | None, message: str) -> EtcdError:
     """The exception for a request a member refused for good."""
     text = f"etcd at {where}: {message}"
     if "compacted" in message:

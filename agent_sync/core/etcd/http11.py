@@ -14,6 +14,10 @@ import time
 RECV_SIZE = 65536
 MAX_HEAD = 65536  # a reply head larger than this is not from etcd
 
+TYPE_CHECKING = False  # mypy reads it as True; typing itself costs an import
+if TYPE_CHECKING:
+    import ssl
+
 
 class ConnectionLost(OSError):
     """The peer closed the connection before a complete reply."""
@@ -23,7 +27,7 @@ class ProtocolError(OSError):
     """The peer's reply is not HTTP/1.1 as expected."""
 
 
-def _remaining(deadline):
+def _remaining(deadline: float) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
         raise TimeoutError("timed out")
@@ -33,14 +37,14 @@ def _remaining(deadline):
 class Connection:
     """One keep-alive connection to host:port, opened on first use."""
 
-    def __init__(self, host, port, ssl_context=None):
+    def __init__(self, host: str, port: int, ssl_context: "ssl.SSLContext | None" = None) -> None:
         self.host, self.port, self.ssl_context = host, port, ssl_context
         self.host_header = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self.sock: socket.socket | None = None
         self.served = 0  # replies read on the current socket: a failure on a reused one may be a stale keep-alive
         self._buf = bytearray()
 
-    def close(self):
+    def close(self) -> None:
         if self.sock is not None:
             try:
                 self.sock.close()
@@ -50,7 +54,7 @@ class Connection:
         self.served = 0
         self._buf.clear()
 
-    def _connect(self, deadline):
+    def _connect(self, deadline: float) -> None:
         sock = socket.create_connection((self.host, self.port), timeout=_remaining(deadline))
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -63,7 +67,7 @@ class Connection:
         self.sock, self.served = sock, 0
         self._buf.clear()
 
-    def send(self, path, body, headers, deadline):
+    def send(self, path: str, body: bytes, headers: dict[str, str], deadline: float) -> None:
         """Send one POST. Opens the socket if needed."""
         if self.sock is None:
             self._connect(deadline)
@@ -78,7 +82,8 @@ class Connection:
         sock.settimeout(_remaining(deadline))
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
 
-    def request(self, path, body, headers, deadline):
+    def request(self, path: str, body: bytes, headers: dict[str, str],
+                deadline: float) -> tuple[int, dict[str, str], bytes]:
         """(status, headers, body) of one POST, on the kept-alive socket."""
         self.send(path, body, headers, deadline)
         status, head = self.read_head(deadline)
@@ -88,7 +93,7 @@ class Connection:
             self.close()
         return status, head, data
 
-    def _fill(self, deadline):
+    def _fill(self, deadline: float) -> None:
         sock = self.sock
         if sock is None:
             raise ConnectionLost("the connection is closed")
@@ -98,7 +103,7 @@ class Connection:
             raise ConnectionLost(f"{self.host_header} closed the connection")
         self._buf += data
 
-    def read_head(self, deadline):
+    def read_head(self, deadline: float) -> tuple[int, dict[str, str]]:
         """(status, {lower-case name: value}) of the next reply."""
         while True:
             end = self._buf.find(b"\r\n\r\n")
@@ -119,7 +124,7 @@ class Connection:
             head[name.strip().lower()] = value.strip()
         return int(parts[1]), head
 
-    def read_body(self, head, deadline):
+    def read_body(self, head: dict[str, str], deadline: float) -> bytes:
         """The whole body of a reply whose head was just read."""
         if "chunked" in head.get("transfer-encoding", "").lower():
             parts: list[bytes] = []
@@ -143,7 +148,7 @@ class Connection:
                 self.close()
                 return data
 
-    def next_chunk(self, deadline):
+    def next_chunk(self, deadline: float) -> bytes:
         """The next chunk of a chunked body, or b"" at its end (trailers consumed)."""
         while True:
             line_end = self._buf.find(b"\r\n")

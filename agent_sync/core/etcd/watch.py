@@ -16,35 +16,37 @@ from .wire import Event, WatchBatch
 
 TYPE_CHECKING = False  # mypy reads it as True; typing itself costs an import
 if TYPE_CHECKING:
+    from .client import Client, Endpoint
     from .http11 import Connection
+    from .wire import Json, Request
 
 
 class Watch:
     """Events of one key range, in revision order, from `start_revision` (0: from now)."""
 
-    def __init__(self, client, create_request, start_revision=0):
+    def __init__(self, client: "Client", create_request: "Request", start_revision: int = 0) -> None:
         self.client = client
         self.create_request = create_request
         self.next_revision = start_revision  # 0 until the first answer tells us "now"
-        self.last_heard = None  # monotonic time of the last line from the server
+        self.last_heard: float | None = None  # monotonic time of the last line from the server
         self.reconnects = 0
         self._conn: "Connection | None" = None
-        self._index = None
+        self._index: int | None = None
         self._lines = bytearray()
         self._refreshed = False  # logged in again during this get()
 
-    def close(self):
+    def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
         self._conn = None
 
-    def __enter__(self):
+    def __enter__(self) -> "Watch":
         return self
 
-    def __exit__(self, *_exc):
+    def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def get(self, timeout):
+    def get(self, timeout: float) -> WatchBatch | None:
         """The next WatchBatch, or None when nothing arrived within `timeout` seconds.
 
         Raises Unreachable or Timeout when no member could be watched for the
@@ -69,12 +71,13 @@ class Watch:
             if batch is not None:
                 return batch
 
-    def _drop(self):
+    def _drop(self) -> None:
         self.close()
         self.reconnects += 1
+        assert self._index is not None  # only an opened watch drops
         self.client.prefer_after(self._index)  # the next attempt starts at another member
 
-    def _open(self, deadline, bound):
+    def _open(self, deadline: float, bound: float) -> None:
         """Connect to the first member that accepts the watch (a short call's failover rules)."""
         import json
 
@@ -82,7 +85,7 @@ class Watch:
         if self.next_revision:
             request["start_revision"] = str(self.next_revision)
         body = json.dumps({"create_request": request}, separators=(",", ":")).encode("utf-8")
-        failures: dict[str, str] = {}
+        failures: "dict[Endpoint, str]" = {}
         reached = False
         while True:
             for index in self.client.order():
@@ -115,7 +118,7 @@ class Watch:
                 return
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
-    def _next_line(self, deadline):
+    def _next_line(self, deadline: float) -> bytes:
         while True:
             end = self._lines.find(b"\n")
             if end >= 0:
@@ -133,10 +136,11 @@ class Watch:
                 raise ConnectionLost("the watch stream ended")
             self._lines += chunk
 
-    def _handle(self, message):
+    def _handle(self, message: "Json") -> WatchBatch | None:
         """A WatchBatch for events or progress, None for bookkeeping answers."""
         if "error" in message:
-            error = message["error"] if isinstance(message["error"], dict) else {"message": str(message["error"])}
+            raw = message["error"]
+            error: "Json" = raw if isinstance(raw, dict) else {"message": str(raw)}
             code, text = error.get("grpc_code"), str(error.get("message", ""))
             if retryable(0, code, text):
                 self._drop()
