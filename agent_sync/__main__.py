@@ -1,6 +1,15 @@
-"""Entry point. Hooks dispatch before any heavy import: start-up time is their latency."""
+"""Entry point. Hooks dispatch before any heavy import: start-up time is their latency.
+
+This module is read by whatever Python the launcher found, so it is written
+in syntax every Python parses (no f-strings): on one older than 3.10 it
+looks for a newer one on PATH, or says in one line that there is none.
+"""
 
 import sys
+
+MINIMUM = (3, 10)
+NEWER = ("python3.14", "python3.13", "python3.12", "python3.11", "python3.10")
+TOO_OLD = 127  # the launcher's code for "no usable Python"
 
 
 def _dispatch(argv):
@@ -13,7 +22,40 @@ def _dispatch(argv):
     return main(argv)
 
 
+def launch():
+    """Entry for the launcher: `python3 -I -S -c "...;launch()" agent-sync.pyz ARGS` (one interpreter start)."""
+    sys.argv = sys.argv[1:]  # as if the archive had been run: [pyz, ARGS...]
+    main()
+
+
+def _run_newer(pyz, args):
+    """Too old: exec the first python3.1x on PATH that is new enough, else one line and exit 127."""
+    import os
+    import subprocess
+
+    check = "import sys; sys.exit(sys.version_info < %r)" % (MINIMUM,)
+    for name in NEWER:
+        for folder in os.environ.get("PATH", "").split(os.pathsep):
+            path = os.path.join(folder or ".", name)
+            if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+                continue
+            try:
+                with open(os.devnull, "wb") as quiet:
+                    usable = subprocess.call([path, "-c", check], stdout=quiet, stderr=quiet) == 0
+            except OSError:
+                usable = False
+            if usable:
+                code = "import sys;sys.path.insert(0,sys.argv[1]);from agent_sync.__main__ import launch;launch()"
+                os.execv(path, [path, "-I", "-S", "-c", code, pyz] + list(args))
+    found = ".".join(str(part) for part in sys.version_info[:3])
+    sys.stderr.write("agent-sync: needs Python %d.%d or newer, but %s is Python %s and no newer python3.1x is on "
+                     "PATH; install one or set AGENT_SYNC_PYTHON to it\n" % (MINIMUM + (sys.executable, found)))
+    sys.exit(TOO_OLD)
+
+
 def main():
+    if sys.version_info < MINIMUM:
+        _run_newer(sys.argv[0], sys.argv[1:])
     try:
         code = _dispatch(sys.argv[1:])
     except KeyboardInterrupt:
@@ -23,8 +65,8 @@ def main():
 
         if os.environ.get("AGENT_SYNC_DEBUG"):
             raise
-        print(f"agent-sync: internal error: {type(exc).__name__}: {exc} (set AGENT_SYNC_DEBUG=1 for details)",
-              file=sys.stderr)
+        sys.stderr.write("agent-sync: internal error: %s: %s (set AGENT_SYNC_DEBUG=1 for details)\n"
+                         % (type(exc).__name__, exc))
         code = 1
     try:
         sys.stdout.flush()

@@ -247,7 +247,7 @@ def test_session_start_injects_status_and_the_agents_id(locked, agent, event, fi
     if agent == "codex":  # Codex's shell exports CODEX_SESSION_ID: no AGENT_SYNC_ID needed
         assert "your shell commands already run as it" in context and "AGENT_SYNC_ID" not in context
     else:
-        assert f"AGENT_SYNC_ID={me} python3 .claude/skills/agent-sync/agent-sync.pyz" in context
+        assert f"AGENT_SYNC_ID={me} python3 -I -S .claude/skills/agent-sync/agent-sync.pyz" in context
     ids = {a["id"] for a in locked.json("agents", agent="owner")["agents"]}
     assert me in ids
 

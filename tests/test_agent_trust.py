@@ -219,7 +219,7 @@ def test_install_writes_the_block_idempotently_and_uninstall_removes_only_it(rep
     assert "updated GEMINI.md" in first.out, first
     text = gemini_md.read_text()
     assert text.startswith(USER_TEXT) and text.count(BEGIN) == 1
-    assert "AGENT_SYNC_ID=<your id> python3 .claude/skills/agent-sync/agent-sync.pyz <command>" in text
+    assert "AGENT_SYNC_ID=<your id> python3 -I -S .claude/skills/agent-sync/agent-sync.pyz <command>" in text
     second = repo.ok("install", "--agent", "gemini")
     assert "already tells gemini" in second.out and gemini_md.read_text() == text, second
     gemini_md.write_text(text + "\nMore notes.\n")

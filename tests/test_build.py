@@ -1,13 +1,16 @@
 """The archive is byte-identical however and wherever it is built, and tests never build into dist/."""
 
+import glob
 import io
 import os
 import subprocess
 import sys
 import tarfile
+import zipfile
 
 import conftest
-from conftest import ROOT
+import pytest
+from conftest import ROOT, clean_env
 
 SOURCES = ["build.py", "build_plugin.py", "agent_sync", "skill", "hooks-templates"]
 
@@ -70,3 +73,51 @@ def test_the_committed_archive_is_the_build_of_the_committed_sources(tmp_path):
     stale = subprocess.run([sys.executable, str(tree / "build.py"), "--check"], cwd=str(tmp_path),
                            env=plain_env(), capture_output=True, text=True, timeout=120, check=False)
     assert stale.returncode == 1 and "is stale" in stale.stderr
+
+
+# ---- bytecode for the interpreter that runs the hooks ------------------------------------------------------
+
+def _magic(python):
+    return subprocess.run([python, "-I", "-S", "-c", "import importlib.util,sys;sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def _pyc_magics(data):
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {zf.read(name)[:4].hex() for name in zf.namelist() if name.endswith(".pyc")}
+
+
+def test_restamping_with_the_building_python_gives_the_archive_back():
+    from agent_sync.install import archive
+
+    built = conftest.PYZ.read_bytes()
+    assert archive.restamp(built, (sys.executable,)) == built
+    assert archive.for_interpreter(built, (sys.executable,)) == (built, False)
+
+
+# Other interpreters (3.10+) whose bytecode differs from this one's.
+OTHER_PYTHONS = sorted(p for p in {os.path.realpath(p) for p in glob.glob("/root/.pyenv/versions/3.1[0-9].*/bin/python3")
+                                   + glob.glob("/usr/bin/python3.1[0-9]")} if _magic(p) != _magic(sys.executable))
+
+
+@pytest.mark.skipif(not OTHER_PYTHONS, reason="no other Python 3.10+ on this machine")
+@pytest.mark.parametrize("python", OTHER_PYTHONS)
+def test_install_compiles_bytecode_with_the_python_that_runs_the_hooks(repo, tmp_path, python):
+    fakebin = tmp_path / "fakebin"
+    fakebin.mkdir()
+    (fakebin / "python3").symlink_to(python)
+    env = clean_env(repo.home, PATH=f"{fakebin}{os.pathsep}{os.environ['PATH']}")
+    installed = repo.path / ".claude" / "skills" / "agent-sync" / "agent-sync.pyz"
+    first = subprocess.run([sys.executable, str(conftest.PYZ), "install"], cwd=repo.path, env=env,
+                           capture_output=True, text=True, timeout=300, check=False)
+    assert first.returncode == 0, first
+    assert "compiled its bytecode with `python3`" in first.stdout
+    data = installed.read_bytes()
+    assert _pyc_magics(data) == {_magic(python)}
+    assert data != conftest.PYZ.read_bytes()
+    again = subprocess.run([sys.executable, str(conftest.PYZ), "install"], cwd=repo.path, env=env,
+                           capture_output=True, text=True, timeout=300, check=False)
+    assert again.returncode == 0 and installed.read_bytes() == data  # the same bytes: nothing to rewrite
+    from agent_sync.install import archive
+
+    assert archive.restamp(data, (sys.executable,)) == conftest.PYZ.read_bytes()  # only the bytecode changed

@@ -1,5 +1,7 @@
 """`install` / `uninstall` into temporary git repositories, and the hook command they write, run for real."""
 
+import glob
+import io
 import json
 import os
 import re
@@ -431,6 +433,81 @@ def test_every_command_the_skill_names_exists(repo):
         assert options, name
         command_help = repo.ok(name, "--help").out
         assert all(o in command_help for o in options), (name, options)
+
+
+def _skill_copy(tmp_path, pyz_bytes, name="skill"):
+    """A skill folder holding the launcher and the given archive."""
+    skill = tmp_path / name
+    (skill / "scripts").mkdir(parents=True)
+    launcher = skill / "scripts" / "agent-sync"
+    shutil.copyfile(ROOT / "skill" / "scripts" / "agent-sync", launcher)
+    launcher.chmod(0o755)
+    (skill / "agent-sync.pyz").write_bytes(pyz_bytes)
+    return launcher
+
+
+def _with_minimum(pyz, minimum):
+    """The archive with __main__'s version floor raised (and its bytecode dropped, so the source counts)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(pyz) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            if info.filename == "agent_sync/__main__.pyc":
+                continue
+            data = src.read(info)
+            if info.filename == "agent_sync/__main__.py":
+                data = data.replace(b"MINIMUM = (3, 10)", f"MINIMUM = {minimum!r}".encode())
+                assert f"{minimum!r}".encode() in data
+            dst.writestr(info, data)
+    return out.getvalue()
+
+
+def test_launcher_starts_one_interpreter_isolated(tmp_path):
+    """The launcher execs python3 once, with -I -S: a python3 that logs its arguments shows it."""
+    launcher = _skill_copy(tmp_path, conftest.PYZ.read_bytes())
+    log = tmp_path / "calls.log"
+    spy = f'#!/bin/sh\necho "$@" >> {log}\nexec {sys.executable} "$@"\n'
+    path = fake_path(tmp_path, "sh", "dirname", extra={"python3": spy})
+    proc = subprocess.run([str(launcher), "--version"], capture_output=True, text=True,
+                          env=clean_env(tmp_path, PATH=path), check=False)
+    assert proc.returncode == 0 and proc.stdout.startswith("agent-sync "), proc
+    calls = log.read_text().splitlines()
+    assert len(calls) == 1 and calls[0].startswith("-I -S -c "), calls
+
+
+def test_launcher_on_a_too_old_python_says_so_in_one_line(tmp_path):
+    """The archive checks the version itself: with nothing newer on PATH, one line and exit 127."""
+    launcher = _skill_copy(tmp_path, _with_minimum(conftest.PYZ, (99, 0)))
+    path = fake_path(tmp_path, "sh", "dirname", extra={"python3": f'#!/bin/sh\nexec {sys.executable} "$@"\n'})
+    proc = subprocess.run([str(launcher), "status"], capture_output=True, text=True,
+                          env=clean_env(tmp_path, PATH=path), check=False)
+    assert proc.returncode == 127 and proc.stdout == "", proc
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("agent-sync: needs Python 99.0 or newer"), proc
+    assert "Python %d.%d" % sys.version_info[:2] in proc.stderr and "AGENT_SYNC_PYTHON" in proc.stderr
+
+
+# Real interpreters older than 3.10 (pyenv builds, distribution ones), not shims.
+OLD_PYTHONS = sorted({os.path.realpath(p) for p in glob.glob("/root/.pyenv/versions/[23].[0-9].*/bin/python[23]")
+                      + glob.glob("/usr/bin/python3.[6-9]") + glob.glob("/usr/bin/python2.7")})
+
+
+@pytest.mark.skipif(not OLD_PYTHONS, reason="no Python older than 3.10 on this machine")
+@pytest.mark.parametrize("old", OLD_PYTHONS)
+def test_launcher_on_a_real_old_python(tmp_path, old):
+    """A real old python3 reads __main__ (no syntax it lacks), then runs a newer python3.1x from PATH,
+    or says in one line that there is none."""
+    launcher = _skill_copy(tmp_path, conftest.PYZ.read_bytes())
+    alone = fake_path(tmp_path, "sh", "dirname", extra={"python3": f'#!/bin/sh\nexec {old} "$@"\n'})
+    env = clean_env(tmp_path, PATH=alone)
+    proc = subprocess.run([str(launcher), "--version"], capture_output=True, text=True, env=env, check=False)
+    if old.endswith("python2") or "/2." in old:
+        assert proc.returncode != 0 and "agent-sync 0" not in proc.stdout  # no -I: python 2 refuses at once
+        return
+    assert proc.returncode == 127 and proc.stdout == "", proc
+    assert proc.stderr.count("\n") == 1 and "needs Python 3.10 or newer" in proc.stderr, proc
+    newer = tmp_path / "fakebin" / f"python3.{sys.version_info[1]}"
+    newer.symlink_to(sys.executable)
+    proc = subprocess.run([str(launcher), "--version"], capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0 and proc.stdout.startswith("agent-sync "), proc
 
 
 def test_a_pip_install_carries_every_module_and_installs_a_repo(repo, tmp_path):

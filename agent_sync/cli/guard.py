@@ -301,5 +301,4 @@ def cmd_guard(_ctx, args):
     return OK
 
 
-cmd_guard.needs_context = False
 ACTIONS = ("install", "uninstall", "check", "trailers")

@@ -3,7 +3,6 @@
 Handlers take (ctx, args) and return an exit code. They never touch SQL.
 """
 
-import json
 import sys
 
 from ..core import config, lockspec, messages, render, documents
@@ -20,6 +19,8 @@ _JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (*range(0x7F, 0xA0), 0x2028, 0x2029, 
 def emit(args, doc, text):
     """Print a JSON document with --json, else the human text."""
     if getattr(args, "json", False):
+        import json
+
         print(json.dumps(doc, ensure_ascii=False, indent=None, sort_keys=False).translate(_JSON_ESCAPES))
     else:
         print(text)
@@ -169,8 +170,9 @@ def cmd_read_message(ctx, args):
 
 
 def cmd_ack(ctx, args):
-    ctx.store.ack(messages.parse_id(args.id))
-    print(f"acknowledged message #{messages.parse_id(args.id)}")
+    message_id = messages.parse_id(args.id)
+    ctx.store.ack(message_id)
+    print(f"acknowledged message #{message_id}")
     return OK
 
 
@@ -193,12 +195,3 @@ def cmd_gc(ctx, args):
     counts = ctx.store.gc()
     print("gc: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
     return OK
-
-
-def cmd_hook(ctx, args):
-    from ..hooks.entry import run_hook
-
-    return run_hook(args.words)
-
-
-cmd_hook.needs_context = False

@@ -33,7 +33,3 @@ def cmd_uninstall(_ctx, args):
     agent_hooks.uninstall_all(root, say=_say)
     print("done.")
     return OK
-
-
-cmd_install.needs_context = False
-cmd_uninstall.needs_context = False

@@ -1,153 +1,322 @@
-"""The command line: one parser table, one dispatch, one place that turns errors into exit codes."""
+"""The command line: one command table, one dispatch, one place that turns errors into exit codes.
 
-import argparse
+Start-up time is what an agent waits for on every command, so nothing is
+imported before the command is known: the table names each handler's module,
+argparse builds only the chosen command's parser, and `--version` and the
+top-level help are answered from the table alone.
+"""
+
 import sys
 
 from .. import __version__
-from ..core import errors, perms, tasks, validate
-from . import handlers, guard
+from ..core import errors, perms, wording as w
 from ..core.errors import AgentSyncError, UsageError
 
 EPILOG = "Exit codes: " + ", ".join(f"{code} {name}" for code, name, _ in errors.EXIT_CODES) + "."
+PROG = "agent-sync"
+DESCRIPTION = "Coordinate AI coding-agent sessions in one repository."
+SUPPRESS = "==SUPPRESS=="  # argparse.SUPPRESS, without importing argparse to name it
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and our usage exit code."""
+class Command:
+    """One row of the table: where its handler lives, its help, its arguments, and whether the CLI
+    opens a Context for it (the commands that pick their own repository or identity say no)."""
 
-    def error(self, message):
-        raise UsageError(f"{message} (see `{self.prog} --help`)")
+    def __init__(self, handler, help_text, *arguments, json_flag=False, needs_context=True):
+        self.handler, self.help, self.arguments = handler, help_text, arguments
+        self.json_flag, self.needs_context = json_flag, needs_context
 
-
-def _add(sub, name, handler, help_text, *arguments, json_flag=False):
-    p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG)
-    for flags, options in arguments:
-        p.add_argument(*flags, **options)
-    if json_flag:
-        p.add_argument("--json", action="store_true", help="print one JSON document (see README: JSON output)")
-    p.set_defaults(handler=handler)
-    return p
+    def load(self):
+        module, _, name = self.handler.rpartition(".")
+        return getattr(__import__(module, fromlist=[name]), name)
 
 
 def arg(*flags, **options):
     return flags, options
 
 
-TASK = arg("task", help="task id (12 or #12) or exact title")
-FORCE = arg("--force", action="store_true", help="act even though another agent owns it")
-TTL = arg("--ttl", help="lease length: minutes (60) or a duration (30s, 10m, 2h); default 60m")
+def _task_states():
+    from ..core.tasks import STATES
+
+    return STATES
 
 
-def build_parser():
-    c = handlers
-    parser = Parser(prog="agent-sync", description="Coordinate AI coding-agent sessions in one repository.",
-                    epilog=EPILOG)
-    parser.add_argument("--version", action="version", version=f"agent-sync {__version__}")
+def _guard_actions():
+    from .guard import ACTIONS
+
+    return ACTIONS
+
+
+H = "agent_sync.cli.handlers."
+TASK = arg("task", help=w.TASK)
+FORCE = arg("--force", action="store_true", help=w.FORCE)
+TTL = arg("--ttl", help=w.TTL)
+LOCK_FLAG = arg("--lock", action="store_true", help=w.LOCK_WITH_CLAIM)
+PATHS = arg("paths", nargs="+", metavar="PATH", help="file, directory (dir/) or pattern ('src/**')")
+RESOURCE = arg("--resource", action="store_true", help="PATH names a non-file resource (e.g. db-migrations)")
+REPO = arg("--repo", metavar="DIR", help="a directory inside the target repository (default: here)")
+EVERY = arg("--interval", default="1", metavar="S", help="seconds between polls (default 1; e.g. 0.5 or 2s)")
+
+COMMANDS = {
+    "init": Command(H + "cmd_init", "Create the database (every command does this on first use)."),
+    "register": Command(H + "cmd_register", "Set this agent's name and role.",
+                        arg("--name", required=True, help=w.NAME), arg("--role", help=w.ROLE)),
+    "heartbeat": Command(H + "cmd_heartbeat", "Mark this agent active now."),
+    "whoami": Command(H + "cmd_whoami", "Show this agent's identity and where it came from.", json_flag=True),
+    "agents": Command(H + "cmd_agents", "List agents and their presence.", json_flag=True),
+    "status": Command(H + "cmd_status", "Show agents, tasks, locks, messages and activity.",
+                      arg("--compact", action="store_true", help=w.COMPACT), json_flag=True),
+    "tasks": Command(H + "cmd_tasks", "List tasks.",
+                     arg("--state", action="append", choices=_task_states,
+                         help="only tasks in this state (repeatable)"), json_flag=True),
+    "create-task": Command(H + "cmd_create_task", "Create a task.",
+                           arg("title", help=w.TITLE), arg("--description", help=w.DESCRIPTION),
+                           arg("--file", action="append",
+                               help="a file, directory or pattern the task touches (repeatable)"),
+                           arg("--priority", type=int, default=0, help=w.PRIORITY),
+                           arg("--depends-on", action="append", help="task that must be done first (repeatable)")),
+    "claim-task": Command(H + "cmd_claim_task", w.CLAIM_TASK, TASK, LOCK_FLAG, TTL),
+    "claim-next": Command(H + "cmd_claim_next",
+                          "Claim the best available task (highest priority; reclaims tasks of stale agents).",
+                          LOCK_FLAG, TTL, arg("--verbose", action="store_true", help="say why tasks were skipped")),
+    "complete-task": Command(H + "cmd_complete_task", "Mark a task done (owner only).", TASK, FORCE),
+    "block-task": Command(H + "cmd_block_task", "Mark a task blocked (owner only).", TASK,
+                          arg("--reason", required=True, help=w.BLOCK_REASON), FORCE),
+    "cancel-task": Command(H + "cmd_cancel_task", "Cancel a task (owner only).", TASK, FORCE),
+    "reopen-task": Command(H + "cmd_reopen_task", "Put a blocked, done or cancelled task back on the board.",
+                           TASK, FORCE),
+    "lock": Command(H + "cmd_lock", "Lock files, directories, patterns or resources (all or nothing).", PATHS,
+                    arg("--reason", help=w.REASON), TTL, RESOURCE, arg("--shared", action="store_true", help=w.SHARED),
+                    arg("--wait", nargs="?", const="60", metavar="SECONDS",
+                        help="queue fairly until granted (default 60s; accepts 30s, 2m)")),
+    "unlock": Command(H + "cmd_unlock", "Release locks (owner only, unless --force).", PATHS, RESOURCE, FORCE),
+    "renew": Command(H + "cmd_renew", w.RENEW, arg("paths", nargs="*", metavar="PATH", help=w.RENEW_PATHS),
+                     arg("--ttl", help=w.RENEW_TTL)),
+    "locks": Command(H + "cmd_locks", "List live locks.", arg("--all", action="store_true", help=w.ALL_LOCKS),
+                     arg("--mine", action="store_true", help=w.MINE), json_flag=True),
+    "send": Command(H + "cmd_send", w.SEND, arg("--to", required=True, help=w.TO),
+                    arg("--message", required=True, help=w.TEXT),
+                    arg("--reply-to", type=int, metavar="ID", help=w.REPLY_TO)),
+    "inbox": Command(H + "cmd_inbox", "Show unread messages (listing marks nothing read).",
+                     arg("--all", action="store_true", help=w.ALL_MESSAGES),
+                     arg("--mark-read", action="store_true", help="mark the messages shown read, once they are printed"),
+                     json_flag=True),
+    "read-message": Command(H + "cmd_read_message", w.READ_MESSAGE, arg("id", help=w.MESSAGE_ID), json_flag=True),
+    "ack": Command(H + "cmd_ack", w.ACK, arg("id", help=w.MESSAGE_ID)),
+    "decision": Command(H + "cmd_decision", "Record a shared decision.", arg("text", help=w.DECISION)),
+    "decisions": Command(H + "cmd_decisions", "List recorded decisions, newest first.",
+                         arg("--limit", type=int, help="at most this many"), json_flag=True),
+    "log": Command(H + "cmd_log", "Append an entry to the activity feed.",
+                   arg("--type", required=True, help=w.ENTRY_TYPE), arg("--message", required=True, help=w.TEXT),
+                   arg("--file", help=w.ENTRY_FILE)),
+    "gc": Command(H + "cmd_gc", "Drop expired locks, decay presence, prune old history."),
+    # doctor must open a damaged or too-new database its own way
+    "doctor": Command("agent_sync.cli.doctor.cmd_doctor",
+                      "Check the database, its state files and the installed hooks; exit 7 on a problem "
+                      "(8: only the hooks).",
+                      arg("--repair", action="store_true",
+                          help="move a damaged database aside (kept, timestamped), salvage its rows into a fresh one, "
+                               "and rewrite the lock index and mail stamps"), needs_context=False),
+    # one Context per request, with each client's identity
+    "mcp": Command("agent_sync.mcp.cmd_mcp",
+                   "Serve the coordination state to an MCP client over stdio (JSON-RPC, one per line).",
+                   needs_context=False),
+    "console": Command("agent_sync.console.entry.cmd_console",
+                       "Live operator console: see agents, locks, tasks, messages; steer them.",
+                       EVERY, arg("--name", metavar="N", help="the operator's display name (default: operator)"),
+                       needs_context=False),
+    "watch": Command("agent_sync.console.entry.cmd_watch",
+                     "Stream the console's live feed as plain timestamped lines (pipes, logs).",
+                     EVERY, arg("--backlog", type=int, default=20, metavar="N",
+                                help="recent entries to print first (default 20)"), needs_context=False),
+    "guard": Command("agent_sync.cli.guard.cmd_guard",
+                     "Install or remove the git pre-commit hook that refuses commits of files other agents have "
+                     "locked (bypass once: git commit --no-verify).",
+                     arg("action", choices=_guard_actions,
+                         help="install or uninstall (check and trailers are run by the hooks)"),
+                     arg("--trailers", action="store_true", help="install: also add Agent-Sync-Agent/-Task commit trailers"),
+                     arg("hook_args", nargs="*", metavar="ARG", help=SUPPRESS), needs_context=False),
+    "install": Command("agent_sync.cli.install.cmd_install",
+                       "Install the archive, the skill and the Claude Code hooks into a repository, then test the hooks.",
+                       REPO, arg("--no-hooks", action="store_true", help="install the skill only; locks are not enforced"),
+                       arg("--settings", choices=("shared", "local"), default="shared",
+                           help="shared: .claude/settings.json (default); local: .claude/settings.local.json"),
+                       arg("--force", action="store_true",
+                           help="downgrade a newer install, or install outside a git repository"),
+                       arg("--agent", action="append", metavar="NAME",
+                           help="agent to wire: claude (default), codex, gemini, cursor, windsurf, copilot, or all "
+                                "(repeatable)"),
+                       arg("--mcp", action="store_true", help="also add the agent-sync MCP server to the project's .mcp.json"),
+                       needs_context=False),
+    "uninstall": Command("agent_sync.cli.install.cmd_uninstall",
+                         "Remove what install added: hook entries, the skill folder, the .gitignore line.", REPO,
+                         arg("--purge", action="store_true", help="also delete .claude/coordination/ (all shared state)"),
+                         needs_context=False),
+    "hook": Command("agent_sync.hooks.entry.run_hook", "Hook entry point: reads the agent's JSON payload on stdin.",
+                    arg("words", nargs="...", metavar="[--agent NAME] EVENT",
+                        help="session-start, user-prompt-submit, pre-tool-use, post-tool-use, stop, subagent-start, "
+                             "session-end, idle-wake (the async Stop waiter)"), needs_context=False),
+}
+
+
+def build_parser(only=None):
+    """The argparse parser: every command's, or with `only`, just that one's (the others are left out,
+    which is what makes a command start fast)."""
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        """argparse, but a usage error is one line and our usage exit code."""
+
+        def error(self, message):
+            raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+    parser = Parser(prog=PROG, description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    _add(sub, "init", c.cmd_init, "Create the database (every command does this on first use).")
-    _add(sub, "register", c.cmd_register, "Set this agent's name and role.",
-         arg("--name", required=True, help="unique agent name"), arg("--role", help="what this agent works on"))
-    _add(sub, "heartbeat", c.cmd_heartbeat, "Mark this agent active now.")
-    _add(sub, "whoami", c.cmd_whoami, "Show this agent's identity and where it came from.", json_flag=True)
-    _add(sub, "agents", c.cmd_agents, "List agents and their presence.", json_flag=True)
-    _add(sub, "status", c.cmd_status, "Show agents, tasks, locks, messages and activity.",
-         arg("--compact", action="store_true", help="terse framed Markdown for an agent's context"), json_flag=True)
-    _add(sub, "tasks", c.cmd_tasks, "List tasks.",
-         arg("--state", action="append", choices=tasks.STATES,
-             help="only tasks in this state (repeatable)"), json_flag=True)
-    _add(sub, "create-task", c.cmd_create_task, "Create a task.",
-         arg("title", help="task title"), arg("--description", help="longer description"),
-         arg("--file", action="append", help="a file, directory or pattern the task touches (repeatable)"),
-         arg("--priority", type=int, default=0, help="higher runs first (default 0)"),
-         arg("--depends-on", action="append", help="task that must be done first (repeatable)"))
-    lock_flag = arg("--lock", action="store_true", help="also lock the task's files, atomically with the claim")
-    _add(sub, "claim-task", c.cmd_claim_task, "Claim a task by id or title.", TASK, lock_flag, TTL)
-    _add(sub, "claim-next", c.cmd_claim_next,
-         "Claim the best available task (highest priority; reclaims tasks of stale agents).", lock_flag, TTL,
-         arg("--verbose", action="store_true", help="say why tasks were skipped"))
-    _add(sub, "complete-task", c.cmd_complete_task, "Mark a task done (owner only).", TASK, FORCE)
-    _add(sub, "block-task", c.cmd_block_task, "Mark a task blocked (owner only).", TASK,
-         arg("--reason", required=True, help="what it waits for"), FORCE)
-    _add(sub, "cancel-task", c.cmd_cancel_task, "Cancel a task (owner only).", TASK, FORCE)
-    _add(sub, "reopen-task", c.cmd_reopen_task, "Put a blocked, done or cancelled task back on the board.", TASK, FORCE)
-    paths = arg("paths", nargs="+", metavar="PATH", help="file, directory (dir/) or pattern ('src/**')")
-    resource = arg("--resource", action="store_true", help="PATH names a non-file resource (e.g. db-migrations)")
-    _add(sub, "lock", c.cmd_lock, "Lock files, directories, patterns or resources (all or nothing).", paths,
-         arg("--reason", help="why, shown to anyone blocked"), TTL, resource,
-         arg("--shared", action="store_true", help="shared lock: coexists with other shared locks"),
-         arg("--wait", nargs="?", const="60", metavar="SECONDS",
-             help="queue fairly until granted (default 60s; accepts 30s, 2m)"))
-    _add(sub, "unlock", c.cmd_unlock, "Release locks (owner only, unless --force).", paths, resource, FORCE)
-    _add(sub, "renew", c.cmd_renew, "Extend your locks (all, or the paths given).",
-         arg("paths", nargs="*", metavar="PATH", help="locks to renew (default: all of yours)"),
-         arg("--ttl", help="new lease length from now (default: each lock's own)"))
-    _add(sub, "locks", c.cmd_locks, "List live locks.",
-         arg("--all", action="store_true", help="include expired locks"),
-         arg("--mine", action="store_true", help="only your locks"), json_flag=True)
-    _add(sub, "send", c.cmd_send, "Send a message to an agent id, name, role, or all.",
-         arg("--to", required=True, help="id, name, role or 'all'"), arg("--message", required=True, help="text"),
-         arg("--reply-to", type=int, metavar="ID", help="the message this answers"))
-    _add(sub, "inbox", c.cmd_inbox, "Show unread messages (listing marks nothing read).",
-         arg("--all", action="store_true", help="recent messages, read or not"),
-         arg("--mark-read", action="store_true", help="mark the messages shown read, once they are printed"),
-         json_flag=True)
-    _add(sub, "read-message", c.cmd_read_message, "Show one message and mark it read.",
-         arg("id", help="message id"), json_flag=True)
-    _add(sub, "ack", c.cmd_ack, "Acknowledge a message addressed to you.", arg("id", help="message id"))
-    _add(sub, "decision", c.cmd_decision, "Record a shared decision.", arg("text", help="the decision"))
-    _add(sub, "decisions", c.cmd_decisions, "List recorded decisions, newest first.",
-         arg("--limit", type=int, help="at most this many"), json_flag=True)
-    _add(sub, "log", c.cmd_log, "Append an entry to the activity feed.",
-         arg("--type", required=True, help="kind of entry, e.g. note, test, edit"),
-         arg("--message", required=True, help="text"), arg("--file", help="the file it concerns"))
-    _add(sub, "gc", c.cmd_gc, "Drop expired locks, decay presence, prune old history.")
-    _add(sub, "doctor", _doctor, "Check the database, its state files and the installed hooks; exit 7 on a problem (8: only the hooks).",
-         arg("--repair", action="store_true",
-             help="move a damaged database aside (kept, timestamped), salvage its rows into a fresh one, "
-                  "and rewrite the lock index and mail stamps"))
-    from ..mcp import cmd_mcp
-
-    _add(sub, "mcp", cmd_mcp, "Serve the coordination state to an MCP client over stdio (JSON-RPC, one per line).")
-    from ..console import entry as live
-
-    every = arg("--interval", default="1", metavar="S", help="seconds between polls (default 1; e.g. 0.5 or 2s)")
-    _add(sub, "console", live.cmd_console, "Live operator console: see agents, locks, tasks, messages; steer them.",
-         every, arg("--name", metavar="N", help="the operator's display name (default: operator)"))
-    _add(sub, "watch", live.cmd_watch, "Stream the console's live feed as plain timestamped lines (pipes, logs).",
-         every, arg("--backlog", type=int, default=20, metavar="N", help="recent entries to print first (default 20)"))
-    _add(sub, "guard", guard.cmd_guard, "Install or remove the git pre-commit hook that refuses commits of files "
-         "other agents have locked (bypass once: git commit --no-verify).",
-         arg("action", choices=guard.ACTIONS, help="install or uninstall (check and trailers are run by the hooks)"),
-         arg("--trailers", action="store_true", help="install: also add Agent-Sync-Agent/-Task commit trailers"),
-         arg("hook_args", nargs="*", metavar="ARG", help=argparse.SUPPRESS))
-    from . import install
-
-    repo_flag = arg("--repo", metavar="DIR", help="a directory inside the target repository (default: here)")
-    _add(sub, "install", install.cmd_install,
-         "Install the archive, the skill and the Claude Code hooks into a repository, then test the hooks.",
-         repo_flag, arg("--no-hooks", action="store_true", help="install the skill only; locks are not enforced"),
-         arg("--settings", choices=("shared", "local"), default="shared",
-             help="shared: .claude/settings.json (default); local: .claude/settings.local.json"),
-         arg("--force", action="store_true", help="downgrade a newer install, or install outside a git repository"),
-         arg("--agent", action="append", metavar="NAME",
-             help="agent to wire: claude (default), codex, gemini, cursor, windsurf, copilot, or all (repeatable)"),
-         arg("--mcp", action="store_true", help="also add the agent-sync MCP server to the project's .mcp.json"))
-    _add(sub, "uninstall", install.cmd_uninstall,
-         "Remove what install added: hook entries, the skill folder, the .gitignore line.", repo_flag,
-         arg("--purge", action="store_true", help="also delete .claude/coordination/ (all shared state)"))
-    _add(sub, "hook", c.cmd_hook, "Hook entry point: reads the agent's JSON payload on stdin.",
-         arg("words", nargs=argparse.REMAINDER, metavar="[--agent NAME] EVENT",
-             help="session-start, user-prompt-submit, pre-tool-use, post-tool-use, stop, subagent-start, "
-                  "session-end, idle-wake (the async Stop waiter)"))
+    for name, command in COMMANDS.items():
+        if only is None or name == only:
+            p = sub.add_parser(name, help=command.help, description=command.help, epilog=EPILOG)
+            for flags, options in command.arguments:
+                if callable(options.get("choices")):
+                    options = {**options, "choices": options["choices"]()}
+                p.add_argument(*flags, **options)
+            if command.json_flag:
+                p.add_argument("--json", action="store_true", help="print one JSON document (see README: JSON output)")
     return parser
 
 
-def _doctor(ctx, args):
-    from .doctor import cmd_doctor
+class Namespace:
+    """What argparse would return: one attribute per argument, plus `command`."""
 
-    return cmd_doctor(ctx, args)
+    def __init__(self, **values):
+        self.__dict__.update(values)
 
 
-_doctor.needs_context = False  # it must open a damaged or too-new database its own way
+def _dest(flags, options):
+    return options.get("dest") or flags[0].lstrip("-").replace("-", "_")
+
+
+def quick_parse(name, command, words):
+    """The arguments of a plain command line, or None for anything argparse must answer (help, errors,
+    abbreviations, short or repeated positional runs). argparse costs more to import and build than the
+    command itself costs to run; it still writes every help text and error message."""
+    arguments = command.arguments + ((arg("--json", action="store_true"),) if command.json_flag else ())
+    options = {flags[0]: (flags, opts) for flags, opts in arguments if flags[0].startswith("-")}
+    positionals = [(flags, opts) for flags, opts in arguments if not flags[0].startswith("-")]
+    values, seen, loose, run_ended = {}, set(), [], False
+    for flags, opts in arguments:
+        values[_dest(flags, opts)] = False if opts.get("action") == "store_true" else opts.get("default")
+    i = 0
+    while i < len(words):
+        word = words[i]
+        i += 1
+        if not word.startswith("-"):
+            if run_ended:
+                return None  # positionals on both sides of an option: argparse's rules are subtle there
+            loose.append(word)
+            continue
+        run_ended = bool(loose)
+        flag, has_value, value = word.partition("=")
+        spec = options.get(flag)
+        if spec is None:
+            return None
+        flags, opts = spec
+        seen.add(flag)
+        action = opts.get("action")
+        if action == "store_true":
+            if has_value:
+                return None
+            values[_dest(flags, opts)] = True
+            continue
+        if not has_value:
+            if i < len(words) and not words[i].startswith("-"):
+                value, i = words[i], i + 1
+            elif opts.get("nargs") == "?":
+                value = opts["const"]
+            else:
+                return None
+        if not _accepts(opts, value):
+            return None
+        value = int(value) if opts.get("type") is int else value
+        dest = _dest(flags, opts)
+        values[dest] = (values[dest] or []) + [value] if action == "append" else value
+    if any(opts.get("required") and flags[0] not in seen for flags, opts in options.values()):
+        return None
+    if not _fill(positionals, loose, values):
+        return None
+    return Namespace(command=name, **values)
+
+
+def _accepts(opts, value):
+    if opts.get("type") is int:
+        try:
+            int(value)
+        except ValueError:
+            return False
+    choices = opts.get("choices")
+    return choices is None or value in (choices() if callable(choices) else choices)
+
+
+def _fill(positionals, loose, values):
+    """Give the loose words to the positionals as argparse would, when there is only one way to."""
+    if len(positionals) > 1:
+        return False
+    if not positionals:
+        return not loose
+    flags, opts = positionals[0]
+    nargs = opts.get("nargs")
+    if nargs is None:
+        if len(loose) != 1 or not _accepts(opts, loose[0]):
+            return False
+        values[flags[0]] = loose[0]
+    elif nargs in ("+", "*"):
+        if nargs == "+" and not loose:
+            return False
+        values[flags[0]] = list(loose)
+    else:
+        return False
+    return True
+
+
+def top_help():
+    """`agent-sync --help`, from the table: argparse's layout without building thirty parsers."""
+    width = _width()
+    column = max(len(name) for name in COMMANDS) + 6
+    lines = [f"usage: {PROG} [-h] [--version] COMMAND ...", "", *_wrap(DESCRIPTION, width), "",
+             "positional arguments:", "  COMMAND"]
+    for name, command in COMMANDS.items():
+        text = _wrap(command.help, width - column)
+        lines.append(f"    {name:{column - 4}}{text[0]}")
+        lines += [" " * column + more for more in text[1:]]
+    lines += ["", "options:", "  -h, --help  show this help message and exit",
+              "  --version   show program's version number and exit", "", *_wrap(EPILOG, width)]
+    return "\n".join(lines)
+
+
+def _width():
+    """argparse's width: $COLUMNS or the terminal's, less 2; 80 when neither is known."""
+    import os
+
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        try:
+            columns = os.get_terminal_size(sys.stdout.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return max(columns - 2, 40)
+
+
+def _wrap(text, width):
+    """Greedy word wrap (textwrap imports re; this is all the help needs)."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return lines + [line]
 
 
 def main(argv=None):
@@ -155,12 +324,26 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     perms.restrict_umask()  # before anything is created
     try:
+        from ..core import validate
+
         validate.argv_is_text(argv)
-        args = build_parser().parse_args(argv)
-        if getattr(args, "handler", None) is None:
-            build_parser().print_help()
+        first = argv[0] if argv else None
+        if first == "--version" and len(argv) == 1:
+            print(f"{PROG} {__version__}")
+            return errors.OK
+        if first in (None, "-h", "--help") and len(argv) <= 1:
+            print(top_help())
+            return errors.OK if first else errors.USAGE
+        command = COMMANDS.get(first)
+        if command is None:
+            build_parser().parse_args(argv)  # argparse's own error: unknown command, with the choices
             return errors.USAGE
-        return run(args)
+        if first == "hook":
+            return command.load()(argv[1:])
+        args = quick_parse(first, command, argv[1:])
+        if args is None:  # help, an error, or a form the quick parser leaves to argparse
+            args = build_parser(only=first).parse_args(argv)
+        return run(command, args)
     except AgentSyncError as exc:
         return fail(exc, exc.exit_code)
     except KeyboardInterrupt:
@@ -169,16 +352,17 @@ def main(argv=None):
         return errors.OK
 
 
-def run(args):
-    from ..core.context import Context
-
+def run(command, args):
+    handler = command.load()
     ctx = None
     try:
-        if not getattr(args.handler, "needs_context", True):
-            return args.handler(None, args)  # install, console…: they pick their own repo or identity
+        if not command.needs_context:
+            return handler(None, args)
+        from ..core.context import Context
+
         ctx = Context()
         ctx.store.check_in()  # every command is a check-in, reads included (throttled)
-        return args.handler(ctx, args)
+        return handler(ctx, args)
     except OSError as exc:
         return fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), errors.STORAGE)
     finally:

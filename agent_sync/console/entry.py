@@ -62,7 +62,3 @@ def cmd_watch(_ctx, args):
         return watch.run(ctx, interval, args.backlog)
     finally:
         ctx.close()
-
-
-cmd_console.needs_context = False
-cmd_watch.needs_context = False

@@ -1,8 +1,16 @@
 """Agents: registration, check-ins and presence (active, stale, idle, offline)."""
 
-from . import config, journal, validate
+from . import clock, config, journal, validate
 from .errors import Busy, Conflict, NotFound, UsageError
 from .identity import OPERATOR
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Callable
+
+    from .context import Context
+    from .store import Row
 
 CHECKIN_WAIT = 0.25  # seconds a presence refresh waits for a busy database before it is skipped
 
@@ -18,20 +26,34 @@ HOLDS_SQL = """({a}.last_seen >= :offline_before AND (
     {a}.state = 'idle' OR ({a}.state = 'active' AND {a}.last_seen >= :stale_before)))"""
 
 
-def status_sql(alias):
+def status_of(row: "Row", ctx: "Context") -> str:
+    """STATUS_SQL for a row already read (the etcd store): the same rule, in Python."""
+    if row["state"] == "offline" or row["last_seen"] < ctx.now - ctx.offline_after:
+        return "offline"
+    if row["state"] == "idle":
+        return "idle"
+    return "stale" if row["last_seen"] < ctx.now - ctx.stale_after else "active"
+
+
+def holds(row: "Row | None", ctx: "Context") -> bool:
+    """HOLDS_SQL in Python: active and idle agents keep their locks and tasks."""
+    return row is not None and status_of(row, ctx) in ("active", "idle")
+
+
+def status_sql(alias: str) -> str:
     return STATUS_SQL.format(a=alias)
 
 
-def holds_sql(alias):
+def holds_sql(alias: str) -> str:
     return HOLDS_SQL.format(a=alias)
 
 
-def get(ctx, agent_id):
+def get(ctx: "Context", agent_id: str) -> "sqlite3.Row | None":
     params = dict(ctx.presence(), id=agent_id)
     return ctx.db.one(f"SELECT *, {status_sql('a')} AS status FROM agents a WHERE a.id = :id", params)
 
 
-def check_in(ctx, state="active"):
+def check_in(ctx: "Context", state: str = "active") -> None:
     """Record that the caller is alive. Cheap when nothing changed recently.
 
     Call inside a write transaction, or outside one to get a short one of its
@@ -43,7 +65,7 @@ def check_in(ctx, state="active"):
     """
     row = ctx.db.one("SELECT state, last_seen FROM agents WHERE id = ?", (ctx.me.id,))
     due = row is None or row["state"] != state or ctx.now - row["last_seen"] >= config.CHECKIN_THROTTLE
-    if not due:
+    if not due and not clock.skewed(ctx.db, ctx.now):  # a clock that jumped back is settled at once
         return
     if ctx.db.in_transaction():
         _touch(ctx, state)
@@ -58,16 +80,17 @@ def check_in(ctx, state="active"):
             pass
 
 
-def _touch(ctx, state):
+def _touch(ctx: "Context", state: str) -> None:
+    clock.settle(ctx.db, ctx.now)
     updated = ctx.db.execute(
         "UPDATE agents SET state = ?, last_seen = ?, cwd = ? WHERE id = ?",
-        (state, ctx.now, _storable(ctx.cwd), ctx.me.id),
+        (state, ctx.now, storable(ctx.cwd), ctx.me.id),
     ).rowcount
     if not updated:
         _insert(ctx, state)
 
 
-def _insert(ctx, state):
+def _insert(ctx: "Context", state: str) -> None:
     me = ctx.me
     name = _free_name(ctx, me.id)
     kind = "operator" if me.id == OPERATOR else "agent"
@@ -75,39 +98,55 @@ def _insert(ctx, state):
     ctx.db.execute(
         "INSERT INTO agents (id, name, name_key, kind, session, cwd, state, msg_floor, msg_hw,"
         " created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (me.id, name, validate.key(name), kind, _storable(me.session), _storable(ctx.cwd), state, floor, floor,
+        (me.id, name, validate.key(name), kind, storable(me.session), storable(ctx.cwd), state, floor, floor,
          ctx.now, ctx.now),
     )
     log_presence(ctx, "joined")
 
 
-def _storable(text):
+def storable(text: str | None) -> str | None:
     """Text from a hook payload or the filesystem, as valid UTF-8 (lone surrogates become U+FFFD)."""
     if text is None:
         return None
     return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
-def _free_name(ctx, wanted):
-    """`wanted`, or `wanted-2`, `wanted-3`… if another agent already uses it."""
+def _free_name(ctx: "Context", wanted: str) -> str:
+    return free_name(wanted, lambda key: ctx.db.one("SELECT 1 FROM agents WHERE name_key = ?", (key,)))
+
+
+def free_name(wanted: str, taken: "Callable[[str], object]") -> str:
+    """`wanted`, or `wanted-2`, `wanted-3`… while taken(name key) says another agent uses it."""
     candidate, n = wanted, 1
-    while ctx.db.one("SELECT 1 FROM agents WHERE name_key = ?", (validate.key(candidate),)):
+    while taken(validate.key(candidate)):
         n += 1
         candidate = f"{wanted}-{n}"
     return candidate
 
 
-def log_presence(ctx, what):
-    journal.log(ctx, "presence", what)
-
-
-def register(ctx, name, role=None):
-    """Set the caller's name (and role). A name held by an active agent is refused."""
+def check_name(ctx: "Context", name: str, role: str | None) -> tuple[str, str | None]:
+    """Validated (name, role) for register; the operator's name is reserved."""
     name = validate.text(name, "name")
     if validate.key(name) == OPERATOR and ctx.me.id != OPERATOR:
         raise UsageError("the name 'operator' is reserved for the console")
     if role is not None:
         role = validate.text(role, "role", allow_empty=True)
+    return name, role
+
+
+def name_taken(name: str, other: "Row") -> None:
+    """Refuse when the name's holder (an agent row with `status`) is still active; else the name may move."""
+    if other["status"] == "active":
+        raise Conflict(f"the name {name!r} is used by active agent {other['id']}; choose another")
+
+
+def log_presence(ctx: "Context", what: str) -> None:
+    journal.log(ctx, "presence", what)
+
+
+def register(ctx: "Context", name: str, role: str | None = None) -> "sqlite3.Row":
+    """Set the caller's name (and role). A name held by an active agent is refused."""
+    name, role = check_name(ctx, name, role)
     with ctx.db.write():
         _touch(ctx, "active")
         params = dict(ctx.presence(), key=validate.key(name), me=ctx.me.id)
@@ -116,8 +155,7 @@ def register(ctx, name, role=None):
             params,
         )
         if other is not None:
-            if other["status"] == "active":
-                raise Conflict(f"the name {name!r} is used by active agent {other['id']}; choose another")
+            name_taken(name, other)
             # The old holder is gone: it falls back to its id so the name can move.
             ctx.db.execute("UPDATE agents SET name = id, name_key = lower(id) WHERE id = ?", (other["id"],))
         fields = {"name": name, "name_key": validate.key(name)}
@@ -125,10 +163,12 @@ def register(ctx, name, role=None):
             fields.update(role=role, role_key=validate.key(role))
         sets = ", ".join(f"{column} = ?" for column in fields)
         ctx.db.execute(f"UPDATE agents SET {sets} WHERE id = ?", (*fields.values(), ctx.me.id))
-    return get(ctx, ctx.me.id)
+    row = get(ctx, ctx.me.id)
+    assert row is not None  # _touch wrote it
+    return row
 
 
-def set_state(ctx, state):
+def set_state(ctx: "Context", state: str) -> None:
     """Mark the caller active, idle (session ended) or offline (logged out)."""
     with ctx.db.write():
         _touch(ctx, state)
@@ -136,7 +176,7 @@ def set_state(ctx, state):
             log_presence(ctx, f"went {state}")
 
 
-def listing(ctx, include_offline=True):
+def listing(ctx: "Context", include_offline: bool = True) -> "list[sqlite3.Row]":
     sql = f"""SELECT a.*, {status_sql('a')} AS status, t.title AS task_title
               FROM agents a LEFT JOIN tasks t ON t.id = a.current_task
               ORDER BY a.kind = 'operator', a.last_seen DESC"""
@@ -144,9 +184,10 @@ def listing(ctx, include_offline=True):
     return [r for r in rows if include_offline or r["status"] != "offline"]
 
 
-def find(ctx, ref):
+def find(ctx: "Context", ref: str) -> "sqlite3.Row":
     """An agent by id or name."""
     row = ctx.db.one("SELECT id FROM agents WHERE id = ? OR name_key = ?", (ref, validate.key(ref)))
-    if row is None:
+    agent = None if row is None else get(ctx, row["id"])
+    if agent is None:  # also when garbage collection removed it between the two reads
         raise NotFound(f"no agent {ref!r}")
-    return get(ctx, row["id"])
+    return agent

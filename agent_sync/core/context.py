@@ -41,7 +41,7 @@ class Context:
         return {"stale_before": self.now - self.stale_after, "offline_before": self.now - self.offline_after}
 
     def repo_path(self, raw: str) -> str:
-        return repo.relative_path(self.tree, raw, self.cwd)
+        return repo.relative_path(self.tree, raw, self.cwd, repo_root=self.root)
 
     def key(self, rel: str) -> str:
         return repo.fold(rel, self.store.case_insensitive)

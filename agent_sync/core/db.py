@@ -4,12 +4,15 @@ This is the one place where sqlite3's errors become agent-sync's own (Busy,
 StorageError): nothing outside the store catches sqlite3.Error.
 """
 
-import contextlib
 import os
-import sqlite3
 import time
 
-from . import lockindex, program, repo, schema
+try:  # the C module itself: sqlite3's package adds only datetime adapters (1-2 ms to import), unused here
+    import _sqlite3 as sqlite3
+except ImportError:  # pragma: no cover - a Python whose sqlite3 is not the CPython C module
+    import sqlite3
+
+from . import lockindex, repo, schema
 from .errors import Busy, StorageError
 
 TYPE_CHECKING = False
@@ -135,33 +138,12 @@ class Database:
         self._locks_touched = True
         self._locks_removed = self._locks_removed or removed
 
-    @contextlib.contextmanager
-    def write(self, wait: float | None = None) -> "Iterator[Database]":
-        """A BEGIN IMMEDIATE transaction; the lock index is kept a superset of the truth.
+    def write(self, wait: float | None = None) -> "_Write":
+        """A BEGIN IMMEDIATE transaction (`with db.write():`); the lock index is kept a superset of the truth.
 
         `wait` (seconds) shortens the busy timeout for this one transaction.
         """
-        self._locks_touched = self._locks_removed = False
-        try:
-            self._begin(wait)
-        except sqlite3.Error as exc:
-            raise translate(exc, self.path) from None
-        try:
-            yield self
-            if self._locks_touched:
-                lockindex.publish(self, merge_existing=True)
-            self.conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            _rollback(self.conn)
-            raise translate(exc, self.path) from None
-        except BaseException:
-            _rollback(self.conn)
-            raise
-        if self._locks_removed:
-            try:
-                self._shrink_lock_index()
-            except sqlite3.Error as exc:
-                raise translate(exc, self.path) from None
+        return _Write(self, wait)
 
     def _begin(self, wait: float | None) -> None:
         if wait is None or wait >= self.busy_timeout:
@@ -184,14 +166,61 @@ class Database:
             _rollback(self.conn)
             raise
 
-    @contextlib.contextmanager
-    def read(self) -> "Iterator[Database]":
-        """A read transaction: every query inside sees one snapshot."""
-        self.execute("BEGIN")
+    def read(self) -> "_Read":
+        """A read transaction (`with db.read():`): every query inside sees one snapshot."""
+        return _Read(self)
+
+
+# Context managers as classes: contextlib would import collections and functools on every command.
+class _Write:
+    def __init__(self, db: Database, wait: float | None) -> None:
+        self.db, self.wait = db, wait
+
+    def __enter__(self) -> Database:
+        db = self.db
+        db._locks_touched = db._locks_removed = False
         try:
-            yield self
-        finally:
-            _rollback(self.conn)
+            db._begin(self.wait)
+        except sqlite3.Error as exc:
+            raise translate(exc, db.path) from None
+        return db
+
+    def __exit__(self, kind: "type[BaseException] | None", exc: BaseException | None, _tb: object) -> bool:
+        db = self.db
+        if kind is not None:
+            _rollback(db.conn)
+            if issubclass(kind, sqlite3.Error):
+                raise translate(exc, db.path) from None
+            return False
+        try:
+            if db._locks_touched:
+                lockindex.publish(db, merge_existing=True)
+            db.conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            _rollback(db.conn)
+            raise translate(error, db.path) from None
+        except BaseException:
+            _rollback(db.conn)
+            raise
+        if db._locks_removed:
+            try:
+                db._shrink_lock_index()
+            except sqlite3.Error as error:
+                raise translate(error, db.path) from None
+        return False
+
+
+class _Read:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def __enter__(self) -> Database:
+        self.db.execute("BEGIN")
+        return self.db
+
+    def __exit__(self, *_exc: object) -> bool:
+        _rollback(self.db.conn)
+        return False
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -215,6 +244,8 @@ def translate(exc: sqlite3.Error, path: str) -> Busy | StorageError:
     if "locked" in lowered or "busy" in lowered:
         return Busy(f"the database is busy (another process holds the write lock): {path}")
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        from . import program  # shlex and re, for this error only
+
         return StorageError(f"{path} is damaged ({text}); run `{program.command('doctor', '--repair')}`")
     if "readonly" in lowered or "read-only" in lowered:
         return StorageError(f"{path} is read-only ({text})")

@@ -41,14 +41,15 @@ def task(row, files=None):
 
 
 def lock(row, now):
+    expires = min(row["expires_at"], now + row["ttl"])  # never later than its TTL allows from now (clock jumps)
     return {
         "path": row["path"], "kind": row["kind"], "mode": row["mode"], "owner": row["owner"],
         "owner_name": row["owner_name"], "owner_status": row["owner_status"], "reason": row["reason"],
-        "task_id": row["task_id"], "token": row["token"], "created_at": iso(row["created_at"]),
-        "expires_at": iso(row["expires_at"]), "expires_in": max(0, round(row["expires_at"] - now)),
-        "enforced": bool(row["enforced"]) and row["expires_at"] > now,
+        "task_id": row["task_id"], "token": row["token"], "created_at": iso(min(row["created_at"], now)),
+        "expires_at": iso(expires), "expires_in": max(0, round(expires - now)),
+        "enforced": bool(row["enforced"]) and expires > now,
         "auto_lease": bool(row["auto_lease"]),
-        "last_edit_at": iso(row["expires_at"] - row["ttl"]) if row["auto_lease"] else None,
+        "last_edit_at": iso(expires - row["ttl"]) if row["auto_lease"] else None,
     }
 
 

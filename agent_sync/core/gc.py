@@ -1,6 +1,6 @@
 """Housekeeping: expired locks, decayed presence, and bounded history."""
 
-from . import config
+from . import clock, config
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -12,7 +12,8 @@ AUTO_EVERY = 500  # activity rows between automatic history prunes
 def collect(ctx: "Context") -> dict[str, int]:
     """Full pass (the `gc` command and session start). Returns what it removed."""
     with ctx.db.write():
-        counts = {"expired_locks": ctx.db.execute("DELETE FROM locks WHERE expires_at <= ?", (ctx.now,)).rowcount}
+        counts = {"clock_settled": clock.settle(ctx.db, ctx.now)}
+        counts["expired_locks"] = ctx.db.execute("DELETE FROM locks WHERE expires_at <= ?", (ctx.now,)).rowcount
         if counts["expired_locks"]:
             ctx.db.locks_changed(removed=True)
         counts["went_offline"] = ctx.db.execute(

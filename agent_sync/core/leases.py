@@ -12,8 +12,15 @@ taken for finishes (they carry its id), on `unlock`, or when they lapse.
 
 from . import journal, locks, lockspec
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import sqlite3
 
-def after_edit(ctx, spec, covered_by_lock):
+    from .context import Context
+    from .lockspec import Spec
+
+
+def after_edit(ctx: "Context", spec: "Spec", covered_by_lock: int) -> "list[tuple[Spec, sqlite3.Row]]":
     """Inside a write transaction: take or renew the caller's lease on a file it just edited.
 
     Returns the (spec, lock) pairs of other agents who hold the file; then no
@@ -45,7 +52,7 @@ def after_edit(ctx, spec, covered_by_lock):
     return []
 
 
-def release_all(ctx, why):
+def release_all(ctx: "Context", why: str) -> int:
     """Drop every automatic lease the caller holds (its session ended)."""
     with ctx.db.write():
         count = ctx.db.execute("DELETE FROM locks WHERE owner = ? AND auto_lease = 1", (ctx.me.id,)).rowcount

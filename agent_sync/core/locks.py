@@ -1,16 +1,28 @@
 """Locks: grant, renew, release and explain, all in short write transactions."""
 
-import time
 
-from . import agents, journal, lockspec, sanitize, validate, waitqueue
+from . import agents, clock, journal, lockspec, sanitize, validate, waitqueue
 from .durations import format_duration
 from .errors import Conflict, NotFound
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Iterable, Sequence
+    from typing import TypeVar
+
+    from .context import Context
+    from .lockspec import Spec
+    from .store import Clash, Row
+
+    R = TypeVar("R", bound=Row)  # a lock row: sqlite3.Row here, a dict in the etcd store
 
 LOCK_COLUMNS = ("l.id, l.key, l.path, l.kind, l.mode, l.owner, l.reason, l.task_id, l.token, l.ttl, l.created_at,"
                 " l.expires_at, l.auto_lease")
 
 
-def _live_by_others(ctx, holding_only=True, file_keys=None):
+def _live_by_others(ctx: "Context", holding_only: bool = True,
+                    file_keys: list[str] | None = None) -> "list[sqlite3.Row]":
     """Unexpired locks of other agents, with their owner's name and presence.
 
     An agent with automatic leases off (AGENT_SYNC_AUTO_LEASE=off) does not see
@@ -32,10 +44,15 @@ def _live_by_others(ctx, holding_only=True, file_keys=None):
     )
 
 
-def find_conflicts(ctx, specs, mode):
+def find_conflicts(ctx: "Context", specs: "Sequence[Spec]", mode: str) -> "list[tuple[Spec, sqlite3.Row]]":
     """Locks held by other live agents that stop `specs` being granted in `mode`."""
-    found = []
-    for row in _live_by_others(ctx):
+    return clashing(_live_by_others(ctx), specs, mode)
+
+
+def clashing(rows: "Iterable[R]", specs: "Sequence[Spec]", mode: str) -> "list[tuple[Spec, R]]":
+    """[(spec, row)] for the lock rows (others', live, holding) that stop `specs` in `mode`."""
+    found: "list[tuple[Spec, R]]" = []
+    for row in rows:
         for spec in specs:
             if lockspec.conflicts(mode, row["mode"]) and lockspec.overlaps(spec.key, spec.kind, row["key"], row["kind"]):
                 found.append((spec, row))
@@ -43,7 +60,8 @@ def find_conflicts(ctx, specs, mode):
     return found
 
 
-def acquire(ctx, specs, reason="", ttl=3600.0, mode="exclusive", task_id=None, wait=None):
+def acquire(ctx: "Context", specs: "Sequence[Spec]", reason: str = "", ttl: float = 3600.0, mode: str = "exclusive",
+            task_id: int | None = None, wait: float | None = None) -> "list[sqlite3.Row]":
     """Grant every spec or none. With `wait` (seconds), queue fairly until granted."""
     reason = validate.text(reason, "reason", allow_empty=True)
     if wait is None:
@@ -53,14 +71,15 @@ def acquire(ctx, specs, reason="", ttl=3600.0, mode="exclusive", task_id=None, w
     return waitqueue.wait_for(ctx, specs, mode, wait, lambda: grant(ctx, specs, reason, ttl, mode, task_id))
 
 
-def _not_held(ctx, specs):
+def _not_held(ctx: "Context", specs: "Iterable[Spec]") -> "list[Spec]":
     """The specs the caller holds no live lock on: re-locking your own lock renews it, queue or not."""
     held = {r["key"] for r in ctx.db.all("SELECT key FROM locks WHERE owner = ? AND expires_at > ?",
                                          (ctx.me.id, ctx.now))}
     return [s for s in specs if s.key not in held]
 
 
-def grant(ctx, specs, reason, ttl, mode, task_id):
+def grant(ctx: "Context", specs: "Sequence[Spec]", reason: str, ttl: float, mode: str,
+          task_id: int | None) -> "list[sqlite3.Row]":
     """Inside a write transaction: raise Conflict, or take every lock."""
     clashes = find_conflicts(ctx, specs, mode)
     if clashes:
@@ -73,7 +92,7 @@ def grant(ctx, specs, reason, ttl, mode, task_id):
     return granted
 
 
-def void_abandoned(ctx, specs):
+def void_abandoned(ctx: "Context", specs: "Iterable[Spec]") -> None:
     """Drop same-key locks whose owners are stale, offline or expired: they no longer hold."""
     for spec in specs:
         rows = ctx.db.all(
@@ -88,7 +107,8 @@ def void_abandoned(ctx, specs):
             ctx.db.locks_changed(removed=True)
 
 
-def _upsert(ctx, spec, reason, ttl, mode, task_id):
+def _upsert(ctx: "Context", spec: "Spec", reason: str, ttl: float, mode: str,
+            task_id: int | None) -> "sqlite3.Row":
     mine = ctx.db.one("SELECT id, auto_lease FROM locks WHERE key = ? AND owner = ?", (spec.key, ctx.me.id))
     expires = ctx.now + ttl
     if mine is not None:
@@ -108,10 +128,12 @@ def _upsert(ctx, spec, reason, ttl, mode, task_id):
             (spec.key, spec.path, spec.kind, mode, ctx.me.id, reason, task_id, token, ttl, ctx.now, expires),
         )
         journal.log(ctx, "lock", f"locked {spec.path}" + (f" ({reason})" if reason else ""), spec.path)
-    return ctx.db.one(f"SELECT {LOCK_COLUMNS} FROM locks l WHERE key = ? AND owner = ?", (spec.key, ctx.me.id))
+    row = ctx.db.one(f"SELECT {LOCK_COLUMNS} FROM locks l WHERE key = ? AND owner = ?", (spec.key, ctx.me.id))
+    assert row is not None  # written just above, in this transaction
+    return row
 
 
-def next_token(ctx, key):
+def next_token(ctx: "Context", key: str) -> int:
     """The fencing token: a number per key that only ever grows."""
     ctx.db.execute(
         "INSERT INTO fences (key, token) VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET token = token + 1", (key,)
@@ -119,23 +141,13 @@ def next_token(ctx, key):
     return ctx.db.scalar("SELECT token FROM fences WHERE key = ?", (key,))
 
 
-def release(ctx, specs, force=False):
+def release(ctx: "Context", specs: "Iterable[Spec]", force: bool = False) -> list[str]:
     """Release the caller's locks on specs; others' only with force. All or nothing."""
     released = []
     with ctx.db.write():
         for spec in specs:
             rows = ctx.db.all("SELECT id, owner FROM locks WHERE key = ?", (spec.key,))
-            mine = [r for r in rows if r["owner"] == ctx.me.id] + _my_leases_under(ctx, spec)
-            if mine:
-                victims = mine
-            elif not rows:
-                raise NotFound(f"{spec.path} is not locked")
-            elif force:
-                victims = rows
-            else:
-                owners = ", ".join(sorted({r["owner"] for r in rows}))
-                raise Conflict(f"{spec.path} is locked by {owners}, not by you; use --force to break the lock")
-            for row in victims:
+            for row in to_release(ctx, spec, rows, _my_leases_under(ctx, spec), force):
                 ctx.db.execute("DELETE FROM locks WHERE id = ?", (row["id"],))
                 verb = "released" if row["owner"] == ctx.me.id else f"broke {row['owner']}'s lock on"
                 journal.log(ctx, "lock", f"{verb} {spec.path}", spec.path)
@@ -144,15 +156,34 @@ def release(ctx, specs, force=False):
     return released
 
 
-def _my_leases_under(ctx, spec):
-    """The caller's automatic leases on files inside a directory or pattern (`unlock src/` drops them)."""
+def to_release(ctx: "Context", spec: "Spec", rows: "list[R]", my_leases: "list[R]", force: bool) -> "list[R]":
+    """Which of the lock rows on spec's key (plus the caller's leases under it) `unlock` drops, or why not."""
+    mine = [r for r in rows if r["owner"] == ctx.me.id] + my_leases
+    if mine:
+        return mine
+    if not rows:
+        raise NotFound(f"{spec.path} is not locked")
+    if force:
+        return rows
+    owners = ", ".join(sorted({r["owner"] for r in rows}))
+    raise Conflict(f"{spec.path} is locked by {owners}, not by you; use --force to break the lock")
+
+
+def _my_leases_under(ctx: "Context", spec: "Spec") -> "list[sqlite3.Row]":
     if spec.kind in (lockspec.FILE, lockspec.RESOURCE):
         return []
     rows = ctx.db.all("SELECT id, owner, key, kind FROM locks WHERE owner = ? AND auto_lease = 1", (ctx.me.id,))
-    return [r for r in rows if lockspec.overlaps(spec.key, spec.kind, r["key"], r["kind"])]
+    return leases_under(spec, rows)
 
 
-def release_all(ctx):
+def leases_under(spec: "Spec", my_leases: "Iterable[R]") -> "list[R]":
+    """The caller's automatic leases on files inside a directory or pattern (`unlock src/` drops them)."""
+    if spec.kind in (lockspec.FILE, lockspec.RESOURCE):
+        return []
+    return [r for r in my_leases if lockspec.overlaps(spec.key, spec.kind, r["key"], r["kind"])]
+
+
+def release_all(ctx: "Context") -> int:
     """Drop every lock the caller holds (session end with auto-release)."""
     with ctx.db.write():
         count = ctx.db.execute("DELETE FROM locks WHERE owner = ?", (ctx.me.id,)).rowcount
@@ -162,7 +193,7 @@ def release_all(ctx):
     return count
 
 
-def release_task(ctx, task_id):
+def release_task(ctx: "Context", task_id: int) -> int:
     """Inside a write transaction: drop the leases a task claim took."""
     count = ctx.db.execute("DELETE FROM locks WHERE task_id = ?", (task_id,)).rowcount
     if count:
@@ -170,26 +201,35 @@ def release_task(ctx, task_id):
     return count
 
 
-def renew(ctx, specs=None, ttl=None):
+def renew(ctx: "Context", specs: "Iterable[Spec] | None" = None, ttl: float | None = None) -> list[str]:
     """Extend the caller's locks (all of them, or those named) by their own TTL."""
     with ctx.db.write():
         rows = ctx.db.all("SELECT id, key, path, ttl FROM locks WHERE owner = ? AND expires_at > ?",
                           (ctx.me.id, ctx.now))
-        if specs is not None:
-            wanted = {s.key for s in specs}
-            missing = wanted - {r["key"] for r in rows}
-            if missing:
-                raise NotFound(f"you hold no live lock on {', '.join(sorted(missing))}")
-            rows = [r for r in rows if r["key"] in wanted]
+        rows = to_renew(rows, specs)
         for row in rows:
-            ctx.db.execute("UPDATE locks SET expires_at = MAX(expires_at, ?) WHERE id = ?",
-                           (ctx.now + (ttl or row["ttl"]), row["id"]))
+            # A longer --ttl becomes the lock's own, so its expiry never lies beyond now + ttl (core/clock.py).
+            until = ctx.now + (ttl or row["ttl"])
+            ctx.db.execute("UPDATE locks SET ttl = CASE WHEN ? >= expires_at THEN ? ELSE ttl END,"
+                           " expires_at = MAX(expires_at, ?) WHERE id = ?",
+                           (until, ttl or row["ttl"], until, row["id"]))
         if rows:
             ctx.db.locks_changed()
     return [r["path"] for r in rows]
 
 
-def renew_covering(ctx, spec):
+def to_renew(rows: "list[R]", specs: "Iterable[Spec] | None") -> "list[R]":
+    """The caller's live lock rows `renew` extends: all, or those on specs (each must be held)."""
+    if specs is None:
+        return rows
+    wanted = {s.key for s in specs}
+    missing = wanted - {r["key"] for r in rows}
+    if missing:
+        raise NotFound(f"you hold no live lock on {', '.join(sorted(missing))}")
+    return [r for r in rows if r["key"] in wanted]
+
+
+def renew_covering(ctx: "Context", spec: "Spec") -> int:
     """Inside a write transaction: extend the caller's locks that cover a file just edited.
 
     Returns how many there were. Automatic leases are not counted: the edit renews those itself.
@@ -207,7 +247,7 @@ def renew_covering(ctx, spec):
     return touched
 
 
-def listing(ctx, include_expired=False, mine=False):
+def listing(ctx: "Context", include_expired: bool = False, mine: bool = False) -> "list[sqlite3.Row]":
     where = ["1 = 1"]
     params = dict(ctx.presence(), now=ctx.now, me=ctx.me.id)
     if not include_expired:
@@ -223,16 +263,35 @@ def listing(ctx, include_expired=False, mine=False):
     )
 
 
-def blockers(ctx, specs):
+def blockers(ctx: "Context", specs: "Sequence[Spec]") -> "list[tuple[Spec, sqlite3.Row]]":
     """Locks that stop the caller editing any of `specs` (the hook's question)."""
     if not specs:
         return []
+    _settle_clock(ctx)
     files = [s.key for s in specs if s.kind == lockspec.FILE]
     others = _live_by_others(ctx, file_keys=files if len(files) == len(specs) else None)
     if not others:
         return []
     mine = ctx.db.all("SELECT key, kind FROM locks WHERE owner = ? AND expires_at > ?", (ctx.me.id, ctx.now))
-    found: list = []
+    return blocking(specs, others, mine)
+
+
+def _settle_clock(ctx: "Context") -> None:
+    """Before a refusal rests on a time: clamp future times a clock jump left (best effort, short wait)."""
+    from .errors import Busy
+
+    if ctx.db.in_transaction() or not clock.skewed(ctx.db, ctx.now):
+        return
+    try:
+        with ctx.db.write(wait=agents.CHECKIN_WAIT):
+            clock.settle(ctx.db, ctx.now)
+    except Busy:
+        pass
+
+
+def blocking(specs: "Iterable[Spec]", others: "Sequence[R]", mine: "Sequence[Row]") -> "list[tuple[Spec, R]]":
+    """[(spec, row)]: others' live locks that cover specs, unless shared and the caller shares them too."""
+    found: "list[tuple[Spec, R]]" = []
     for spec in specs:
         covering = [r for r in others if lockspec.overlaps(spec.key, spec.kind, r["key"], r["kind"])]
         if not covering:
@@ -244,7 +303,7 @@ def blockers(ctx, specs):
     return found
 
 
-def explain(ctx, clashes):
+def explain(ctx: "Context", clashes: "Iterable[Clash]") -> str:
     """One line per clash: what, who, why, until when, and how to reach them."""
     lines = []
     for spec, row in clashes:
@@ -252,7 +311,7 @@ def explain(ctx, clashes):
             lines.append(_lease_clash(ctx, spec, row))
             continue
         left = format_duration(row["expires_at"] - ctx.now)
-        until = time.strftime("%H:%M UTC", time.gmtime(row["expires_at"]))
+        until = _clock(row["expires_at"], ctx.now)
         why = _shown(row["reason"]) or "no reason given"
         path, held = _shown(spec.path), _shown(row["path"])  # agent-written: no controls, no markup
         shared = " (shared)" if row["mode"] == "shared" else ""
@@ -270,7 +329,7 @@ def explain(ctx, clashes):
     return "\n".join(lines)
 
 
-def _lease_clash(ctx, spec, row):
+def _lease_clash(ctx: "Context", spec: "Spec", row: "Row") -> str:
     """The refusal for a file another agent holds only because it edited it (an automatic lease)."""
     import shlex
 
@@ -279,15 +338,15 @@ def _lease_clash(ctx, spec, row):
     edited = row["expires_at"] - row["ttl"]
     ask = shlex.quote(f"I need to edit {held}; tell me when you are done with it")
     return (f"{what} under an automatic lease of {_shown(row['owner_name'])} [{row['owner']}]: they last edited it "
-            f"{format_duration(ctx.now - edited)} ago ({_clock(edited)}), and the lease lapses in "
-            f"{format_duration(row['expires_at'] - ctx.now)} ({_clock(row['expires_at'])}) unless they edit it "
-            f"again. Ask them: agent-sync send --to {row['owner']} --message {ask}")
+            f"{format_duration(ctx.now - edited)} ago ({_clock(edited, ctx.now)}), and the lease lapses in "
+            f"{format_duration(row['expires_at'] - ctx.now)} ({_clock(row['expires_at'], ctx.now)}) unless they "
+            f"edit it again. Ask them: agent-sync send --to {row['owner']} --message {ask}")
 
 
-def _clock(ts):
-    return time.strftime("%H:%M UTC", time.gmtime(ts))
+def _clock(ts: float, now: float) -> str:
+    return f"{clock.shown(ts, now)} UTC"
 
 
-def _shown(text):
+def _shown(text: str | None) -> str:
     return sanitize.escape_markup(sanitize.one_line(text, 300))
 

@@ -7,38 +7,72 @@ reached it: pushed by a hook, listed by `inbox`, or opened with read-message.
 from . import agents, journal, mailstamp, validate
 from .errors import NotAllowed, NotFound, UsageError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Callable, Iterable
+    from typing import NoReturn, TypeVar
+
+    from .context import Context
+    from .store import Row
+
+    R = TypeVar("R", bound=Row)  # an agent or message row: sqlite3.Row here, a dict in the etcd store
+
 ALL = "all"
 
 
-def _my_keys(me_row):
+def _my_keys(me_row: "Row") -> list[str]:
     keys = {ALL, me_row["id"].casefold(), me_row["name_key"]}
     if me_row["role_key"]:
         keys.add(me_row["role_key"])
     return sorted(keys)
 
 
-def _me(ctx):
-    me = ctx.db.one("SELECT * FROM agents WHERE id = ?", (ctx.me.id,))
-    if me is None:
+def _me(ctx: "Context") -> "sqlite3.Row":
+    return registered(ctx, ctx.db.one("SELECT * FROM agents WHERE id = ?", (ctx.me.id,)))
+
+
+def registered(ctx: "Context", me_row: "R | None") -> "R":
+    if me_row is None:
         raise NotFound(f"agent {ctx.me.id} is not registered")
-    return me
+    return me_row
 
 
-def resolve_recipient(ctx, recipient):
+def resolve_recipient(ctx: "Context", recipient: str) -> str:
     """The key a message is addressed to, checked against known agents."""
-    recipient = validate.text(recipient, "name")
-    key = validate.key(recipient)
-    if key == ALL:
-        return ALL
-    known = ctx.db.one(
-        "SELECT 1 FROM agents WHERE lower(id) = ? OR name_key = ? OR role_key = ? LIMIT 1", (key, key, key)
-    )
-    if known is None:
-        raise NotFound(f"no agent, name or role matches {recipient!r} (see `agent-sync agents`)")
+    key = recipient_key(recipient)
+    if key != ALL:
+        known = ctx.db.one(
+            "SELECT 1 FROM agents WHERE lower(id) = ? OR name_key = ? OR role_key = ? LIMIT 1", (key, key, key)
+        )
+        if known is None:
+            unknown(recipient)
     return key
 
 
-def send(ctx, recipient, body, reply_to=None, kind="message"):
+def recipient_key(recipient: str) -> str:
+    return validate.key(validate.text(recipient, "name"))
+
+
+def knows(agent_row: "Row", key: str) -> bool:
+    """Is `key` this agent's id, name or role (the SQL test in resolve_recipient)?"""
+    return key in (agent_row["id"].lower(), agent_row["name_key"], agent_row["role_key"])
+
+
+def unknown(recipient: str) -> "NoReturn":
+    raise NotFound(f"no agent, name or role matches {recipient!r} (see `agent-sync agents`)")
+
+
+def addressed(me_row: "Row", message: "Row", after: int | None = None, directed_only: bool = False) -> bool:
+    """_addressed_query's rule for one message row already read (the etcd store), receipts aside."""
+    keys = [k for k in _my_keys(me_row) if not (directed_only and k == ALL)]
+    after = me_row["msg_hw"] if after is None else after
+    mine = message["to_key"] == me_row["id"].casefold()
+    return (message["to_key"] in keys and message["id"] > after and message["sender"] != me_row["id"]
+            and (message["id"] > me_row["msg_floor"] or mine))
+
+
+def send(ctx: "Context", recipient: str, body: str, reply_to: int | None = None, kind: str = "message") -> int:
     body = validate.text(body, "message", multiline=True)
     with ctx.db.write():
         me = _me(ctx)
@@ -48,7 +82,8 @@ def send(ctx, recipient, body, reply_to=None, kind="message"):
         return _insert(ctx, me, recipient, key, body, reply_to, kind)
 
 
-def _insert(ctx, me, recipient, key, body, reply_to, kind):
+def _insert(ctx: "Context", me: "Row", recipient: str, key: str, body: str, reply_to: int | None,
+            kind: str) -> int:
     ctx.db.execute(
         "INSERT INTO messages (sender, sender_name, recipient, to_key, kind, body, reply_to, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -60,7 +95,7 @@ def _insert(ctx, me, recipient, key, body, reply_to, kind):
     return message_id
 
 
-def directive(ctx, recipient, body):
+def directive(ctx: "Context", recipient: str, body: str) -> list[int]:
     """Like send; to `all` it fans out one directed copy per active agent."""
     body = validate.text(body, "message", multiline=True)
     with ctx.db.write():
@@ -76,8 +111,9 @@ def directive(ctx, recipient, body):
         return [_insert(ctx, me, r["id"], r["id"].casefold(), body, None, "directive") for r in rows]
 
 
-def _addressed_query(me_row, columns="m.*", directed_only=False, after=None, unseen=True, newest_first=False,
-                     limit=None):
+def _addressed_query(me_row: "Row", columns: str = "m.*", directed_only: bool = False, after: int | None = None,
+                     unseen: bool = True, newest_first: bool = False,
+                     limit: int | None = None) -> tuple[str, dict[str, object]]:
     """SQL and parameters for the messages addressed to `me_row`, built from parts.
 
     A message is addressed to an agent when its key is one of the agent's
@@ -86,7 +122,7 @@ def _addressed_query(me_row, columns="m.*", directed_only=False, after=None, uns
     `unseen` keeps only those no channel has shown the agent yet.
     """
     keys = [k for k in _my_keys(me_row) if not (directed_only and k == ALL)]
-    params = {f"k{i}": k for i, k in enumerate(keys)}
+    params: dict[str, object] = {f"k{i}": k for i, k in enumerate(keys)}
     params.update(
         me=me_row["id"], floor=me_row["msg_floor"], mykey=me_row["id"].casefold(),
         after=me_row["msg_hw"] if after is None else after,
@@ -106,7 +142,7 @@ def _addressed_query(me_row, columns="m.*", directed_only=False, after=None, uns
     return sql, params
 
 
-def pending(ctx, directed_only=False):
+def pending(ctx: "Context", directed_only: bool = False) -> "list[sqlite3.Row]":
     """Messages for the caller that no channel has shown it yet (read-only)."""
     me = ctx.db.one("SELECT * FROM agents WHERE id = ?", (ctx.me.id,))
     if me is None:
@@ -115,7 +151,8 @@ def pending(ctx, directed_only=False):
     return ctx.db.all(sql, params)
 
 
-def take_pending(ctx, via, directed_only=False, how_many=None):
+def take_pending(ctx: "Context", via: str, directed_only: bool = False,
+                 how_many: "Callable[[list[sqlite3.Row]], int] | None" = None) -> "tuple[list[sqlite3.Row], int]":
     """Mark pending messages seen and return them, oldest first, exactly once.
 
     `how_many(rows)` may choose to take only the first n (a size budget);
@@ -135,7 +172,7 @@ def take_pending(ctx, via, directed_only=False, how_many=None):
     return taken, len(rows) - len(taken)
 
 
-def mark_read(ctx, message_ids, via):
+def mark_read(ctx: "Context", message_ids: "Iterable[int]", via: str) -> int:
     """Record `message_ids` as seen by the caller (`inbox --mark-read`, after it printed them).
 
     Only ids addressed to the caller count; one a hook delivered meanwhile keeps its receipt.
@@ -154,11 +191,11 @@ def mark_read(ctx, message_ids, via):
     return marked
 
 
-def high_water(ctx):
+def high_water(ctx: "Context") -> int | None:
     return ctx.db.scalar("SELECT msg_hw FROM agents WHERE id = ?", (ctx.me.id,))
 
 
-def _advance_high_water(ctx, me):
+def _advance_high_water(ctx: "Context", me: "Row") -> int:
     """Everything below the first still-pending message is settled for this agent."""
     sql, params = _addressed_query(me, columns="m.id", limit=1)
     first = ctx.db.one(sql, params)
@@ -169,22 +206,25 @@ def _advance_high_water(ctx, me):
     return hw
 
 
-def history(ctx, limit=50):
+def history(ctx: "Context", limit: int = 50) -> "list[sqlite3.Row]":
     """Recent messages addressed to the caller, seen or not (`inbox --all`)."""
     me = _me(ctx)
     sql, params = _addressed_query(me, after=0, unseen=False, newest_first=True, limit=limit)
     return list(reversed(ctx.db.all(sql, params)))
 
 
-def _addressed_to(me, message):
+def _addressed_to(me: "Row", message: "Row") -> bool:
     if message["to_key"] == me["id"].casefold():
         return True
     return message["to_key"] in _my_keys(me) and message["id"] > me["msg_floor"]
 
 
-def _addressed_message(ctx, me, message_id, sender_may=False):
+def _addressed_message(ctx: "Context", me: "Row", message_id: int, sender_may: bool = False) -> "sqlite3.Row":
     """The message, if the caller may act on it as a recipient (or as its sender)."""
-    message = ctx.db.one("SELECT * FROM messages WHERE id = ?", (message_id,))
+    return may_act_on(me, ctx.db.one("SELECT * FROM messages WHERE id = ?", (message_id,)), message_id, sender_may)
+
+
+def may_act_on(me: "Row", message: "R | None", message_id: int, sender_may: bool = False) -> "R":
     if message is None:
         raise NotFound(f"no message #{message_id}")
     if message["sender"] == me["id"] and sender_may:
@@ -194,7 +234,7 @@ def _addressed_message(ctx, me, message_id, sender_may=False):
     return message
 
 
-def read(ctx, message_id):
+def read(ctx: "Context", message_id: int) -> "sqlite3.Row":
     """One message, marked seen for the caller. Only its recipients and sender may read it."""
     with ctx.db.write():
         me = _me(ctx)
@@ -208,7 +248,7 @@ def read(ctx, message_id):
     return message
 
 
-def ack(ctx, message_id):
+def ack(ctx: "Context", message_id: int) -> "sqlite3.Row":
     with ctx.db.write():
         me = _me(ctx)
         message = _addressed_message(ctx, me, message_id)
@@ -221,11 +261,11 @@ def ack(ctx, message_id):
     return message
 
 
-def recent(ctx, limit=20, after_id=0):
+def recent(ctx: "Context", limit: int = 20, after_id: int = 0) -> "list[sqlite3.Row]":
     return ctx.db.all("SELECT * FROM messages WHERE id > ? ORDER BY id DESC LIMIT ?", (after_id, limit))
 
 
-def parse_id(text):
+def parse_id(text: str) -> int:
     raw = str(text).strip().lstrip("#")
     if not raw.isdigit():
         raise UsageError(f"message id must be a number, not {text!r}")

@@ -3,7 +3,7 @@
 Every agent-written value passes through `sanitize` on its way out.
 """
 
-from . import sanitize
+from . import clock, sanitize
 from .durations import format_duration
 from .sanitize import escape_markup, frame, inline, one_line
 
@@ -11,7 +11,8 @@ COMPACT_CAP = 6
 
 
 def _clock(iso_text):
-    return iso_text[11:16] if iso_text else "--:--"
+    """HH:MM, with the date in front once it is not today."""
+    return clock.shown_iso(iso_text)
 
 
 def field(text, limit=120):

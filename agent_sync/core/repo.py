@@ -20,24 +20,22 @@ def find_root(cwd: str | None = None, environ: "Mapping[str, str]" = os.environ)
     """The repository root: AGENT_SYNC_ROOT, else the nearest `.git`, else cwd.
 
     A linked worktree's `.git` file leads to the main worktree, so every
-    worktree of a repository shares one database. Only `.git` counts: a stray
-    `.claude/` folder elsewhere never decides the root.
+    worktree of a repository shares one database. A submodule belongs to its
+    superproject: the search goes on above it, so the superproject's database
+    and locks hold inside it too. Only `.git` counts: a stray `.claude/`
+    folder elsewhere never decides the root.
     """
     forced = environ.get("AGENT_SYNC_ROOT")
     if forced:
         return os.path.realpath(os.path.expanduser(forced))
     start = os.path.realpath(cwd or os.getcwd())
-    here = start
-    while True:
-        marker = os.path.join(here, ".git")
-        if os.path.isdir(marker):
-            return here
-        if os.path.isfile(marker):
-            return _main_worktree(here, marker) or here
-        parent = os.path.dirname(here)
-        if parent == here:
-            return start
-        here = parent
+    found = _checkout_above(start)
+    if found is None:
+        return start
+    here, marker = found
+    if os.path.isdir(marker):
+        return here
+    return _main_worktree(here, marker) or here
 
 
 def find_tree(cwd: str | None = None, environ: "Mapping[str, str]" = os.environ) -> str:
@@ -54,15 +52,48 @@ def find_tree(cwd: str | None = None, environ: "Mapping[str, str]" = os.environ)
 
 
 def nearest_checkout(start: str) -> str | None:
-    """The nearest directory at or above `start` holding `.git` (a dir or a file), or None."""
+    """The nearest directory at or above `start` holding `.git` (a dir or a file), or None.
+
+    A submodule's checkout is passed over: its files are the superproject's.
+    """
+    found = _checkout_above(start)
+    return found[0] if found else None
+
+
+def _checkout_above(start: str) -> tuple[str, str] | None:
+    """(directory, its `.git`) for the nearest checkout at or above `start` that is not a submodule."""
     here = start
     while True:
-        if os.path.exists(os.path.join(here, ".git")):
-            return here
+        marker = os.path.join(here, ".git")
+        if os.path.isdir(marker) or (os.path.isfile(marker) and not _is_submodule(here, marker)):
+            return here, marker
         parent = os.path.dirname(here)
         if parent == here:
             return None
         here = parent
+
+
+def _is_submodule(checkout: str, git_file: str) -> bool:
+    """A `.git` file whose git directory lives in another repository's `.git/modules/`."""
+    gitdir = _read_pointer(git_file, "gitdir:")
+    if not gitdir:
+        return False
+    parts = os.path.normpath(os.path.join(checkout, gitdir)).replace(os.sep, "/").split("/")
+    return any(a == ".git" and b == "modules" for a, b in zip(parts, parts[1:]))
+
+
+def worktree_of(path: str, root: str) -> str | None:
+    """The checkout of the repository at `root` that holds `path` (a real path), or None.
+
+    Linked worktrees share one lock namespace: `src/a.py` names the same key in each of
+    them, so a file of another worktree, given by absolute path, maps to its own tree.
+    """
+    checkout = nearest_checkout(os.path.dirname(path) if not os.path.isdir(path) else path)
+    if checkout is None:
+        return None
+    marker = os.path.join(checkout, ".git")
+    top = checkout if os.path.isdir(marker) else (_main_worktree(checkout, marker) or checkout)
+    return checkout if os.path.realpath(top) == os.path.realpath(root) else None
 
 
 def _main_worktree(worktree: str, git_file: str) -> str | None:
@@ -109,17 +140,23 @@ def is_case_insensitive(root: str) -> bool:
         return False
 
 
-def relative_path(root: str, raw: str, cwd: str) -> str:
+def relative_path(root: str, raw: str, cwd: str, repo_root: str | None = None) -> str:
     """`raw` (relative to cwd, or absolute) as a repo-relative '/' path.
 
     Symlinks are resolved, so a link leading out of the repository is refused
-    like `../../etc/passwd` is. The repository root itself is ''.
+    like `../../etc/passwd` is. The repository root itself is ''. With
+    `repo_root` (the database's root), a path in another linked worktree of
+    that repository is relative to its own worktree (see `worktree_of`).
     """
     if not raw or "\x00" in raw:
         raise UsageError("a path must be a non-empty string without NUL bytes")
     absolute = os.path.join(cwd, os.path.expanduser(raw))
     real = os.path.realpath(absolute)
     base = os.path.realpath(root)
+    if repo_root is not None:
+        other = worktree_of(real, repo_root)
+        if other is not None:
+            base = os.path.realpath(other)
     if real != base and not real.startswith(base.rstrip(os.sep) + os.sep):
         raise UsageError(f"{raw} is outside the repository ({base})")
     rel = os.path.relpath(real, base)

@@ -73,9 +73,9 @@ def _quote(word):
 
 
 def dumps(value):
-    import json
+    from . import fastjson
 
-    return json.dumps(value, ensure_ascii=False)
+    return fastjson.dumps(value)
 
 
 def identity_hint(event, shell_has_session=False):
@@ -95,7 +95,7 @@ def identity_hint(event, shell_has_session=False):
     if shell_has_session:
         return f"\nagent-sync knows this session as {agent_id}; your shell commands already run as it. To use {mcp}."
     return (f"\nagent-sync knows this session as {agent_id}. Your shell does not carry that id: run agent-sync "
-            f"from the repository root as `AGENT_SYNC_ID={agent_id} python3 {SKILL_PYZ} ...`, and {mcp}, "
+            f"from the repository root as `AGENT_SYNC_ID={agent_id} python3 -I -S {SKILL_PYZ} ...`, and {mcp}, "
             "so your locks and tasks count as yours.")
 
 

@@ -9,7 +9,6 @@ import sys
 from . import fastjson
 from . import model
 
-MAX_INPUT = 8 * 1024 * 1024
 USAGE = ("usage: agent-sync hook [--agent NAME] EVENT  (reads the hook's JSON payload on stdin)\n"
          "NAME: claude (default), codex, gemini, cursor, windsurf, copilot; EVENT as `install --agent NAME` writes it")
 
@@ -25,20 +24,30 @@ def _adapter(name):
 
 
 def _read_payload():
+    """The payload read to its end, of any size (fastjson.read keeps memory bounded)."""
     stream = sys.stdin
     if stream is None or stream.isatty():
-        return {}
-    raw = stream.buffer.read(MAX_INPUT + 1)
-    if len(raw) > MAX_INPUT:
-        return {}
-    value = fastjson.loads(raw.decode("utf-8", "replace"))
-    return value if isinstance(value, dict) else {}
+        return fastjson.Payload({})
+    payload = fastjson.read(stream.buffer)
+    if not isinstance(payload.value, dict):
+        payload.value = {}
+    return payload
+
+
+def _unread_part(event, payload):
+    """Why the event cannot be checked: a path or command was one of the strings too long to keep."""
+    if not payload.dropped:
+        return None
+    if fastjson.UNREAD in (event.command or "") or any(fastjson.UNREAD in p for p in event.paths):
+        return (f"agent-sync hook: a path or command in the {payload.size >> 20} MiB payload is over "
+                f"{fastjson.KEEP_STRING >> 20} MiB, too long to check (allowed; nothing was checked)")
+    return None
 
 
 def _fail_open_note(exc):
     from ..core.errors import AgentSyncError
 
-    if isinstance(exc, AgentSyncError):
+    if isinstance(exc, (AgentSyncError, fastjson.TooLarge)):
         text = str(exc)
     else:
         text = f"internal error {type(exc).__name__}: {exc}"
@@ -74,7 +83,11 @@ def run_hook(argv, by_hand=True):
         return 0
     event = None
     try:
-        event = adapter.parse(name, _read_payload())
+        payload = _read_payload()
+        event = adapter.parse(name, payload.value)
+        unread = _unread_part(event, payload)
+        if unread:
+            return _answer(adapter, event, model.Outcome(note=unread), by_hand)
         if event.kind == model.PRE_TOOL and event.tool == model.OTHER:
             return 0  # not a write: answer before importing anything else
         if event.kind == model.POST_TOOL and event.tool == model.OTHER:
@@ -95,6 +108,10 @@ def run_hook(argv, by_hand=True):
         outcome = handle(event)
     except Exception as exc:  # noqa: BLE001 - the fail-open boundary
         outcome = model.Outcome(note=_fail_open_note(exc))
+    return _answer(adapter, event, outcome, by_hand)
+
+
+def _answer(adapter, event, outcome, by_hand):
     code, out, err = adapter.render(event or model.Event(model.PRE_TOOL), outcome)
     if by_hand and outcome.block_reason:
         code, out, err = 2, "", "\n".join(t for t in (outcome.block_reason, outcome.note) if t)

@@ -8,9 +8,12 @@ the mail stamps first. Heavy modules are imported only on those slow paths.
 import os
 import time
 
-from ..core import config, identity, lockindex, lockspec, mailstamp, repo
+from ..core import identity, repo
 from ..core.errors import UsageError
-from . import model, push
+from . import model
+
+# Each event imports only what its fast path needs (lockindex and lockspec for edits, push and the mail
+# stamps for prompts): every module is start-up time on every tool call.
 
 BLOCK_ADVICE = ("Do not work around this lock with another tool or a shell command. "
                 "Message the owner, or pick other work (agent-sync status).")
@@ -35,6 +38,7 @@ class Where:
         self.has_db = os.path.exists(repo.db_path(self.root))
 
     def context(self):
+        from ..core import config
         from ..core.context import Context
 
         return Context(root=self.root, tree=self.tree, cwd=self.cwd, me=self.me,
@@ -59,10 +63,12 @@ def _targets(event, cwd):
 
 def _specs(where, raw_paths, fold):
     """Repo-relative (key, path, kind) for targets inside the repository."""
+    from ..core import lockspec
+
     specs = []
     for raw in raw_paths:
         try:
-            rel = repo.relative_path(where.tree, raw, where.cwd)
+            rel = repo.relative_path(where.tree, raw, where.cwd, repo_root=where.root)
         except (UsageError, ValueError):  # outside the repo, or unusable (unencodable, NUL): not ours to guard
             continue
         specs.append(lockspec.of_path(rel, where.tree, fold))  # `rm -rf src` covers src/**
@@ -71,6 +77,8 @@ def _specs(where, raw_paths, fold):
 
 def _index_may_block(where, raw_paths):
     """False only when no live lock of another agent can cover any target."""
+    from ..core import lockindex, lockspec
+
     index = lockindex.read(where.root)
     if index is None:
         return where.has_db
@@ -126,6 +134,8 @@ def _log_refusal(ctx, event, found):
 
 def post_tool(event):
     """After a tool: log an edit, take or renew its leases; push what arrived meanwhile."""
+    from . import push
+
     where = Where(event)
     if not where.has_db:
         return model.ALLOW
@@ -161,7 +171,7 @@ def _held_note(ctx, held):
 
 
 def session_start(event):
-    from ..core import render, documents
+    from ..core import config, documents, mailstamp, render
     from ..core.errors import AgentSyncError
 
     where = Where(event)
@@ -186,7 +196,7 @@ def session_start(event):
 
 def _take(ctx, where, via, directed_only=False):
     """Check in, take the pending messages exactly once, and render them framed (None when there are none)."""
-    from ..core import documents, render
+    from ..core import documents, mailstamp, render
 
     ctx.store.check_in()
 
@@ -210,12 +220,16 @@ def take_for(where, via, directed_only=False):
 
 
 def _deliver(where, directed_only):
+    from . import push
+
     if not where.has_db or push.settled(where.root, where.me.id):
         return None
     return take_for(where, "stop-hook" if directed_only else "prompt-hook", directed_only)
 
 
 def prompt(event):
+    from . import push
+
     if event.subagent:
         return model.ALLOW  # a subagent's context is discarded: the message waits for its parent
     where = Where(event)
@@ -259,6 +273,9 @@ def subagent_start(event):
 
 
 def session_end(event):
+    from ..core import config
+    from . import push
+
     where = Where(event)
     push.retire_waiter(where.root, where.me.id)
     if not where.has_db:

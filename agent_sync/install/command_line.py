@@ -8,10 +8,11 @@ than everything agent-sync does on an allowed edit.
 LAUNCH = "import sys;sys.path.insert(0,sys.argv[1]);from agent_sync.hooks.entry import main;main()"
 PROJECT_PYZ = '"$CLAUDE_PROJECT_DIR/.claude/skills/agent-sync/agent-sync.pyz"'
 PLUGIN_PYZ = '"${CLAUDE_PLUGIN_ROOT}/bin/agent-sync.pyz"'
+PYTHON = "python3"  # the interpreter every command line we write names; install compiles bytecode for it
 MARKER = "agent_sync.hooks.entry"  # how our own entries are recognised, however they were written
 
 
-def prefix(pyz_ref=PROJECT_PYZ, python="python3", agent=None):
+def prefix(pyz_ref=PROJECT_PYZ, python=PYTHON, agent=None):
     """Everything before the event name."""
     agent_flag = f" --agent {agent}" if agent and agent != "claude" else ""
     return f'{python} -I -S -c "{LAUNCH}" {pyz_ref}{agent_flag}'

@@ -25,7 +25,7 @@ Gemini CLI's shell does not tell agent-sync which session you are. At the start 
 session agent-sync tells you your id ("agent-sync knows this session as s-..."). Put that
 id in front of every agent-sync command you run in the shell, from the repository root:
 
-    AGENT_SYNC_ID=<your id> python3 {SKILL_PYZ} <command>
+    AGENT_SYNC_ID=<your id> python3 -I -S {SKILL_PYZ} <command>
 
 Without it, the locks you take belong to another identity and block your own edits."""
 

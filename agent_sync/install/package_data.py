@@ -5,7 +5,6 @@ install (agent_sync/_data/ beside the modules), and in a source checkout
 (skill/ and hooks-templates/ at the top of the tree).
 """
 
-import io
 import os
 import re
 import zipfile
@@ -14,9 +13,6 @@ import agent_sync
 
 PACKAGE_DIR = os.path.dirname(agent_sync.__file__)  # as the loader spells it: get_data compares prefixes
 SOURCE_DIRS = {"skill": "skill", "hooks_templates": "hooks-templates"}  # _data name: checkout folder
-STUB = "from agent_sync.__main__ import main\nmain()\n"
-SHEBANG = b"#!/usr/bin/env python3\n"
-FIXED_DATE = (2026, 1, 1, 0, 0, 0)
 
 
 def data(rel):
@@ -49,61 +45,9 @@ def archive_bytes():
     if archive:
         with open(archive, "rb") as handle:
             return handle.read()
-    return _pack()
+    from . import archive as packer
 
-
-def _pack():
-    """Like build.py: sources plus unchecked-hash .pyc files, so hooks skip the compile step."""
-    import tempfile
-
-    buffer = io.BytesIO()
-    buffer.write(SHEBANG)
-    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w") as zf:
-        _add(zf, "__main__.py", STUB.encode())
-        for name, path in sorted(_package_files().items()):
-            with open(path, "rb") as handle:
-                _add(zf, name, handle.read(), executable=name.endswith("/scripts/agent-sync"))
-            if name.endswith(".py"):
-                _add(zf, name + "c", _compile(path, name, tmp))
-    return buffer.getvalue()
-
-
-def _compile(path, name, tmp):
-    import py_compile
-
-    out = os.path.join(tmp, "module.pyc")
-    py_compile.compile(path, cfile=out, dfile=name, doraise=True,
-                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-    with open(out, "rb") as handle:
-        return handle.read()
-
-
-def _add(zf, name, payload, executable=False):
-    info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
-    info.external_attr = (0o100755 if executable else 0o100644) << 16
-    zf.writestr(info, payload)
-
-
-def _package_files():
-    """{archive name: path} for the modules and data of the package on disk."""
-    files = {}
-    top = os.path.dirname(os.path.abspath(PACKAGE_DIR))
-    for folder, dirs, names in os.walk(os.path.abspath(PACKAGE_DIR)):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in names:
-            if not name.endswith((".pyc", ".pyo")):
-                path = os.path.join(folder, name)
-                files[os.path.relpath(path, top).replace(os.sep, "/")] = path
-    if not any(name.startswith("agent_sync/_data/") for name in files):
-        for data_name, source in SOURCE_DIRS.items():
-            base = os.path.join(top, source)
-            for folder, dirs, names in os.walk(base):
-                dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-                for name in names:
-                    path = os.path.join(folder, name)
-                    rel = os.path.relpath(path, base).replace(os.sep, "/")
-                    files[f"agent_sync/_data/{data_name}/{rel}"] = path
-    return files
+    return packer.build(PACKAGE_DIR)
 
 
 def archive_version(path):

@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 
-from . import command_line, package_data, probe, settings_merge
+from . import archive as packer, command_line, package_data, probe, settings_merge
 from ..core import repo
 from ..core.errors import UsageError
 
@@ -246,13 +246,15 @@ def install(root, settings="shared", hooks=True, force=False, say=lambda _line: 
     if hooks:
         read_settings(chosen)  # refuse an unreadable settings file before touching anything
     installed = _check_upgrade(target, force)
-    archive = package_data.archive_bytes()
+    archive, restamped = packer.for_interpreter(package_data.archive_bytes(), (command_line.PYTHON,), cwd=root)
     files = {name: package_data.data(f"skill/{name}") for name in SKILL_FILES}
     from .. import __version__
 
     if _put(target, archive, 0o755):
         verb = "installed" if not installed else "updated" if installed == __version__ else f"replaced {installed} with"
         say(f"{verb} {_rel(root, target)} (agent-sync {__version__})")
+        if restamped:
+            say(f"compiled its bytecode with `{command_line.PYTHON}` here, the Python that runs the hooks")
     for name, payload in files.items():
         if _put(os.path.join(skill, name), payload, SKILL_FILES[name]):
             say(f"wrote {_rel(root, os.path.join(skill, name))}")

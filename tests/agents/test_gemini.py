@@ -115,7 +115,7 @@ def test_a_lock_taken_from_its_own_shell_never_blocks_it(gemini):
         context = "\n".join(gemini.server_class.texts(None, request))
         found = re.search(r"agent-sync knows this session as (s-[0-9a-f]+)", context)
         assert found and "Gemini CLI's shell does not tell agent-sync which session you are" in context, context
-        lock.args["command"] = f"AGENT_SYNC_ID={found.group(1)} python3 .claude/skills/agent-sync/agent-sync.pyz lock src/b.py"
+        lock.args["command"] = f"AGENT_SYNC_ID={found.group(1)} python3 -I -S .claude/skills/agent-sync/agent-sync.pyz lock src/b.py"
 
     edit = replace(gemini, "src/b.py", "b = 1", "b = 2")
     server = gemini.server(Reply(lock, before=lock_as_told), Reply(edit))

@@ -13,16 +13,18 @@ keys are zero-padded, so key order is numeric order.
   P/locks/<enc(lock key)>/<id>   one owner's lock on one key, on the lock's lease;
                                  its create_revision is the fencing token
   P/waiters/<nonce>              a queued `lock --wait`, on a short lease; FIFO = create_revision
-  P/seq/<name>                   the last number handed out (tasks, msgs)
+  P/seq/<name>                   the last number handed out (tasks, msgs): ids in commit order
   P/tasks/<id:010>               the task row with its files and deps; a claim is the
                                  owner field of this record, so the claim txn compares
                                  this key's mod_revision
   P/msgs/<id:016>                one message
   P/mail/<id>                    {"hw", "floor"}: the agent's delivery marks
   P/rcpt/<id>/<msg:016>          {"via", "seen_at", "acked_at"} for messages above hw
-  P/decisions/<n:020>            one decision (n = time in ns + a tie-breaker)
-  P/activity/<n:020>             one activity row (same ordering)
-  P/nonces/<nonce>               the result of a committed write, for a retried request
+  P/decisions/<t:020>-<nonce>    one decision; t = the writer's time in ns (key order = time order,
+                                 so retention is one delete of a key range); its id is the
+                                 key's create_revision
+  P/activity/<t:020>-<nonce>-<i> one activity row (same ordering); id = create_revision * 100 + i
+  P/nonces/<t:020>-<random>      the result of a committed write, for a retried request (kept an hour)
 
 Keys here are str; the client encodes them. Nothing outside this module
 spells a key.
@@ -114,11 +116,16 @@ class Keys:
     def rcpt(self, agent_id, msg_id):
         return f"{self.rcpt_prefix(agent_id)}{int(msg_id):0{MSG_DIGITS}d}"
 
-    def decision(self, n):
-        return f"{self.decisions}{int(n):0{TIME_DIGITS}d}"
+    def decision(self, time_ns, tag):
+        return f"{self.decisions}{int(time_ns):0{TIME_DIGITS}d}-{tag}"
 
-    def activity(self, n):
-        return f"{self.activities}{int(n):0{TIME_DIGITS}d}"
+    def activity(self, time_ns, tag):
+        return f"{self.activities}{int(time_ns):0{TIME_DIGITS}d}-{tag}"
+
+    @staticmethod
+    def before(prefix, time_ns):
+        """The range end that selects a time-keyed prefix's keys older than `time_ns`."""
+        return f"{prefix}{int(max(0, time_ns)):0{TIME_DIGITS}d}"
 
     def nonce(self, nonce):
         return self.nonces + nonce

@@ -1,0 +1,56 @@
+"""Stored times bounded by what their rules allow from now, and times shown with their date.
+
+A row written while the system clock ran ahead carries future times: a lock that
+would hold long past its TTL once the clock is set right, an agent "seen" tomorrow
+that never turns stale. `settle` writes each such time back to the most its rule
+allows from now (a lock's expiry: now + its TTL; a check-in or creation time: now),
+so the row then ages normally. `skewed` is the cheap question asked before it.
+"""
+
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .db import Database
+
+SLACK = 5.0  # seconds of skew between processes' clocks that is left alone
+
+# (table, column) pairs whose time can be no later than now, each with an index on it
+_SEEN = (("agents", "last_seen"), ("messages", "created_at"), ("activity", "created_at"))
+
+
+def skewed(db: "Database", now: float) -> bool:
+    """True when some stored time lies further in the future than its rule allows."""
+    ahead = now + SLACK
+    for table, column in _SEEN:
+        if db.one(f"SELECT 1 FROM {table} WHERE {column} > ? LIMIT 1", (ahead,)) is not None:
+            return True
+    return db.one("SELECT 1 FROM locks WHERE expires_at > ? + ttl OR created_at > ? LIMIT 1",
+                  (ahead, ahead)) is not None
+
+
+def settle(db: "Database", now: float) -> int:
+    """Clamp every future time to what its rule allows from now (inside a write). Returns rows changed."""
+    changed = 0
+    for table, column in _SEEN:
+        changed += db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} > ?", (now, now + SLACK)).rowcount
+    locks = db.execute("UPDATE locks SET expires_at = MIN(expires_at, ? + ttl), created_at = MIN(created_at, ?)"
+                       " WHERE expires_at > ? + ttl OR created_at > ?", (now, now, now + SLACK, now + SLACK)).rowcount
+    if locks:
+        db.locks_changed()
+    return changed + locks
+
+
+def shown(ts: float, now: float | None = None) -> str:
+    """`HH:MM` for a time today (UTC), `YYYY-MM-DD HH:MM` for any other day."""
+    day = time.strftime("%Y-%m-%d", time.gmtime(time.time() if now is None else now))
+    text = time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts))
+    return text[11:] if text.startswith(day) else text
+
+
+def shown_iso(iso_text: str | None, now: float | None = None) -> str:
+    """`shown` for an ISO 8601 UTC text (`2026-12-02T05:42:33Z`)."""
+    if not iso_text:
+        return "--:--"
+    day = time.strftime("%Y-%m-%d", time.gmtime(time.time() if now is None else now))
+    return iso_text[11:16] if iso_text.startswith(day) else f"{iso_text[:10]} {iso_text[11:16]}"
