@@ -10,7 +10,7 @@ import time
 try:  # the C module itself: sqlite3's package adds only datetime adapters (1-2 ms to import), unused here
     import _sqlite3 as sqlite3
 except ImportError:  # pragma: no cover - a Python whose sqlite3 is not the CPython C module
-    import sqlite3
+    import sqlite3  # type: ignore[no-redef]
 
 from . import lockindex, repo, schema
 from .errors import Busy, StorageError
@@ -185,13 +185,13 @@ class _Write:
             raise translate(exc, db.path) from None
         return db
 
-    def __exit__(self, kind: "type[BaseException] | None", exc: BaseException | None, _tb: object) -> bool:
+    def __exit__(self, kind: "type[BaseException] | None", exc: BaseException | None, _tb: object) -> None:
         db = self.db
         if kind is not None:
             _rollback(db.conn)
-            if issubclass(kind, sqlite3.Error):
+            if isinstance(exc, sqlite3.Error):
                 raise translate(exc, db.path) from None
-            return False
+            return
         try:
             if db._locks_touched:
                 lockindex.publish(db, merge_existing=True)
@@ -207,7 +207,6 @@ class _Write:
                 db._shrink_lock_index()
             except sqlite3.Error as error:
                 raise translate(error, db.path) from None
-        return False
 
 
 class _Read:
@@ -218,9 +217,8 @@ class _Read:
         self.db.execute("BEGIN")
         return self.db
 
-    def __exit__(self, *_exc: object) -> bool:
+    def __exit__(self, *_exc: object) -> None:
         _rollback(self.db.conn)
-        return False
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
