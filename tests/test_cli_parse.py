@@ -88,3 +88,21 @@ def test_a_command_help_is_argparse_help():
     proc = run("lock", "--help")
     assert proc.returncode == 0 and proc.stdout.startswith("usage: agent-sync lock [-h]")
     assert "--wait [SECONDS]" in proc.stdout and "Exit codes:" in proc.stdout
+
+
+# (CLI command, its option, MCP tool, its property): one wording for both, from core/wording.py.
+SHARED_HELP = [("lock", "--reason", "lock", "reason"), ("lock", "--ttl", "lock", "ttl"),
+               ("lock", "--shared", "lock", "shared"), ("unlock", "--force", "unlock", "force"),
+               ("claim-task", "task", "claim_task", "task"), ("claim-task", "--lock", "claim_task", "lock"),
+               ("send", "--to", "send", "to"), ("send", "--reply-to", "send", "reply_to"),
+               ("register", "--name", "register", "name"), ("renew", "--ttl", "renew", "ttl"),
+               ("block-task", "--reason", "block_task", "reason"), ("ack", "id", "ack", "id"),
+               ("log", "--type", "log", "type"), ("inbox", "--all", "inbox", "all")]
+
+
+@pytest.mark.parametrize("command,flag,tool,prop", SHARED_HELP)
+def test_cli_and_mcp_describe_shared_arguments_in_the_same_words(command, flag, tool, prop):
+    from agent_sync.mcp.tools import TOOLS
+
+    cli_help = next(options["help"] for flags, options in cli.COMMANDS[command].arguments if flags[0] == flag)
+    assert TOOLS[tool].properties[prop]["description"] == cli_help
