@@ -9,7 +9,7 @@ top-level help are answered from the table alone.
 import sys
 
 from .. import __version__
-from ..core import errors, wording as w
+from ..core import errors, perms, wording as w
 from ..core.errors import AgentSyncError, UsageError
 
 EPILOG = "Exit codes: " + ", ".join(f"{code} {name}" for code, name, _ in errors.EXIT_CODES) + "."
@@ -322,6 +322,7 @@ def _wrap(text, width):
 def main(argv=None):
     """Run one command; return its exit code. Only __main__ calls sys.exit."""
     argv = sys.argv[1:] if argv is None else argv
+    perms.restrict_umask()  # before anything is created
     try:
         from ..core import validate
 
