@@ -14,7 +14,6 @@ from ..core.repair import FAIL, NOTE, OK, diagnose, repair
 
 
 def full_report(root):
-<<<<<<< HEAD
     """The stored state's findings (the SQLite file, or the etcd cluster and the local cache), then the hooks'."""
     from ..core import backend
 
@@ -28,11 +27,7 @@ def full_report(root):
         health.check(report, choice, root, OK, NOTE, FAIL)
     else:
         report = diagnose(root)
-=======
-    """The stored state's findings, then the hook probes'."""
-    report = diagnose(root)
     check_exposure(report, root)
->>>>>>> main
     check_settings(report, root)
     others = check_agents(report, root)
     check_hooks(report, root, others)

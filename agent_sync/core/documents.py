@@ -95,6 +95,7 @@ if TYPE_CHECKING:
         version: int
         kind: str
         me: str
+        backend: dict[str, str]  # kind (sqlite or etcd) and location
         agents: list[AgentDoc]
         task_counts: dict[str, int]
         tasks: list[TaskDoc]
@@ -177,24 +178,11 @@ def status(ctx: "Context") -> "StatusDoc":
     store = ctx.store
     with store.snapshot():
         counts = store.task_counts()
-<<<<<<< HEAD
-        return document(
-            "status",
-            me=ctx.me.id,
-            backend={"kind": store.backend, "location": str(store.location)},
-            agents=[agent(r) for r in store.agents() if r["status"] != "offline"],
-            task_counts={s: counts.get(s, 0) for s in tasks.STATES},
-            tasks=[task(r) for r in _status_tasks(store)],
-            locks=[lock(r, ctx.now) for r in store.locks()],
-            unread=len(store.pending()),
-            decisions=[decision(r) for r in store.decisions(limit=5)],
-            activity=[activity(r) for r in store.recent_activity(limit=STATUS_LIST_CAP)],
-        )
-=======
         return {  # document()'s envelope, spelled out so the type checker knows the shape
             "version": JSON_VERSION,
             "kind": "status",
             "me": ctx.me.id,
+            "backend": {"kind": store.backend, "location": str(store.location)},
             "agents": [agent(r) for r in store.agents() if r["status"] != "offline"],
             "task_counts": {s: counts.get(s, 0) for s in tasks.STATES},
             "tasks": [task(r) for r in _status_tasks(store)],
@@ -203,7 +191,6 @@ def status(ctx: "Context") -> "StatusDoc":
             "decisions": [decision(r) for r in store.decisions(limit=5)],
             "activity": [activity(r) for r in store.recent_activity(limit=STATUS_LIST_CAP)],
         }
->>>>>>> main
 
 
 def _status_tasks(store: "Store") -> "list[Row]":
