@@ -95,6 +95,7 @@ if TYPE_CHECKING:
         version: int
         kind: str
         me: str
+        backend: dict[str, str]
         agents: list[AgentDoc]
         task_counts: dict[str, int]
         tasks: list[TaskDoc]
