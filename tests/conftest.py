@@ -21,8 +21,8 @@ PYZ = ROOT / "dist" / "agent-sync.pyz"  # replaced by the test build in pytest_c
 BUILT_PYZ_VAR = "AGENT_SYNC_TEST_PYZ"  # the controller's build, handed to xdist workers
 sys.path.insert(0, str(ROOT))
 
-# clean_env: HOME and every variable the tool reads, isolated (shared with bench/stress.py).
-from bench.stress import HOOK_LAUNCH, TOOL_VARS, clean_env  # noqa: E402,F401
+# clean_env: HOME and every variable the tool reads, isolated (shared with the scenarios bench/ runs).
+from environment import HOOK_LAUNCH, TOOL_VARS, clean_env  # noqa: E402,F401
 
 
 def build_archive(folder):

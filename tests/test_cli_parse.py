@@ -61,7 +61,8 @@ def test_the_quick_parser_leaves_the_rest_to_argparse(argv, capsys):
 def test_every_command_has_a_quick_case_or_is_left_to_argparse():
     quick = {argv[0] for argv in QUICK}
     assert set(cli.COMMANDS) - quick <= {"init", "heartbeat", "agents", "claim-task", "block-task", "cancel-task",
-                                         "reopen-task", "log", "mcp", "console", "guard", "uninstall", "hook"}
+                                         "reopen-task", "log", "mcp", "console", "guard", "uninstall", "hook",
+                                         "remote", "migrate"}
 
 
 def run(*argv, env=None):
@@ -88,3 +89,21 @@ def test_a_command_help_is_argparse_help():
     proc = run("lock", "--help")
     assert proc.returncode == 0 and proc.stdout.startswith("usage: agent-sync lock [-h]")
     assert "--wait [SECONDS]" in proc.stdout and "Exit codes:" in proc.stdout
+
+
+# (CLI command, its option, MCP tool, its property): one wording for both, from core/wording.py.
+SHARED_HELP = [("lock", "--reason", "lock", "reason"), ("lock", "--ttl", "lock", "ttl"),
+               ("lock", "--shared", "lock", "shared"), ("unlock", "--force", "unlock", "force"),
+               ("claim-task", "task", "claim_task", "task"), ("claim-task", "--lock", "claim_task", "lock"),
+               ("send", "--to", "send", "to"), ("send", "--reply-to", "send", "reply_to"),
+               ("register", "--name", "register", "name"), ("renew", "--ttl", "renew", "ttl"),
+               ("block-task", "--reason", "block_task", "reason"), ("ack", "id", "ack", "id"),
+               ("log", "--type", "log", "type"), ("inbox", "--all", "inbox", "all")]
+
+
+@pytest.mark.parametrize("command,flag,tool,prop", SHARED_HELP)
+def test_cli_and_mcp_describe_shared_arguments_in_the_same_words(command, flag, tool, prop):
+    from agent_sync.mcp.tools import TOOLS
+
+    cli_help = next(options["help"] for flags, options in cli.COMMANDS[command].arguments if flags[0] == flag)
+    assert TOOLS[tool].properties[prop]["description"] == cli_help

@@ -93,3 +93,15 @@ def test_the_rules_catch_what_they_claim(tmp_path):
 def test_only_the_store_speaks_sqlite3(path):
     """sqlite3's errors become ours inside core.db; adapters catch only agent-sync's own errors."""
     assert not [n for n in imported(path) if n.split(".")[0] == "sqlite3"]
+
+
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.mark.parametrize("path", sorted(TESTS.rglob("*.py")), ids=lambda p: str(p.relative_to(TESTS)))
+def test_tests_never_import_bench(path):
+    """bench/ measures; tests prove. Shared scenarios and the environment helper live in tests/."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+        assert not any(n == "bench" or n.startswith("bench.") for n in names), f"{path.name} imports {names}"

@@ -11,12 +11,10 @@ import re
 import anyio
 import pytest
 from conftest import PYZ, clean_env
-
-from agent_sync.core.identity import session_agent_id
-
-mcp = pytest.importorskip("mcp")
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+
+from agent_sync.core.identity import session_agent_id
 
 TOOLS = {"status", "register", "whoami", "lock", "unlock", "locks", "renew", "create_task", "claim_task",
          "claim_next", "complete_task", "block_task", "send", "inbox", "read_message", "ack", "decision", "log"}

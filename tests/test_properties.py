@@ -148,3 +148,23 @@ def test_relative_path_ignores_a_different_cwd_for_absolute_input(tree, segments
 def test_relative_path_refuses_empty_and_nul(tree, raw):
     with pytest.raises(UsageError):
         relative_path(tree, raw, tree)
+
+
+# ---------------------------------------------------------------------------
+# Hook answers: fastjson.dumps writes what json.dumps(ensure_ascii=False) writes
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values)
+def test_hook_json_answers_match_the_json_module(value):
+    import json
+
+    from agent_sync.hooks import fastjson
+
+    assert fastjson.dumps(value) == json.dumps(value, ensure_ascii=False)
+    assert fastjson.loads(fastjson.dumps(value)) == value or value != value

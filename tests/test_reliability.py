@@ -1,6 +1,6 @@
 """Races, crashes and a busy database, at the short sizes; `make stress` runs the long ones.
 
-Each scenario lives in bench/stress.py, runs the built archive in real
+Each scenario lives in tests/stress_scenarios.py (bench/stress.py runs them at full size), runs the built archive in real
 processes inside its own throwaway repository, and returns a report of its
 figures and of every invariant it saw broken. Here the report is printed
 (see it with `pytest -rP`) and must list no problem.
@@ -13,7 +13,7 @@ import pytest
 from conftest import PYZ, ROOT
 
 sys.path.insert(0, str(ROOT))
-from bench import stress
+import stress_scenarios as stress
 
 SIZES = stress.LONG if os.environ.get("AGENT_SYNC_STRESS") == "long" else stress.SHORT
 

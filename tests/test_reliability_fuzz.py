@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from agent_sync.core import sanitize
 from agent_sync.hooks import claude, entry
 from agent_sync.hooks.handlers import STOP_ADVICE, TOOL_ADVICE
-from bench import stress
+import stress_scenarios as stress
 
 CASES = int(os.environ.get("AGENT_SYNC_FUZZ_CASES", "3000"))  # `make stress` runs 10,000 per event
 EVENTS = tuple(claude.EVENTS)

@@ -14,7 +14,7 @@ from conftest import PYZ, ROOT, clean_env
 
 sys.path.insert(0, str(ROOT))
 from agent_sync.core import gc, repo
-from bench import scale
+import scale_scenarios as scale
 
 SIZES = {"agents": 50, "tasks": 2_000, "activity": 20_000, "messages": 10_000, "locks": 300}
 ME = scale.ME

@@ -13,12 +13,8 @@ CORE = Path(__file__).resolve().parent.parent / "agent_sync" / "core"
 
 # Modules still being annotated; this list only shrinks.
 PENDING = {
-    "documents.py",
     "etcd/keys.py",
     "etcd/store.py",
-    "live_view.py",
-    "render.py",
-    "repair.py",
 }
 
 

@@ -7,20 +7,74 @@ else failed.
 """
 
 import os
+import shlex
 
 from ..core import errors, program, repo, sanitize
 from ..core.repair import FAIL, NOTE, OK, diagnose, repair
 
 
 def full_report(root):
-    """The stored state's findings, then the hook probes'."""
-    report = diagnose(root)
+    """The stored state's findings (the SQLite file, or the etcd cluster and the local cache), then the hooks'."""
+    from ..core import backend
+
+    choice = backend.resolve(root)
+    if choice.is_etcd:
+        from ..core.etcd import health, watcher
+        from ..core.repair import Report
+
+        report = Report()
+        watcher.start(root)
+        health.check(report, choice, root, OK, NOTE, FAIL)
+    else:
+        report = diagnose(root)
+    check_exposure(report, root)
     check_settings(report, root)
     others = check_agents(report, root)
     check_hooks(report, root, others)
     return report
 
 
+def exposed_paths(root):
+    """What hooks execute or trust, with every folder above it up to the root: (path, mode) for each one
+    that group or others may write to (they could swap the archive, the settings or the state)."""
+    from ..core import perms
+    from ..install import agent_hooks, project
+
+    seen, found = set(), []
+
+    def visit(path):
+        if path not in seen:
+            seen.add(path)
+            mode = perms.open_to_others(path)
+            if mode is not None:
+                found.append((path, mode))
+
+    visit(root)
+    rels = project.touched(root, agent_hooks.ALL, mcp=True) + ["/".join(project.SKILL_DIR + ("scripts", "x"))]
+    for rel in rels:
+        here = root
+        for part in rel.split("/"):
+            here = os.path.join(here, part)
+            visit(here)
+    state = repo.state_dir(root)
+    for folder, dirs, names in os.walk(state):
+        for name in dirs + names:
+            visit(os.path.join(folder, name))
+        if folder.count(os.sep) - state.count(os.sep) >= 1:
+            dirs[:] = []  # seen/, wake/, subagents/: their own files only
+    return found
+
+
+def check_exposure(report, root):
+    found = exposed_paths(root)
+    if not found:
+        report.add(OK, "exposure", "nothing the hooks run or trust is writable by group or others")
+        return
+    shown = ", ".join(f"{os.path.relpath(path, root)} ({mode:o})" for path, mode in found[:8])
+    more = f" and {len(found) - 8} more" if len(found) > 8 else ""
+    fix = "chmod go-w " + " ".join(shlex.quote(path) for path, _ in found[:8]) + (" ..." if more else "")
+    report.add(FAIL, "exposure", f"writable by group or others, so they could change what the hooks run "
+               f"or trust: {shown}{more}", fix)
 def setting_sources(root, environ=os.environ):
     """(label, environment) pairs the hooks' environment is made of, lowest precedence first.
 

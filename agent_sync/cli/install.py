@@ -14,6 +14,7 @@ def cmd_install(_ctx, args):
 
     agents = [] if args.no_hooks else agent_hooks.expand(args.agent or ["claude"])
     root = project.find_repo(args.repo, force=args.force)
+    project.refuse_links_out(root, project.touched(root, agents, mcp=args.mcp))
     agent_hooks.preflight(root, agents, mcp=args.mcp)
     print(f"agent-sync install into {root}", flush=True)
     project.install(root, settings=args.settings, hooks="claude" in agents, force=args.force, say=_say)
@@ -26,6 +27,7 @@ def cmd_uninstall(_ctx, args):
     from ..install import agent_hooks, project
 
     root = project.find_repo(args.repo, force=True)
+    project.refuse_links_out(root, project.touched(root, agent_hooks.ALL, mcp=True))
     print(f"agent-sync uninstall from {root}", flush=True)
     project.uninstall(root, purge=args.purge, say=_say)
     agent_hooks.uninstall_all(root, say=_say)

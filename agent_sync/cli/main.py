@@ -9,7 +9,7 @@ top-level help are answered from the table alone.
 import sys
 
 from .. import __version__
-from ..core import errors, wording as w
+from ..core import errors, perms, wording as w
 from ..core.errors import AgentSyncError, UsageError
 
 EPILOG = "Exit codes: " + ", ".join(f"{code} {name}" for code, name, _ in errors.EXIT_CODES) + "."
@@ -152,6 +152,16 @@ COMMANDS = {
                          "Remove what install added: hook entries, the skill folder, the .gitignore line.", REPO,
                          arg("--purge", action="store_true", help="also delete .claude/coordination/ (all shared state)"),
                          needs_context=False),
+    # both must answer with the engine down, and must not check in
+    "remote": Command("agent_sync.cli.remote.cmd_remote",
+                      "The etcd backend: members, leader, revision and this checkout's cache lag (status); or run "
+                      "the cache watcher in the foreground (watcher; started automatically).",
+                      arg("action", choices=("status", "watcher"), help="status or watcher"),
+                      arg("--quiet", action="store_true", help="watcher: print nothing"), json_flag=True,
+                      needs_context=False),
+    "migrate": Command("agent_sync.cli.remote.cmd_migrate",
+                       "Copy open tasks, live locks and unread messages from the local SQLite store into the "
+                       "configured etcd namespace (which must be empty).", needs_context=False),
     "hook": Command("agent_sync.hooks.entry.run_hook", "Hook entry point: reads the agent's JSON payload on stdin.",
                     arg("words", nargs="...", metavar="[--agent NAME] EVENT",
                         help="session-start, user-prompt-submit, pre-tool-use, post-tool-use, stop, subagent-start, "
@@ -322,6 +332,7 @@ def _wrap(text, width):
 def main(argv=None):
     """Run one command; return its exit code. Only __main__ calls sys.exit."""
     argv = sys.argv[1:] if argv is None else argv
+    perms.restrict_umask()  # before anything is created
     try:
         from ..core import validate
 
@@ -359,9 +370,17 @@ def run(command, args):
             return handler(None, args)
         from ..core.context import Context
 
-        ctx = Context()
-        ctx.store.check_in()  # every command is a check-in, reads included (throttled)
-        return handler(ctx, args)
+        from ..core.backend import engine_errors
+
+        with engine_errors():  # an etcd error the store left untranslated still gets its exit code
+            ctx = Context()
+            ctx.store.check_in()  # every command is a check-in, reads included (throttled)
+            code = handler(ctx, args)
+            if ctx.store.backend == "etcd":
+                from ..core.etcd import cache
+
+                cache.after_use(ctx)  # this checkout's hooks see the command's effect at once
+        return code
     except OSError as exc:
         return fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), errors.STORAGE)
     finally:

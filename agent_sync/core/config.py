@@ -8,12 +8,17 @@ for `doctor`, over any environment (a settings file's `env` block, say).
 
 import os
 import sys
-from collections.abc import Mapping
-from typing import TypeVar
 
 from . import quickstamp
 from .durations import parse_duration
 from .errors import UsageError
+
+TYPE_CHECKING = False  # typing costs ~10 ms to import, on every command and hook; the checker sees it
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import TypeVar
+
+    _T = TypeVar("_T")
 
 # name: (default, meaning). Durations accept 30s / 10m / 2h / 1d.
 DURATIONS = {
@@ -22,6 +27,8 @@ DURATIONS = {
     "AGENT_SYNC_BUSY_TIMEOUT": ("5s", "how long CLI writes wait for a busy database"),
     "AGENT_SYNC_HOOK_BUSY_TIMEOUT": ("1.5s", "how long hooks wait before failing open"),
     "AGENT_SYNC_RETENTION": ("14d", "activity and messages older than this are pruned by gc"),
+    "AGENT_SYNC_CACHE_STALE": ("5s", "etcd: hooks distrust a lock cache the engine confirmed longer ago"),
+    "AGENT_SYNC_WATCHER_IDLE": ("10m", "etcd: the cache watcher exits after this long without hooks or CLI"),
     "AGENT_SYNC_WAKE_FOR": ("4h", "the longest an idle Claude Code session's waiter waits for a message"),
 }
 COUNTS = {
@@ -42,10 +49,9 @@ FLAGS = ("AGENT_SYNC_AUTO_CLAIM", "AGENT_SYNC_AUTO_RELEASE_LOCKS", "AGENT_SYNC_D
 MAX_COUNT = 10 ** 9
 
 _noted: set[str] = set()
-_T = TypeVar("_T")
 
 
-def _fallback(name: str, raw: object, wanted: str, default: _T) -> _T:
+def _fallback(name: str, raw: object, wanted: str, default: "_T") -> "_T":
     """The default, after one stderr line per setting and process."""
     if name not in _noted:
         _noted.add(name)
@@ -73,7 +79,7 @@ def _parse(text: str) -> float | None:
         return None
 
 
-def duration(name: str, environ: Mapping[str, str] | None = None) -> float:
+def duration(name: str, environ: "Mapping[str, str] | None" = None) -> float:
     """Seconds configured for `name`, or its default."""
     raw = (os.environ if environ is None else environ).get(name)
     seconds, wanted = _duration(name, raw)
@@ -82,7 +88,7 @@ def duration(name: str, environ: Mapping[str, str] | None = None) -> float:
     return seconds
 
 
-def auto_lease(environ: Mapping[str, str] | None = None) -> float | None:
+def auto_lease(environ: "Mapping[str, str] | None" = None) -> float | None:
     """Seconds an automatic lease lasts after an edit, or None when the feature is off."""
     name, default = AUTO_LEASE
     raw = (os.environ if environ is None else environ).get(name)
@@ -101,7 +107,7 @@ def _count(raw: str | None) -> int | None:
     return int(text)
 
 
-def count(name: str, environ: Mapping[str, str] | None = None) -> int:
+def count(name: str, environ: "Mapping[str, str] | None" = None) -> int:
     """Whole number configured for `name`, or its default."""
     raw = (os.environ if environ is None else environ).get(name)
     if not raw:
@@ -112,7 +118,7 @@ def count(name: str, environ: Mapping[str, str] | None = None) -> int:
     return value
 
 
-def choice(name: str, environ: Mapping[str, str] | None = None) -> str:
+def choice(name: str, environ: "Mapping[str, str] | None" = None) -> str:
     """One of the allowed words for `name` (case-insensitive), or its default."""
     raw = (os.environ if environ is None else environ).get(name, "")
     default, allowed = CHOICES[name]
@@ -122,7 +128,7 @@ def choice(name: str, environ: Mapping[str, str] | None = None) -> str:
     return value
 
 
-def flag(name: str, environ: Mapping[str, str] | None = None) -> bool:
+def flag(name: str, environ: "Mapping[str, str] | None" = None) -> bool:
     """True when an opt-in variable is set to 1/true/yes/on; anything unknown is off, with a note."""
     raw = (os.environ if environ is None else environ).get(name, "")
     value = raw.strip().lower()
@@ -131,7 +137,7 @@ def flag(name: str, environ: Mapping[str, str] | None = None) -> bool:
     return value in ON_WORDS
 
 
-def problems(environ: Mapping[str, object]) -> list[tuple[str, str, str]]:
+def problems(environ: "Mapping[str, object]") -> list[tuple[str, str, str]]:
     """(name, value, what it should be) for each agent-sync setting in `environ` that would fall back."""
     env = {k: str(v) for k, v in environ.items()}
     found = []

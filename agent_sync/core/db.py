@@ -7,18 +7,21 @@ StorageError): nothing outside the store catches sqlite3.Error.
 import os
 import time
 
-try:  # the C module itself: sqlite3's package adds only datetime adapters (1-2 ms to import), unused here
-    import _sqlite3 as sqlite3
-except ImportError:  # pragma: no cover - a Python whose sqlite3 is not the CPython C module
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the checker reads the package's stubs; the names are the C module's own
     import sqlite3
+else:
+    try:  # the C module itself: sqlite3's package adds only datetime adapters (1-2 ms to import), unused here
+        import _sqlite3 as sqlite3
+    except ImportError:  # pragma: no cover - a Python whose sqlite3 is not the CPython C module
+        import sqlite3
 
 from . import lockindex, repo, schema
 from .errors import Busy, StorageError
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping, Sequence
-    from typing import Any, TypeVar
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any, Literal, TypeVar
 
     T = TypeVar("T")
     Params = Sequence[object] | Mapping[str, object]  # positional (?) or named (:name) SQL parameters
@@ -185,11 +188,11 @@ class _Write:
             raise translate(exc, db.path) from None
         return db
 
-    def __exit__(self, kind: "type[BaseException] | None", exc: BaseException | None, _tb: object) -> bool:
+    def __exit__(self, kind: "type[BaseException] | None", exc: BaseException | None, _tb: object) -> "Literal[False]":
         db = self.db
         if kind is not None:
             _rollback(db.conn)
-            if issubclass(kind, sqlite3.Error):
+            if isinstance(exc, sqlite3.Error):
                 raise translate(exc, db.path) from None
             return False
         try:
@@ -218,7 +221,7 @@ class _Read:
         self.db.execute("BEGIN")
         return self.db
 
-    def __exit__(self, *_exc: object) -> bool:
+    def __exit__(self, *_exc: object) -> "Literal[False]":
         _rollback(self.db.conn)
         return False
 

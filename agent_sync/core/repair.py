@@ -26,6 +26,12 @@ import time
 from . import lockindex, mailstamp, program, repo, schema
 from .db import Database
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from .lockindex import Entry
+
 OK, NOTE, FAIL = "ok", "note", "FAIL"
 # What reading a damaged file raises: SQLite's errors, and its error text when damaged bytes are not UTF-8.
 READ_ERRORS = (sqlite3.Error, UnicodeDecodeError)
@@ -54,10 +60,10 @@ ORPHANS = (
 class Finding:
     """One line of the report: how bad, which check, what was found, how to fix it."""
 
-    def __init__(self, level, check, text, fix=""):
+    def __init__(self, level: str, check: str, text: str, fix: str = "") -> None:
         self.level, self.check, self.text, self.fix = level, check, text, fix
 
-    def __str__(self):
+    def __str__(self) -> str:
         fix = f" - fix: {self.fix}" if self.fix else ""
         return f"{self.level:<4}  {self.check}: {self.text}{fix}"
 
@@ -65,16 +71,16 @@ class Finding:
 class Report:
     """Findings, plus what a repair needs to know about the database."""
 
-    def __init__(self):
-        self.findings = []
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
         self.damaged = False   # the file needs a rebuild
         self.too_new = False   # never rewrite it
 
-    def add(self, level, check, text, fix=""):
+    def add(self, level: str, check: str, text: str, fix: str = "") -> None:
         self.findings.append(Finding(level, check, text, fix))
 
     @property
-    def failed(self):
+    def failed(self) -> bool:
         return any(f.level == FAIL for f in self.findings)
 
 
@@ -82,7 +88,7 @@ class Report:
 # Checks
 
 
-def diagnose(root):
+def diagnose(root: str) -> Report:
     """Every check of the stored state at `root`; never writes to the database."""
     report = Report()
     path = repo.db_path(root)
@@ -97,14 +103,14 @@ def diagnose(root):
     return report
 
 
-def _open_read_only(path):
+def _open_read_only(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5, isolation_level=None)
     conn.text_factory = _lenient_text
     conn.row_factory = sqlite3.Row
     return conn
 
 
-def _check_files(report, root, path):
+def _check_files(report: Report, root: str, path: str) -> None:
     state = repo.state_dir(root)
     if not os.path.exists(path):
         report.add(OK, "database", f"none yet at {path} (created on first use)")
@@ -128,7 +134,7 @@ def _check_files(report, root, path):
                    program.command("doctor", "--repair") + " removes them")
 
 
-def _check_permissions(report, state, path):
+def _check_permissions(report: Report, state: str, path: str) -> None:
     problems = []
     for target in (state, path, path + "-wal", path + "-shm"):
         if os.path.exists(target) and not os.access(target, os.W_OK):
@@ -146,7 +152,7 @@ def _check_permissions(report, state, path):
         report.add(OK, "permissions", "writable")
 
 
-def _temp_files(state):
+def _temp_files(state: str) -> "Iterator[str]":
     for folder in (state, os.path.join(state, mailstamp.SEEN_DIR)):
         try:
             names = os.listdir(folder)
@@ -157,7 +163,7 @@ def _temp_files(state):
                 yield os.path.relpath(os.path.join(folder, name), state)
 
 
-def _check_database(report, root, conn):
+def _check_database(report: Report, root: str, conn: sqlite3.Connection) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > schema.CURRENT:
         report.too_new = True
@@ -192,8 +198,8 @@ def _check_database(report, root, conn):
     _check_stamps(report, root, conn)
 
 
-def _check_rows(report, conn):
-    orphans: dict = {}
+def _check_rows(report: Report, conn: sqlite3.Connection) -> None:
+    orphans: dict[str, int] = {}
     for table, where, _fix in ORPHANS:
         n = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}").fetchone()[0]
         if n:
@@ -210,7 +216,7 @@ def _check_rows(report, conn):
         report.add(OK, "expired locks", "none")
 
 
-def _check_index(report, root, conn):
+def _check_index(report: Report, root: str, conn: sqlite3.Connection) -> None:
     """Every live lock must be in locks.idx, or a hook could allow an edit without asking the database."""
     live = conn.execute("SELECT kind, mode, owner, key FROM locks WHERE expires_at > ?", (time.time(),)).fetchall()
     index = lockindex.read(root)
@@ -232,7 +238,7 @@ def _check_index(report, root, conn):
     report.add(OK, "lock index", f"covers all {len(live)} live lock(s)")
 
 
-def _check_stamps(report, root, conn):
+def _check_stamps(report: Report, root: str, conn: sqlite3.Connection) -> None:
     """mail.seq must not lag the newest message, nor an agent's seen stamp run ahead of it."""
     newest = conn.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]
     stamp = mailstamp.newest(root)
@@ -254,7 +260,7 @@ def _check_stamps(report, root, conn):
 # Repair
 
 
-def repair(root, report, busy_timeout):
+def repair(root: str, report: Report, busy_timeout: float) -> list[str]:
     """Fix what `report` found. Returns lines describing what was done."""
     if report.too_new:
         return ["not repairing: the database belongs to a newer agent-sync"]
@@ -268,7 +274,7 @@ def repair(root, report, busy_timeout):
     return done
 
 
-def rebuild(root, path):
+def rebuild(root: str, path: str) -> list[str]:
     """Move the damaged file aside and salvage what reads into a fresh database."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     aside = f"{path}.damaged-{stamp}"
@@ -293,7 +299,7 @@ def rebuild(root, path):
     return done
 
 
-def _lost_locks(path, old_index):
+def _lost_locks(path: str, old_index: "tuple[bool, list[Entry]] | None") -> list[str]:
     """Live entries of the pre-repair lock index that the salvaged database does not have."""
     if old_index is None:
         return []
@@ -301,10 +307,10 @@ def _lost_locks(path, old_index):
         kept = {tuple(r) for r in conn.execute("SELECT owner, key FROM locks")}
     now = time.time()
     return sorted({f"{e[4]} ({e[3]})" for e in old_index[1]
-                   if e != lockindex.ANY and e[0] > now and (e[3], e[4]) not in kept})
+                   if not isinstance(e, str) and e[0] > now and (e[3], e[4]) not in kept})  # the one str entry is ANY
 
 
-def _salvage(path, fresh):
+def _salvage(path: str, fresh: str) -> "dict[str, Salvaged]":
     """Copy every readable row of `path` into a new database at `fresh`. Returns rows copied per table."""
     out = sqlite3.connect(fresh, isolation_level=None)
     try:
@@ -335,7 +341,7 @@ def _salvage(path, fresh):
     return copied
 
 
-def _open_damaged(path):
+def _open_damaged(path: str) -> sqlite3.Connection | None:
     for uri in (f"file:{path}?mode=ro", f"file:{path}?immutable=1"):
         try:
             conn = sqlite3.connect(uri, uri=True, isolation_level=None)
@@ -347,11 +353,11 @@ def _open_damaged(path):
     return None
 
 
-def _lenient_text(raw):
+def _lenient_text(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def _columns(conn, table):
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
     try:
         return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
     except READ_ERRORS:
@@ -365,16 +371,16 @@ PROBE_WINDOW = 100_000  # rowids tried past the last one read when nothing says 
 class Salvaged:
     """What one table gave back: rows read, and what could not be read (a count, or None: unknown)."""
 
-    def __init__(self, read=0, lost=0, where=""):
+    def __init__(self, read: int = 0, lost: int | None = 0, where: str = "") -> None:
         self.read, self.lost, self.where = read, lost, where
 
-    def __str__(self):
+    def __str__(self) -> str:
         lost = "an unknown number" if self.lost is None else str(self.lost)
         where = f" ({self.where})" if self.where and self.lost != 0 else ""
         return f"{self.read} read, {lost} lost{where}"
 
 
-def _copy_table(source, out, table):
+def _copy_table(source: sqlite3.Connection, out: sqlite3.Connection, table: str) -> "Salvaged":
     """Every row of one table that still reads, row by row around damaged pages."""
     columns = [c for c in _columns(source, table) if c in set(_columns(out, table))]
     if not columns:
@@ -383,7 +389,7 @@ def _copy_table(source, out, table):
     insert = _Inserter(out, table, columns)
     if _has_rowid(source, table):
         return _copy_by_rowid(source, out, table, names, insert)
-    read = set()
+    read: set[tuple] = set()
     clean = True
     for order in ("", " ORDER BY 1 DESC"):  # from both ends: each stops at the damage
         clean = _copy_scan(source, out, f"SELECT {names} FROM {table}{order}", insert, read) and clean
@@ -397,7 +403,7 @@ class _Inserter:
     value a CHECK refuses gets the default. A duplicate key is left out (the row is there).
     """
 
-    def __init__(self, out, table, columns):
+    def __init__(self, out: sqlite3.Connection, table: str, columns: list[str]) -> None:
         self.out, self.columns = out, columns
         marks = ", ".join("?" * len(columns))
         self.sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
@@ -405,12 +411,12 @@ class _Inserter:
         self.notnull = [bool(info[c][3]) for c in columns]
         self.defaults = [self._default(info[c]) for c in columns]
 
-    def _default(self, column):
+    def _default(self, column: tuple) -> object:
         if column[4] is not None:
             return self.out.execute(f"SELECT {column[4]}").fetchone()[0]
         return 0 if any(t in (column[2] or "").upper() for t in ("INT", "REAL")) else ""
 
-    def __call__(self, row):
+    def __call__(self, row: "tuple | list") -> bool:
         row = list(row)
         for _attempt in range(3):
             try:
@@ -428,14 +434,14 @@ class _Inserter:
         return False
 
 
-def _names(conn):
+def _names(conn: sqlite3.Connection) -> set[str]:
     try:
         return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except READ_ERRORS:
         return set()
 
 
-def _has_rowid(conn, table):
+def _has_rowid(conn: sqlite3.Connection, table: str) -> bool:
     try:
         conn.execute(f"SELECT rowid FROM {table} LIMIT 0")
         return True
@@ -443,7 +449,8 @@ def _has_rowid(conn, table):
         return False
 
 
-def _copy_scan(source, out, sql, insert, read):
+def _copy_scan(source: sqlite3.Connection, out: sqlite3.Connection, sql: str, insert: "_Inserter",
+               read: set[tuple]) -> bool:
     """Copy rows from one scan until it ends (True) or meets damage (False); `read` collects them."""
     try:
         for row in source.execute(sql):
@@ -456,7 +463,8 @@ def _copy_scan(source, out, sql, insert, read):
     return True
 
 
-def _walk(source, sql, params, take):
+def _walk(source: sqlite3.Connection, sql: str, params: tuple, take: "Callable[[sqlite3.Row], None]"
+          ) -> tuple[int, bool]:
     """Feed each row of one rowid-ordered scan to `take` until it ends or fails. Returns (rows, failed)."""
     count = 0
     try:
@@ -468,20 +476,21 @@ def _walk(source, sql, params, take):
     return count, False
 
 
-def _copy_by_rowid(source, out, table, names, insert):
+def _copy_by_rowid(source: sqlite3.Connection, out: sqlite3.Connection, table: str, names: str,
+                   insert: "_Inserter") -> "Salvaged":
     """Forward by rowid until the damage, backward from the end until it, then every rowid left.
 
     The scans take the long readable runs; then each rowid up to the highest one known
     is read alone (a damaged page can hide or garble a row in a scan that a lookup by
     rowid still finds whole), so a bad page costs only the rows it holds.
     """
-    seen = set()
+    seen: set[int] = set()
     taken = [0]  # the rowid of the row taken last
-    read_ids = set()
+    read_ids: set[int] = set()
 
-    scanned = []  # rows the scans gave, inserted after the lookups by rowid, which a damaged page garbles less
+    scanned: list[sqlite3.Row] = []  # rows the scans gave, inserted after the lookups by rowid, which a damaged page garbles less
 
-    def take(row):
+    def take(row: sqlite3.Row) -> None:
         taken[0] = row[0]
         read_ids.add(row[0])
         scanned.append(row)
@@ -525,7 +534,7 @@ def _copy_by_rowid(source, out, table, names, insert):
     return Salvaged(len(seen), lost, where)
 
 
-def _upper_bounds(source, table):
+def _upper_bounds(source: sqlite3.Connection, table: str) -> list[int]:
     """Highest rowids the damaged file still admits to: MAX(rowid), sqlite_sequence."""
     found = []
     for sql, params in ((f"SELECT MAX(rowid) FROM {table}", ()),
@@ -539,7 +548,7 @@ def _upper_bounds(source, table):
     return found
 
 
-def _restore_sequences(source, out):
+def _restore_sequences(source: sqlite3.Connection, out: sqlite3.Connection) -> None:
     """Keep AUTOINCREMENT counters at least where they were, so no id is ever reused."""
     try:
         rows = source.execute("SELECT name, seq FROM sqlite_sequence").fetchall()
@@ -552,7 +561,7 @@ def _restore_sequences(source, out):
                         "(SELECT 1 FROM sqlite_sequence WHERE name = ?)", (name, seq, name))
 
 
-def _raise_counters(out):
+def _raise_counters(out: sqlite3.Connection) -> None:
     """New message ids must exceed every agent's delivered mark; fencing tokens must never go back."""
     floor = out.execute("SELECT MAX(COALESCE(MAX(msg_hw), 0), COALESCE(MAX(msg_floor), 0)) FROM agents").fetchone()[0]
     out.execute("INSERT INTO sqlite_sequence (name, seq) SELECT 'messages', 0 WHERE NOT EXISTS "
@@ -562,7 +571,7 @@ def _raise_counters(out):
                    ON CONFLICT(key) DO UPDATE SET token = MAX(token, excluded.token)""")
 
 
-def _tidy(root, path, busy_timeout):
+def _tidy(root: str, path: str, busy_timeout: float) -> list[str]:
     """On a sound database: orphans out, index and stamps rewritten from the truth, temp files gone."""
     done = []
     db = Database(root, busy_timeout)

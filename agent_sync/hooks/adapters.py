@@ -73,9 +73,9 @@ def _quote(word):
 
 
 def dumps(value):
-    import json
+    from . import fastjson
 
-    return json.dumps(value, ensure_ascii=False)
+    return fastjson.dumps(value)
 
 
 def identity_hint(event, shell_has_session=False):

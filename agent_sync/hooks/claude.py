@@ -76,6 +76,6 @@ def render(event, outcome):
 
 
 def _dumps(value):
-    import json
+    from . import fastjson
 
-    return json.dumps(value, ensure_ascii=False)
+    return fastjson.dumps(value)

@@ -101,8 +101,10 @@ def run_hook(argv, by_hand=True):
 
             if push.quiet(event):
                 return 0  # the same answer, for worktrees, settings and local ids
+        from ..core import perms
         from .handlers import handle
 
+        perms.restrict_umask()  # whatever the hook creates (database, stamps) stays ours alone to write
         outcome = handle(event)
     except Exception as exc:  # noqa: BLE001 - the fail-open boundary
         outcome = model.Outcome(note=_fail_open_note(exc))

@@ -8,9 +8,12 @@ the mail stamps first. Heavy modules are imported only on those slow paths.
 import os
 import time
 
-from ..core import config, identity, lockindex, lockspec, mailstamp, repo
+from ..core import identity, repo
 from ..core.errors import UsageError
-from . import model, push
+from . import model
+
+# Each event imports only what its fast path needs (lockindex and lockspec for edits, push and the mail
+# stamps for prompts): every module is start-up time on every tool call.
 
 BLOCK_ADVICE = ("Do not work around this lock with another tool or a shell command. "
                 "Message the owner, or pick other work (agent-sync status).")
@@ -32,9 +35,30 @@ class Where:
         self.root = repo.find_root(cwd)
         self.tree = repo.find_tree(cwd)
         self.me = identity.resolve(self.root, event.session_id)
-        self.has_db = os.path.exists(repo.db_path(self.root))
+        from ..core import cachestamp
+
+        self.remote = cachestamp.configured(self.root)  # etcd: the local files are a cache the watcher keeps
+        self.has_db = self.remote or os.path.exists(repo.db_path(self.root))
+
+    def stale_note(self):
+        """With etcd, a note when the engine last confirmed the cache too long ago (None: fresh, or SQLite)."""
+        if not self.remote:
+            return None
+        from ..core import cachestamp, config
+
+        bound = config.duration("AGENT_SYNC_CACHE_STALE")
+        age = cachestamp.age(self.root, time.time())
+        if age is not None and age <= bound:
+            return None
+        from ..core.etcd import watcher
+
+        watcher.start(self.root)  # it was not running, or is behind: make sure one runs
+        shown = "has never been written" if age is None else f"is {age:.0f}s old"
+        return (f"agent-sync hook: the local lock cache {shown} (limit {bound:g}s: the watcher is behind or "
+                "etcd is unreachable), so the hook asked etcd itself")
 
     def context(self):
+        from ..core import config
         from ..core.context import Context
 
         return Context(root=self.root, tree=self.tree, cwd=self.cwd, me=self.me,
@@ -59,6 +83,8 @@ def _targets(event, cwd):
 
 def _specs(where, raw_paths, fold):
     """Repo-relative (key, path, kind) for targets inside the repository."""
+    from ..core import lockspec
+
     specs = []
     for raw in raw_paths:
         try:
@@ -71,6 +97,8 @@ def _specs(where, raw_paths, fold):
 
 def _index_may_block(where, raw_paths):
     """False only when no live lock of another agent can cover any target."""
+    from ..core import lockindex, lockspec
+
     index = lockindex.read(where.root)
     if index is None:
         return where.has_db
@@ -96,13 +124,23 @@ def pre_tool(event):
     if not raw_paths:
         return model.ALLOW
     where = Where(event)
-    if not _index_may_block(where, raw_paths):
+    stale = where.stale_note()
+    if stale is None and not _index_may_block(where, raw_paths):
         return model.ALLOW
+    from ..core.errors import AgentSyncError
+
     ctx = where.context()
     try:
-        found = ctx.store.blockers(_specs(where, raw_paths, ctx.store.case_insensitive))
+        if ctx.store.backend != "etcd":
+            stale = None  # the config file names etcd, but this checkout is on SQLite (AGENT_SYNC_BACKEND)
+        try:
+            found = ctx.store.blockers(_specs(where, raw_paths, ctx.store.case_insensitive))
+        except AgentSyncError as exc:
+            if stale is None:
+                raise
+            return model.Outcome(note=f"{stale}; etcd did not answer ({exc}): allowed, nothing was blocked")
         if not found:
-            return model.ALLOW
+            return model.Outcome(note=stale) if stale else model.ALLOW
         reason = f"[agent-sync] BLOCKED: {ctx.store.explain(found)}\n{BLOCK_ADVICE}"
         note = _log_refusal(ctx, event, found)
         return model.Outcome(block_reason=reason, note=note)
@@ -126,6 +164,8 @@ def _log_refusal(ctx, event, found):
 
 def post_tool(event):
     """After a tool: log an edit, take or renew its leases; push what arrived meanwhile."""
+    from . import push
+
     where = Where(event)
     if not where.has_db:
         return model.ALLOW
@@ -161,7 +201,7 @@ def _held_note(ctx, held):
 
 
 def session_start(event):
-    from ..core import render, documents
+    from ..core import config, documents, mailstamp, render
     from ..core.errors import AgentSyncError
 
     where = Where(event)
@@ -179,6 +219,10 @@ def session_start(event):
                 pass
         text = render.compact(documents.status(ctx)) + note
         mailstamp.mark_seen(where.root, where.me.id, ctx.store.high_water())
+        if ctx.store.backend == "etcd":
+            from ..core.etcd import cache
+
+            cache.after_use(ctx)  # the watcher that keeps this checkout's hook cache fresh
     finally:
         ctx.close()
     return model.Outcome(context=text)
@@ -186,7 +230,7 @@ def session_start(event):
 
 def _take(ctx, where, via, directed_only=False):
     """Check in, take the pending messages exactly once, and render them framed (None when there are none)."""
-    from ..core import documents, render
+    from ..core import documents, mailstamp, render
 
     ctx.store.check_in()
 
@@ -210,12 +254,16 @@ def take_for(where, via, directed_only=False):
 
 
 def _deliver(where, directed_only):
-    if not where.has_db or push.settled(where.root, where.me.id):
+    from . import push
+
+    if not where.has_db or (push.settled(where.root, where.me.id) and not where.stale_note()):
         return None
     return take_for(where, "stop-hook" if directed_only else "prompt-hook", directed_only)
 
 
 def prompt(event):
+    from . import push
+
     if event.subagent:
         return model.ALLOW  # a subagent's context is discarded: the message waits for its parent
     where = Where(event)
@@ -259,6 +307,9 @@ def subagent_start(event):
 
 
 def session_end(event):
+    from ..core import config
+    from . import push
+
     where = Where(event)
     push.retire_waiter(where.root, where.me.id)
     if not where.has_db:

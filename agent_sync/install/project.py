@@ -49,6 +49,42 @@ def claude_hooks():
 
 # ---- files -------------------------------------------------------------------------------------------------
 
+def touched(root, agents=(), mcp=False):
+    """Every path install or uninstall may write, merge or delete (repo-relative, '/'-separated)."""
+    from . import agent_hooks, instructions
+
+    rels = ["/".join(SKILL_DIR + (name,)) for name in (PYZ, *SKILL_FILES)]
+    rels += [".claude/" + name for name in SETTINGS.values()]
+    rels += ["/".join(BACKUPS) + "/x", ".gitignore"]
+    rels += [agent_hooks.AGENTS[name].path for name in agents if name in agent_hooks.AGENTS]
+    rels += [instructions.FILES[name][0] for name in agents if name in instructions.FILES]
+    return rels + ([".mcp.json"] if mcp else [])
+
+
+def refuse_links_out(root, rels):
+    """UsageError, before anything is written, if any path leads out of the repository through a symlink.
+
+    A cloned repository can hold `.claude/settings.json -> ~/.bashrc`; merging,
+    writing or deleting through it would change a file we were never asked to
+    touch. A link that stays inside the repository is fine.
+    """
+    top = os.path.realpath(root)
+    for rel in rels:
+        here = top
+        for part in rel.split("/"):
+            here = os.path.join(here, part)
+            if not os.path.islink(here):
+                continue
+            target = os.path.realpath(here)
+            try:
+                inside = os.path.commonpath([top, target]) == top
+            except ValueError:  # another drive (Windows)
+                inside = False
+            if not inside:
+                raise UsageError(f"{_rel(top, here)} is a symbolic link to {target}, outside the repository; "
+                                 "agent-sync writes only inside it, so nothing was changed. Replace the link "
+                                 "with a real file or folder, then run this again")
+
 def _path(root, *parts):
     return os.path.join(root, *parts)
 
@@ -76,7 +112,7 @@ def write_atomic(path, payload, mode=None):
         try:
             mode = os.stat(path).st_mode & 0o7777
         except FileNotFoundError:
-            mode = _umask_mode(0o666)
+            mode = _umask_mode(0o644)  # never group- or world-writable, even under umask 000
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as handle:
@@ -203,6 +239,7 @@ def _check_upgrade(target, force):
 
 def install(root, settings="shared", hooks=True, force=False, say=lambda _line: None):
     """Install into `root`. Raises before writing anything, or GateBroken after writing if hooks cannot run."""
+    refuse_links_out(root, touched(root))
     skill = _path(root, *SKILL_DIR)
     target = os.path.join(skill, PYZ)
     chosen = _path(root, ".claude", SETTINGS[settings])
@@ -284,6 +321,7 @@ def _verify_gate(root, chosen, say):
 
 def uninstall(root, purge=False, say=lambda _line: None):
     """Remove our hook entries, the skill files and the .gitignore line; with purge, the state too."""
+    refuse_links_out(root, touched(root))
     settings = [_path(root, ".claude", name) for name in SETTINGS.values()]
     for path in settings:  # refuse unreadable settings before touching anything
         read_settings(path)

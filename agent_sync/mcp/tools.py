@@ -5,7 +5,7 @@ Domain errors propagate as they are; the server turns them into tool
 results with isError, worded exactly as the CLI words them.
 """
 
-from ..core import config, lockspec, messages, render, documents
+from ..core import config, lockspec, messages, render, documents, wording as w
 from ..core.durations import format_duration, parse_duration
 from ..core.errors import UsageError
 
@@ -27,11 +27,11 @@ def strings(description, min_items=0):
     return schema
 
 
-TASK = {"type": ["string", "integer"], "description": "task id (12 or \"#12\") or exact title"}
-MESSAGE_ID = {"type": ["string", "integer"], "description": "message id"}
+TASK = {"type": ["string", "integer"], "description": w.TASK}
+MESSAGE_ID = {"type": ["string", "integer"], "description": w.MESSAGE_ID}
 TTL = {"type": ["string", "number"],
-       "description": "lease length: minutes (60) or a duration (30s, 10m, 2h); default 60m"}
-FORCE = flag("act even though another agent owns it")
+       "description": w.TTL}
+FORCE = flag(w.FORCE)
 PATHS = strings("files, directories (dir/), patterns ('src/**'); relative paths start from the server's "
                 "working directory, normally the repository root", 1)
 
@@ -251,14 +251,14 @@ TOOLS = {tool.name: tool for tool in (
     Tool("register", "Register this agent", "Set this agent's name (unique among active agents) and role. "
          "agent_id binds this connection to the id agent-sync gave your session (session start shows it), so "
          "these tools and your hooks act as one agent.", do_register,
-         {"name": string("unique agent name"), "role": string("what this agent works on"),
+         {"name": string(w.NAME), "role": string(w.ROLE),
           "agent_id": string("act as this agent id from now on (letters, digits, . _ -)")}),
     Tool("whoami", "Who am I", "This agent's id, where the id came from, and the repository.", do_whoami,
          read_only=True),
     Tool("lock", "Lock files", "Lock files, directories, patterns or named resources, all or nothing. Lock a "
          "file before editing it; other agents' edits to it are then refused.", do_lock,
-         {"paths": PATHS, "reason": string("why, shown to anyone blocked"), "ttl": TTL,
-          "shared": flag("shared lock: coexists with other shared locks"),
+         {"paths": PATHS, "reason": string(w.REASON), "ttl": TTL,
+          "shared": flag(w.SHARED),
           "resource": flag("paths name non-file resources (e.g. db-migrations)"),
           "wait": {"type": ["string", "number"],
                    "description": f"queue fairly until granted: seconds or a duration, at most {MAX_WAIT}s"}},
@@ -267,40 +267,40 @@ TOOLS = {tool.name: tool for tool in (
          {"paths": PATHS, "resource": flag("paths name non-file resources"), "force": FORCE}, ["paths"],
          destructive=True),
     Tool("locks", "List locks", "Live locks in this repository.", do_locks,
-         {"all": flag("include expired locks"), "mine": flag("only your locks")}, read_only=True),
+         {"all": flag(w.ALL_LOCKS), "mine": flag(w.MINE)}, read_only=True),
     Tool("renew", "Renew locks", "Extend your locks (all of them, or the paths given).", do_renew,
-         {"paths": strings("locks to renew (default: all of yours)"),
+         {"paths": strings(w.RENEW_PATHS),
           "ttl": {"type": ["string", "number"],
-                  "description": "new lease length from now (default: each lock's own)"}}),
+                  "description": w.RENEW_TTL}}),
     Tool("create_task", "Create a task", "Put a task on the shared board.", do_create_task,
-         {"title": string("task title"), "description": string("longer description"),
+         {"title": string(w.TITLE), "description": string(w.DESCRIPTION),
           "files": strings("files, directories or patterns the task touches"),
-          "priority": {"type": "integer", "description": "higher runs first (default 0)"},
+          "priority": {"type": "integer", "description": w.PRIORITY},
           "depends_on": {"type": "array", "items": {"type": ["string", "integer"]},
                          "description": "tasks that must be done first"}}, ["title"]),
-    Tool("claim_task", "Claim a task", "Claim a task by id or title.", do_claim_task,
-         {"task": TASK, "lock": flag("also lock the task's files, atomically with the claim"), "ttl": TTL}, ["task"]),
+    Tool("claim_task", "Claim a task", w.CLAIM_TASK, do_claim_task,
+         {"task": TASK, "lock": flag(w.LOCK_WITH_CLAIM), "ttl": TTL}, ["task"]),
     Tool("claim_next", "Claim the next task", "Claim the best available task: highest priority, dependencies "
          "done, files free; reclaims tasks of stale agents.", do_claim_next,
          {"lock": flag("also lock the task's files"), "ttl": TTL}),
     Tool("complete_task", "Complete a task", "Mark your task done (another agent's only with force).",
          do_complete_task, {"task": TASK, "force": FORCE}, ["task"]),
     Tool("block_task", "Block a task", "Mark your task blocked, saying what it waits for.", do_block_task,
-         {"task": TASK, "reason": string("what it waits for"), "force": FORCE}, ["task", "reason"]),
-    Tool("send", "Send a message", "Send a message to an agent id, name, role, or all.", do_send,
-         {"to": string("id, name, role or 'all'"), "message": string("text"),
-          "reply_to": {"type": "integer", "description": "the message this answers"}}, ["to", "message"]),
+         {"task": TASK, "reason": string(w.BLOCK_REASON), "force": FORCE}, ["task", "reason"]),
+    Tool("send", "Send a message", w.SEND, do_send,
+         {"to": string(w.TO), "message": string(w.TEXT),
+          "reply_to": {"type": "integer", "description": w.REPLY_TO}}, ["to", "message"]),
     Tool("inbox", "Read the inbox", "Unread messages addressed to you; listing marks nothing read. "
          "mark_read=true marks the messages returned read; all=true shows recent messages, read or not.",
-         do_inbox, {"all": flag("recent messages, read or not"),
+         do_inbox, {"all": flag(w.ALL_MESSAGES),
                     "mark_read": flag("mark the messages returned read")}),
-    Tool("read_message", "Read a message", "Show one message and mark it read.", do_read_message,
+    Tool("read_message", "Read a message", w.READ_MESSAGE, do_read_message,
          {"id": MESSAGE_ID}, ["id"]),
-    Tool("ack", "Acknowledge a message", "Acknowledge a message addressed to you.", do_ack, {"id": MESSAGE_ID},
+    Tool("ack", "Acknowledge a message", w.ACK, do_ack, {"id": MESSAGE_ID},
          ["id"]),
     Tool("decision", "Record a decision", "Record a shared decision for every agent to see.", do_decision,
-         {"text": string("the decision")}, ["text"]),
+         {"text": string(w.DECISION)}, ["text"]),
     Tool("log", "Log activity", "Append an entry to the shared activity feed.", do_log,
-         {"type": string("kind of entry, e.g. note, test, edit"), "message": string("text"),
-          "file": string("the file it concerns")}, ["type", "message"]),
+         {"type": string(w.ENTRY_TYPE), "message": string(w.TEXT),
+          "file": string(w.ENTRY_FILE)}, ["type", "message"]),
 )}

@@ -7,6 +7,9 @@ AGENT_SYNC_STALE_AFTER while active, AGENT_SYNC_OFFLINE_AFTER once idle, so
 the leader's clock, not a writer's, ends a silent agent's hold.
 """
 
+from typing import TYPE_CHECKING, Any
+
+
 import math
 
 from .. import agents, config, validate
@@ -14,17 +17,17 @@ from ..errors import Busy
 from ..identity import OPERATOR
 from . import journalops
 from .engine import Plan, transact, translated
-from .keys import loads
+from .keys import dumps, loads
 
 CHECKIN_WAIT = agents.CHECKIN_WAIT
 
 
-def holds(store, row, present):
+def holds(store: "EtcdStore", row: Any, present: Any) -> Any:
     """Does this agent (row, and whether its presence key exists) keep its locks and tasks?"""
     return present and agents.holds(row, store.ctx)
 
 
-def check_in(store, state="active"):
+def check_in(store: "EtcdStore", state: str = "active") -> Any:
     ctx = store.ctx
     with translated():
         row = store.agent_row(ctx.me.id)
@@ -40,7 +43,7 @@ def check_in(store, state="active"):
         pass  # best effort, as in SQLite: the next command checks in again
 
 
-def touch(store, state, timeout=None, plan_more=None, also=()):
+def touch(store: "EtcdStore", state: str, timeout: Any = None, plan_more: Any = None, also: Any = ()) -> Any:
     """Write the caller's state and last_seen and renew its presence (creating the agent on first use).
 
     `plan_more(view, plan, row)` adds the writes of the operation this check-in is part of.
@@ -58,7 +61,7 @@ def touch(store, state, timeout=None, plan_more=None, also=()):
         kv = view.one(keys.agent(me))
         if kv is None:
             row = _new_row(store, view, state)
-            plan.put(keys.name(row["name_key"]), me)
+            plan.put(keys.name(row["name_key"]), dumps(me))
             plan.same(keys.name(row["name_key"]), None)
             seq = view.value(keys.seq("msgs"), 0)
             plan.put(keys.mail(me), {"hw": seq, "floor": seq})
@@ -90,7 +93,7 @@ def _new_row(store, view, state):
             "last_seen": ctx.now}
 
 
-def register(store, name, role=None):
+def register(store: "EtcdStore", name: str, role: str | None = None) -> Any:
     ctx, keys = store.ctx, store.keys
     name, role = agents.check_name(ctx, name, role)
     name_key = validate.key(name)
@@ -103,11 +106,11 @@ def register(store, name, role=None):
             agents.name_taken(name, other)
             if "name" in other:  # the old holder is gone: it falls back to its id so the name can move
                 plan.put(keys.agent(holder), dict(other, name=holder, name_key=holder.lower()))
-                plan.put(keys.name(holder.lower()), holder)
+                plan.put(keys.name(holder.lower()), dumps(holder))
             plan.same(keys.agent(holder), view.one(keys.agent(holder)))
         if row["name_key"] != name_key:
             plan.delete(keys.name(row["name_key"]))
-        plan.put(keys.name(name_key), ctx.me.id)
+        plan.put(keys.name(name_key), dumps(ctx.me.id))
         plan.same(keys.name(name_key), view.one(keys.name(name_key)))
         row.update(name=name, name_key=name_key)
         if role is not None:
@@ -117,7 +120,7 @@ def register(store, name, role=None):
     return agent(store, ctx.me.id)
 
 
-def set_state(store, state):
+def set_state(store: "EtcdStore", state: str) -> Any:
     def more(_view, plan, _row):
         if state != "active":
             journalops.log(store, plan, "presence", f"went {state}")
@@ -125,14 +128,14 @@ def set_state(store, state):
     touch(store, state, plan_more=more)
 
 
-def agent(store, agent_id):
+def agent(store: "EtcdStore", agent_id: str) -> Any:
     row = store.agent_row(agent_id)
     if row is None:
         return None
     return dict(row, status=agents.status_of(row, store.ctx))
 
 
-def find(store, ref):
+def find(store: "EtcdStore", ref: Any) -> Any:
     from ..errors import NotFound
 
     key = validate.key(ref)
@@ -142,7 +145,7 @@ def find(store, ref):
     raise NotFound(f"no agent {ref!r}")
 
 
-def listing(store, include_offline=True):
+def listing(store: "EtcdStore", include_offline: bool = True) -> Any:
     ctx = store.ctx
     titles = {}
     rows = []
@@ -158,3 +161,7 @@ def listing(store, include_offline=True):
     rows.sort(key=lambda r: -r["last_seen"])
     rows.sort(key=lambda r: r["kind"] == "operator")
     return rows
+
+
+if TYPE_CHECKING:
+    from .store import EtcdStore

@@ -13,6 +13,9 @@ reply was lost (the client then tries another member) is found on the next
 read, and its stored result is returned, so nothing is granted twice.
 """
 
+from typing import TYPE_CHECKING, Any
+
+
 import contextlib
 import os
 import random
@@ -27,12 +30,12 @@ NONCE_KEEP = 3600  # seconds: a retry comes within the busy timeout, so an hour 
 BACKOFF_MIN, BACKOFF_MAX = 0.002, 0.05
 
 
-def new_nonce():
+def new_nonce() -> Any:
     return f"{time.time_ns():020d}-{os.urandom(6).hex()}"
 
 
 @contextlib.contextmanager
-def translated():
+def translated() -> Any:
     """etcd client errors as agent-sync errors (exit codes in core.errors)."""
     try:
         yield
@@ -51,13 +54,13 @@ def translated():
 class View:
     """What one read txn saw: kvs per requested key or prefix, at one revision."""
 
-    def __init__(self, revision, found, counts):
+    def __init__(self, revision: int, found: Any, counts: Any):
         self.revision, self.found, self.counts = revision, found, counts
 
-    def under(self, prefix):
+    def under(self, prefix: str) -> Any:
         return self.found.get(prefix, [])
 
-    def one(self, key):
+    def one(self, key: str) -> Any:
         """The kv at `key`, read itself or as part of a prefix read."""
         if key in self.found:
             kvs = self.found[key]
@@ -68,7 +71,7 @@ class View:
                 return next((kv for kv in kvs if kv.key == raw), None)
         return None
 
-    def value(self, key, default=None):
+    def value(self, key: str, default: Any = None) -> Any:
         kv = self.one(key)
         return loads(kv.value) if kv is not None else default
 
@@ -76,25 +79,27 @@ class View:
 class Plan:
     """The writes a decision wants, the extra compares it relies on, and the caller's result."""
 
-    def __init__(self, result=None):
-        self.compares, self.result = [], result
-        self._ops = {}  # etcd refuses a txn that names one key twice: the last word on a key wins
+    def __init__(self, result: Any = None):
+        self.compares: list = []
+        self.result = result
+        self.logged, self.tag = 0, ""  # activity rows so far (journalops.log)
+        self._ops: dict = {}  # etcd refuses a txn that names one key twice: the last word on a key wins
 
     @property
-    def ops(self):
+    def ops(self) -> Any:
         return list(self._ops.values())
 
-    def put(self, key, value, lease=0):
+    def put(self, key: str, value: Any, lease: Any = 0) -> Any:
         self._ops[key] = op_put(key, value if isinstance(value, str) else dumps(value), lease)
 
-    def delete(self, key, range_end=None, prefix=False):
+    def delete(self, key: str, range_end: Any = None, prefix: bool = False) -> Any:
         self._ops[key if range_end is None and not prefix else (key, range_end, prefix)] = op_delete(
             key, range_end=range_end, prefix=prefix)
 
-    def puts(self, key):
+    def puts(self, key: str) -> Any:
         return key in self._ops
 
-    def same(self, key, kv):
+    def same(self, key: str, kv: Any) -> Any:
         """Commit only if `key` is as read: the same write (mod_revision), or still absent."""
         if kv is None:
             self.compares.append(compare(key, "create", "=", 0))
@@ -102,7 +107,7 @@ class Plan:
             self.compares.append(compare(key, "mod", "=", kv.mod_revision))
 
     @property
-    def empty(self):
+    def empty(self) -> Any:
         return not self._ops
 
 
@@ -113,7 +118,7 @@ def _range(what, revision):
     return op_range(what, prefix=what.endswith("/"), revision=revision)
 
 
-def read(store, reads, counts=(), revision=0):
+def read(store: "EtcdStore", reads: Any, counts: Any = (), revision: int = 0) -> Any:
     """One read-only txn: every key, prefix (ending in '/') or (first key, prefix) span in `reads`,
     and the key counts of the prefixes in `counts`."""
     ops = [_range(k, revision) for k in reads]
@@ -124,7 +129,7 @@ def read(store, reads, counts=(), revision=0):
     return View(revision or result.revision, found, numbers)
 
 
-def transact(store, watch, decide, peek=(), counts=(), finish=None):
+def transact(store: "EtcdStore", watch: Any, decide: Any, peek: Any = (), counts: Any = (), finish: Any = None) -> Any:
     """Run `decide(view)` on a consistent read of `watch` + `peek` and commit its Plan atomically.
 
     Only keys under `watch` are compared (created or rewritten since the read
@@ -167,3 +172,6 @@ def transact(store, watch, decide, peek=(), counts=(), finish=None):
             time.sleep(delay * random.uniform(0.5, 1.5))
             delay = min(delay * 2, BACKOFF_MAX)
 
+
+if TYPE_CHECKING:
+    from .store import EtcdStore

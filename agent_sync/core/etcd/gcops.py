@@ -6,13 +6,16 @@ marks long-silent agents offline, prunes history to the retention window and
 row caps, and forgets offline agents that hold nothing.
 """
 
+from typing import TYPE_CHECKING, Any
+
+
 from .. import config, gc, tasks
 from . import journalops
 from .engine import Plan, transact, translated
 from .keys import loads
 
 
-def collect(store):
+def collect(store: "EtcdStore") -> Any:
     ctx, keys = store.ctx, store.keys
     counts = {}
 
@@ -54,7 +57,7 @@ def collect(store):
     return counts
 
 
-def prune_history(store):
+def prune_history(store: "EtcdStore") -> Any:
     """Activity and messages within AGENT_SYNC_RETENTION and their caps; decisions within theirs."""
     ctx, keys, client = store.ctx, store.keys, store.client
     cutoff = ctx.now - config.duration("AGENT_SYNC_RETENTION")
@@ -72,3 +75,7 @@ def prune_history(store):
     removed["messages"] = gone
     journalops.trim(store, keys.decisions, journalops.KEEP_DECISIONS)
     return removed
+
+
+if TYPE_CHECKING:
+    from .store import EtcdStore

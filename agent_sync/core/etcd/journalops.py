@@ -7,6 +7,9 @@ PRUNE_EVERY (at random: no shared counter to contend on); then it deletes
 the oldest rows past the cap, as gc does.
 """
 
+from typing import TYPE_CHECKING, Any
+
+
 import os
 import random
 
@@ -19,10 +22,10 @@ KEEP_DECISIONS = 2000
 ACTIVITY_IDS = 100  # an activity id is create_revision * 100 + its index in the txn
 
 
-def log(store, plan, kind, message, path=None):
+def log(store: "EtcdStore", plan: Plan, kind: str, message: Any, path: Any = None) -> Any:
     """Add one activity row to `plan` (and, now and then, the pruning that keeps the feed bounded)."""
     ctx, keys = store.ctx, store.keys
-    index = getattr(plan, "logged", 0)
+    index = plan.logged
     if index >= ACTIVITY_IDS - 1:
         return
     if index == 0:
@@ -34,11 +37,11 @@ def log(store, plan, kind, message, path=None):
              {"agent": ctx.me.id, "type": kind, "message": message, "path": path, "created_at": ctx.now})
 
 
-def prune_due():
+def prune_due() -> Any:
     return random.randrange(PRUNE_EVERY) == 0
 
 
-def trim(store, prefix, cap):
+def trim(store: "EtcdStore", prefix: str, cap: int) -> Any:
     """Delete the oldest keys under a time-keyed prefix beyond `cap`. Returns how many went."""
     total = store.client.range(prefix, prefix=True, count_only=True, timeout=store.timeout()).count
     excess = total - cap
@@ -51,11 +54,11 @@ def trim(store, prefix, cap):
     return len(oldest)
 
 
-def activity_id(kv):
+def activity_id(kv: Any) -> Any:
     return kv.create_revision * ACTIVITY_IDS + int(kv.key.rsplit(b"-", 1)[-1])
 
 
-def add_entry(store, kind, message, path=None):
+def add_entry(store: "EtcdStore", kind: str, message: Any, path: Any = None) -> Any:
     ctx = store.ctx
     kind = validate.text(kind, "type")
     message = validate.text(message, "message", multiline=True)
@@ -71,7 +74,7 @@ def add_entry(store, kind, message, path=None):
     return entry
 
 
-def decide(store, text):
+def decide(store: "EtcdStore", text: str) -> Any:
     ctx, keys = store.ctx, store.keys
     text = validate.text(text, "decision", multiline=True)
 
@@ -88,7 +91,7 @@ def decide(store, text):
     return decision_id
 
 
-def decisions(store, limit=None):
+def decisions(store: "EtcdStore", limit: int | None = None) -> Any:
     rows = []
     for kv in store.range(store.keys.decisions):
         row = loads(kv.value)
@@ -101,7 +104,7 @@ def decisions(store, limit=None):
     return rows[: limit or None]
 
 
-def recent(store, limit=20, after_id=0):
+def recent(store: "EtcdStore", limit: int = 20, after_id: int = 0) -> Any:
     """Newest activity first, ids above after_id (the live views poll with it)."""
     keys = store.keys
     if after_id:
@@ -121,3 +124,7 @@ def recent(store, limit=20, after_id=0):
     for row in rows[:limit]:
         row["agent_name"] = names.get(row["agent"], row["agent"])
     return rows[:limit]
+
+
+if TYPE_CHECKING:
+    from .store import EtcdStore

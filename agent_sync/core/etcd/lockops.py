@@ -11,12 +11,15 @@ prefix gained or rewrote a key since (engine.transact): two overlapping
 grants can never both commit, whatever their kinds (file, directory, glob).
 """
 
+from typing import TYPE_CHECKING, Any
+
+
 import math
 
 from .. import agents, lockspec, locks, waitqueue
 from ..errors import Conflict
 from . import agentops, journalops
-from .engine import Plan, read, transact, translated
+from .engine import Plan, View, read, transact, translated
 from .keys import loads
 
 WAITER_TTL = math.ceil(waitqueue.STALE_WAITER)
@@ -25,7 +28,7 @@ WAITER_TTL = math.ceil(waitqueue.STALE_WAITER)
 class Seen:
     """Locks, waiters, agents and presence of one view, as the rule modules want them."""
 
-    def __init__(self, store, view):
+    def __init__(self, store: "EtcdStore", view: View):
         self.store, self.view = store, view
         ctx, keys = store.ctx, store.keys
         self.agents = {keys.tail(kv.key, keys.agents): loads(kv.value) for kv in view.under(keys.agents)}
@@ -42,25 +45,25 @@ class Seen:
             row["_kv"] = kv
             self.rows.append(row)
 
-    def holds(self, agent_id):
+    def holds(self, agent_id: str) -> Any:
         agent = self.agents.get(agent_id)
         return agent is not None and agentops.holds(self.store, agent, agent_id in self.present)
 
-    def live(self):
+    def live(self) -> Any:
         now = self.store.ctx.now
         return [r for r in self.rows if r["expires_at"] > now]
 
-    def others(self, holding_only=True):
+    def others(self, holding_only: Any = True) -> Any:
         """core.locks._live_by_others: live locks of others (whose owners hold), leases as configured."""
         ctx = self.store.ctx
         return [r for r in self.live() if r["owner"] != ctx.me.id and (r["enforced"] or not holding_only)
                 and (ctx.auto_lease or not r["auto_lease"])]
 
-    def mine(self, live=True):
+    def mine(self, live: Any = True) -> Any:
         me = self.store.ctx.me.id
         return [r for r in (self.live() if live else self.rows) if r["owner"] == me]
 
-    def waiters(self):
+    def waiters(self) -> Any:
         """Waiter rows in queue order (id = place = create_revision)."""
         keys = self.store.keys
         rows = []
@@ -70,35 +73,35 @@ class Seen:
             rows.append(dict(row, id=kv.create_revision, name=agent["name"] if agent else row["agent"]))
         return rows
 
-    def keep_presence(self, plan, agent_id):
+    def keep_presence(self, plan: Plan, agent_id: str) -> Any:
         """The decision relies on this agent not holding: commit only if that is still so."""
         keys = self.store.keys
         plan.same(keys.presence(agent_id), self.view.one(keys.presence(agent_id)))
         plan.same(keys.agent(agent_id), self.view.one(keys.agent(agent_id)))
 
 
-def public(row):
+def public(row: Any) -> Any:
     return {k: v for k, v in row.items() if not k.startswith("_")}
 
 
-def reads(store):
+def reads(store: "EtcdStore") -> Any:
     keys = store.keys
     return [keys.locks, keys.waiters], [keys.agents, keys.presences]
 
 
-def grant_lease(store, ttl):
+def grant_lease(store: "EtcdStore", ttl: float) -> Any:
     with translated():
         return store.client.lease_grant(max(1, math.ceil(ttl)), timeout=store.timeout()).id
 
 
-def revoke(store, lease):
+def revoke(store: "EtcdStore", lease: Any) -> Any:
     try:
         store.client.lease_revoke(lease, timeout=1.0)
     except Exception:  # noqa: BLE001 - best effort: an unused lease ends with its TTL anyway
         pass
 
 
-def grant(store, seen, plan, specs, reason, ttl, mode, task_id, lease, auto_lease=False):
+def grant(store: "EtcdStore", seen: Seen, plan: Plan, specs: Any, reason: str, ttl: float, mode: str, task_id: int | None, lease: Any, auto_lease: Any = False) -> Any:
     """core.locks.grant on a view: raise Conflict, or add every lock to `plan`. Returns the rows.
 
     An automatic lease is taken after core.locks.blocking said no one else holds the file.
@@ -135,14 +138,14 @@ def grant(store, seen, plan, specs, reason, ttl, mode, task_id, lease, auto_leas
     return granted
 
 
-def with_tokens(rows, revision):
+def with_tokens(rows: Any, revision: int) -> Any:
     for row in rows:
         if row["token"] is None:
             row["token"] = row["id"] = revision
     return rows
 
 
-def void_abandoned(store, seen, plan, specs):
+def void_abandoned(store: "EtcdStore", seen: Seen, plan: Plan, specs: Any) -> Any:
     """Drop same-key locks whose owners no longer hold, or that expired (core.locks.void_abandoned)."""
     ctx = store.ctx
     wanted = {s.key: s for s in specs}
@@ -157,7 +160,7 @@ def void_abandoned(store, seen, plan, specs):
             journalops.log(store, plan, "lock", f"took over {spec.path} from {row['owner']}", spec.path)
 
 
-def acquire(store, specs, reason="", ttl=3600.0, mode="exclusive", task_id=None, wait=None):
+def acquire(store: "EtcdStore", specs: Any, reason: str = "", ttl: float = 3600.0, mode: str = "exclusive", task_id: int | None = None, wait: Any = None) -> Any:
     from .. import validate
 
     ctx = store.ctx
@@ -237,7 +240,7 @@ def _wait(store, specs, mode, timeout, decide, finish):
     return waitqueue.wait_loop(ctx, timeout, attempt, enqueue, leave)
 
 
-def release(store, specs, force=False):
+def release(store: "EtcdStore", specs: Any, force: bool = False) -> Any:
     ctx, keys = store.ctx, store.keys
 
     def decide(view):
@@ -260,7 +263,7 @@ def release(store, specs, force=False):
     return released
 
 
-def release_mine(store, which, note):
+def release_mine(store: "EtcdStore", which: Any, note: Any) -> Any:
     """Delete the caller's locks that `which(row)` picks; log note(count). Returns how many."""
     keys = store.keys
 
@@ -281,15 +284,15 @@ def release_mine(store, which, note):
     return count
 
 
-def release_all(store):
+def release_all(store: "EtcdStore") -> Any:
     return release_mine(store, lambda _row: True, lambda n: f"released all {n} lock(s) at session end")
 
 
-def release_leases(store, why):
+def release_leases(store: "EtcdStore", why: str) -> Any:
     return release_mine(store, lambda row: row["auto_lease"], lambda n: f"released {n} automatic lease(s): {why}")
 
 
-def renew(store, specs=None, ttl=None):
+def renew(store: "EtcdStore", specs: Any = None, ttl: float | None = None) -> Any:
     keys = store.keys
     leases: dict = {}
 
@@ -321,7 +324,7 @@ def _renew_on(store, plan, rows, ttl, leases):
         plan.same(key, row["_kv"])
 
 
-def listing(store, include_expired=False, mine=False):
+def listing(store: "EtcdStore", include_expired: bool = False, mine: bool = False) -> Any:
     seen = Seen(store, read(store, [store.keys.locks, store.keys.agents, store.keys.presences],
                             revision=store.pinned))
     rows = seen.rows if include_expired else seen.live()
@@ -330,7 +333,7 @@ def listing(store, include_expired=False, mine=False):
     return sorted((public(r) for r in rows), key=lambda r: (r["path"], r["id"]))
 
 
-def blockers(store, specs):
+def blockers(store: "EtcdStore", specs: Any) -> Any:
     if not specs:
         return []
     seen = Seen(store, read(store, [store.keys.locks, store.keys.agents, store.keys.presences],
@@ -338,7 +341,7 @@ def blockers(store, specs):
     return [(spec, public(row)) for spec, row in locks.blocking(specs, seen.others(), seen.mine())]
 
 
-def record_edit(store, specs, tool_name):
+def record_edit(store: "EtcdStore", specs: Any, tool_name: str) -> Any:
     """Log the edit, renew the caller's locks covering it, take or renew its automatic leases (core.leases)."""
     ctx, keys = store.ctx, store.keys
     leases: dict = {}
@@ -375,7 +378,7 @@ def record_edit(store, specs, tool_name):
     return [(lockspec.Spec(key, path, kind), row) for key, path, kind, row in held]
 
 
-def record_refusal(store, clashes, tool_name, wait=None):
+def record_refusal(store: "EtcdStore", clashes: Any, tool_name: str, wait: Any = None) -> Any:
     owners: dict = {}
     for spec, row in clashes:
         owners.setdefault(spec.path, []).append(f"{row['owner_name']} [{row['owner']}]")
@@ -387,3 +390,7 @@ def record_refusal(store, clashes, tool_name, wait=None):
         return plan
 
     store.with_timeout(wait, lambda: transact(store, [], decide))
+
+
+if TYPE_CHECKING:
+    from .store import EtcdStore

@@ -8,14 +8,17 @@ take one message twice, and other agents never contend. Messages past
 AGENT_SYNC_KEEP_MESSAGES go in the same txn as the send that overflows.
 """
 
+from typing import TYPE_CHECKING, Any
+
+
 from .. import agents, config, mailstamp, messages, validate
 from ..errors import NotFound
 from . import journalops
-from .engine import Plan, read, transact
+from .engine import Plan, View, read, transact
 from .keys import loads
 
 
-def me_row(store, view):
+def me_row(store: "EtcdStore", view: View) -> Any:
     """The caller's agent row with msg_floor / msg_hw, or None."""
     ctx, keys = store.ctx, store.keys
     row = view.value(keys.agent(ctx.me.id))
@@ -72,7 +75,7 @@ def _sending(store, make):
     return ids
 
 
-def send(store, recipient, body, reply_to=None, kind="message"):
+def send(store: "EtcdStore", recipient: str, body: str, reply_to: Any = None, kind: str = "message") -> Any:
     body = validate.text(body, "message", multiline=True)
     keys = store.keys
 
@@ -89,7 +92,7 @@ def send(store, recipient, body, reply_to=None, kind="message"):
     return _sending(store, make)[0]
 
 
-def directive(store, recipient, body):
+def directive(store: "EtcdStore", recipient: str, body: str) -> Any:
     body = validate.text(body, "message", multiline=True)
     ctx, keys = store.ctx, store.keys
 
@@ -123,13 +126,13 @@ def _since(store):
     return loads(marks.value)["hw"] + 1 if marks else 1
 
 
-def pending(store, directed_only=False):
+def pending(store: "EtcdStore", directed_only: bool = False) -> Any:
     own, msgs = _own_reads(store, _since(store))
     view = read(store, [*own, msgs], revision=store.pinned)
     return _pending_in(store, view, msgs, directed_only)[1]
 
 
-def take_pending(store, via, directed_only=False, how_many=None):
+def take_pending(store: "EtcdStore", via: str, directed_only: bool = False, how_many: Any = None) -> Any:
     ctx, keys = store.ctx, store.keys
     own, msgs = _own_reads(store, _since(store))
     me_id = ctx.me.id
@@ -162,12 +165,12 @@ def take_pending(store, via, directed_only=False, how_many=None):
     return taken, left
 
 
-def high_water(store):
+def high_water(store: "EtcdStore") -> Any:
     marks = store.client.get(store.keys.mail(store.ctx.me.id), timeout=store.timeout())
     return loads(marks.value)["hw"] if marks else None
 
 
-def history(store, limit=50):
+def history(store: "EtcdStore", limit: int = 50) -> Any:
     own, msgs = _own_reads(store)
     view = read(store, [*own, msgs], revision=store.pinned)
     me = messages.registered(store.ctx, me_row(store, view))
@@ -192,7 +195,7 @@ def _acting(store, message_id, sender_may, write):
     return transact(store, [], decide, [*own, keys.msg(message_id)])
 
 
-def read_message(store, message_id):
+def read_message(store: "EtcdStore", message_id: int) -> Any:
     def write(plan, me, open_, receipt):
         if open_ and receipt is None:
             key = store.keys.rcpt(me["id"], message_id)
@@ -202,7 +205,7 @@ def read_message(store, message_id):
     return _acting(store, message_id, True, write)
 
 
-def ack(store, message_id):
+def ack(store: "EtcdStore", message_id: int) -> Any:
     ctx = store.ctx
 
     def write(plan, me, open_, receipt):
@@ -216,9 +219,13 @@ def ack(store, message_id):
     return _acting(store, message_id, False, write)
 
 
-def recent(store, limit=20, after_id=0):
+def recent(store: "EtcdStore", limit: int = 20, after_id: int = 0) -> Any:
     keys = store.keys
     span = (keys.msg(after_id + 1), keys.msgs)
     view = read(store, [span], revision=store.pinned)
     rows = sorted(_messages(view, span), key=lambda m: -m["id"])
     return rows[:limit]
+
+
+if TYPE_CHECKING:
+    from .store import EtcdStore

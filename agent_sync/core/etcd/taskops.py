@@ -7,38 +7,40 @@ two claims of one task, or two claim-next calls, never both win. Ids come
 from P/seq/tasks in the creating txn.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .. import lockspec, locks, tasks, validate
 from ..errors import NotFound
 from . import journalops, lockops
-from .engine import Plan, read, transact
+from .engine import Plan, View, read, transact
 from .keys import loads
 
 
 class Board:
     """The tasks of one view, with the locks, agents and presence around them."""
 
-    def __init__(self, store, view):
+    def __init__(self, store: "EtcdStore", view: View):
         self.store, self.view = store, view
         self.seen = lockops.Seen(store, view)
         keys = store.keys
         self.kvs = {loads(kv.value)["id"]: kv for kv in view.under(keys.tasks)}
         self.values = {tid: loads(kv.value) for tid, kv in self.kvs.items()}
 
-    def row(self, task_id):
+    def row(self, task_id: int) -> Any:
         """core.tasks.get: the row with owner_name and owner_holds; NotFound otherwise."""
         value = self.values.get(task_id)
         if value is None:
             raise NotFound(f"no task #{task_id}")
         return self.decorate(value)
 
-    def decorate(self, value):
+    def decorate(self, value: Any) -> Any:
         row = {k: v for k, v in value.items() if k not in ("files", "deps")}
         owner = self.seen.agents.get(row["owner"]) if row["owner"] else None
         row["owner_name"] = owner["name"] if owner else None
         row["owner_holds"] = bool(row["owner"]) and self.seen.holds(row["owner"])
         return row
 
-    def find(self, ref):
+    def find(self, ref: Any) -> Any:
         number = tasks.task_number(ref)
         if number is not None:
             return self.row(number)
@@ -47,7 +49,7 @@ class Board:
         rows = sorted((v for v in self.values.values() if v["title_key"] == key), key=lambda v: v["id"])
         return self.row(tasks.pick_by_title(text, rows))
 
-    def unmet(self, task_id):
+    def unmet(self, task_id: int) -> Any:
         deps = []
         for dep in sorted(self.values[task_id]["deps"]):
             other = self.values.get(dep)
@@ -55,15 +57,15 @@ class Board:
                 deps.append({"id": dep, "title": other["title"], "status": other["status"]})
         return deps
 
-    def files(self, task_id):
+    def files(self, task_id: int) -> Any:
         return sorted(self.values[task_id]["files"])
 
-    def put(self, plan, value):
+    def put(self, plan: Plan, value: Any) -> Any:
         value = dict(value, updated_at=self.store.ctx.now)
         self.values[value["id"]] = value
         plan.put(self.store.keys.task(value["id"]), value)
 
-    def set_current(self, plan, agent_id, task_id, only_if=None):
+    def set_current(self, plan: Plan, agent_id: str, task_id: int | None, only_if: Any = None) -> Any:
         """The agent's current_task = task_id (when it is `only_if`, if given)."""
         keys = self.store.keys
         agent = self.seen.agents.get(agent_id)
@@ -72,25 +74,25 @@ class Board:
         plan.put(keys.agent(agent_id), dict(agent, current_task=task_id))
         plan.same(keys.agent(agent_id), self.view.one(keys.agent(agent_id)))
 
-    def release_task(self, plan, task_id):
+    def release_task(self, plan: Plan, task_id: int) -> Any:
         """core.locks.release_task: drop the locks taken for the task."""
         for row in self.seen.rows:
             if row["task_id"] == task_id:
                 plan.delete(self.store.keys.lock(row["key"], row["owner"]))
 
 
-def reads(store, with_locks=True):
+def reads(store: "EtcdStore", with_locks: Any = True) -> Any:
     keys = store.keys
     watch = [keys.tasks] + ([keys.locks, keys.waiters] if with_locks else [])
     return watch, [keys.agents, keys.presences]
 
 
-def board(store):
+def board(store: "EtcdStore") -> Any:
     return Board(store, read(store, [store.keys.tasks, store.keys.locks, store.keys.agents, store.keys.presences],
                              revision=store.pinned))
 
 
-def create(store, title, description="", files=(), priority=0, depends_on=()):
+def create(store: "EtcdStore", title: str, description: str = "", files: Any = (), priority: int = 0, depends_on: Any = ()) -> Any:
     ctx, keys = store.ctx, store.keys
     title, description, paths = tasks.check_new(ctx, title, description, files)
 
@@ -112,7 +114,7 @@ def create(store, title, description="", files=(), priority=0, depends_on=()):
     return get(store, task_id)
 
 
-def get(store, task_id):
+def get(store: "EtcdStore", task_id: int) -> Any:
     return board(store).row(task_id)
 
 
@@ -148,7 +150,7 @@ def _claiming(store, lock, decide_on):
     return get(store, task_id)
 
 
-def claim(store, ref, lock=False, ttl=3600.0):
+def claim(store: "EtcdStore", ref: Any, lock: bool = False, ttl: float = 3600.0) -> Any:
     def decide(b, leases):
         plan = Plan()
         task = b.find(ref)
@@ -159,7 +161,7 @@ def claim(store, ref, lock=False, ttl=3600.0):
     return _claiming(store, lock, decide)
 
 
-def claim_next(store, lock=False, ttl=3600.0, explain=None):
+def claim_next(store: "EtcdStore", lock: bool = False, ttl: float = 3600.0, explain: Any = None) -> Any:
     explain = explain or (lambda _text: None)
     ctx = store.ctx
     notes: list = []
@@ -218,19 +220,19 @@ def _finish(store, ref, status, force, reason=None):
     return get(store, task_id)
 
 
-def complete(store, ref, force=False):
+def complete(store: "EtcdStore", ref: Any, force: bool = False) -> Any:
     return _finish(store, ref, tasks.DONE, force)
 
 
-def block(store, ref, reason, force=False):
+def block(store: "EtcdStore", ref: Any, reason: str, force: bool = False) -> Any:
     return _finish(store, ref, tasks.BLOCKED, force, validate.text(reason, "reason"))
 
 
-def cancel(store, ref, force=False):
+def cancel(store: "EtcdStore", ref: Any, force: bool = False) -> Any:
     return _finish(store, ref, tasks.CANCELLED, force)
 
 
-def reopen(store, ref, force=False):
+def reopen(store: "EtcdStore", ref: Any, force: bool = False) -> Any:
     keys = store.keys
 
     def decide(view):
@@ -251,26 +253,26 @@ def reopen(store, ref, force=False):
     return get(store, task_id)
 
 
-def listing(store, states=None):
+def listing(store: "EtcdStore", states: Any = None) -> Any:
     b = board(store)
     rows = [b.decorate(v) for v in b.values.values() if not states or v["status"] in states]
     return sorted(rows, key=tasks.listing_key)
 
 
-def owned(store):
+def owned(store: "EtcdStore") -> Any:
     me = store.ctx.me.id
     return [{"id": v["id"], "title": v["title"]} for v in store.task_values()
             if v["owner"] == me and v["status"] == tasks.IN_PROGRESS]
 
 
-def counts(store):
+def counts(store: "EtcdStore") -> Any:
     found: dict = {}
     for v in store.task_values():
         found[v["status"]] = found.get(v["status"], 0) + 1
     return found
 
 
-def task_board(store, state, limit):
+def task_board(store: "EtcdStore", state: str, limit: int) -> Any:
     b = board(store)
     rows = [b.decorate(v) for v in b.values.values() if v["status"] == state]
     if state == tasks.DONE:
@@ -280,6 +282,10 @@ def task_board(store, state, limit):
     return rows[:limit]
 
 
-def files(store, task_id):
+def files(store: "EtcdStore", task_id: int) -> Any:
     value = next((v for v in store.task_values() if v["id"] == task_id), None)
     return sorted(value["files"]) if value else []
+
+
+if TYPE_CHECKING:
+    from .store import EtcdStore
