@@ -15,7 +15,6 @@ CORE = Path(__file__).resolve().parent.parent / "agent_sync" / "core"
 PENDING = {
     "etcd/keys.py",
     "etcd/store.py",
-    "repair.py",
 }
 
 

@@ -14,8 +14,19 @@ from ..core.repair import FAIL, NOTE, OK, diagnose, repair
 
 
 def full_report(root):
-    """The stored state's findings, then the hook probes'."""
-    report = diagnose(root)
+    """The stored state's findings (the SQLite file, or the etcd cluster and the local cache), then the hooks'."""
+    from ..core import backend
+
+    choice = backend.resolve(root)
+    if choice.is_etcd:
+        from ..core.etcd import health, watcher
+        from ..core.repair import Report
+
+        report = Report()
+        watcher.start(root)
+        health.check(report, choice, root, OK, NOTE, FAIL)
+    else:
+        report = diagnose(root)
     check_exposure(report, root)
     check_settings(report, root)
     others = check_agents(report, root)

@@ -16,7 +16,7 @@ import os
 import shlex
 import subprocess
 
-from ..core import repo, sanitize
+from ..core import cachestamp, repo, sanitize
 from ..core.errors import CONFLICT, OK, Busy, Conflict, StorageError, UsageError
 
 MARKER = "# agent-sync guard hook"
@@ -178,20 +178,29 @@ def _context(root, cwd):
     return Context(root=root, tree=repo.find_tree(cwd), cwd=cwd)
 
 
+def _in_use(root):
+    """Is agent-sync in use here: a local database, or an etcd backend configured?"""
+    return os.path.exists(repo.db_path(root)) or cachestamp.configured(root)
+
+
 def check(cwd):
     """(exit code, report) for the staged changes: CONFLICT when another agent's lock covers one."""
     root = repo.find_root(cwd)
-    if not os.path.exists(repo.db_path(root)):
+    if not _in_use(root):
         return OK, ""
     paths = staged_paths(cwd)
     if not paths:
         return OK, ""
     from ..core import lockspec
 
-    ctx = _context(root, cwd)
+    from ..core.backend import engine_errors
+
+    with engine_errors():  # etcd: the check reads the engine, never the hooks' cache
+        ctx = _context(root, cwd)
     try:
         specs = [lockspec.Spec(ctx.key(p), p, lockspec.FILE) for p in paths]
-        found = ctx.store.blockers(specs)
+        with engine_errors():
+            found = ctx.store.blockers(specs)
         if not found:
             return OK, ""
         return CONFLICT, _refusal(ctx, found)
@@ -225,7 +234,7 @@ def _refusal(ctx, found):
 def trailer_values(cwd):
     """[(key, value)] naming the committing agent and its task; [] when agent-sync is not in use here."""
     root = repo.find_root(cwd)
-    if not os.path.exists(repo.db_path(root)):
+    if not _in_use(root):
         return []
 
     ctx = _context(root, cwd)

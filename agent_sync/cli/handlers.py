@@ -5,9 +5,15 @@ Handlers take (ctx, args) and return an exit code. They never touch SQL.
 
 import sys
 
-from ..core import config, lockspec, messages, render, documents
+from ..core import lazy
 from ..core.durations import format_duration, parse_duration
 from ..core.errors import OK
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..core import config, documents, lockspec, messages, render
+else:  # each imported on first use: a command loads only what it prints with
+    lazy.modules("agent_sync.core", "config documents lockspec messages render", globals())
 
 
 # Characters json.dumps(ensure_ascii=False) leaves raw that a terminal may obey: C1 controls (0x9b is

@@ -170,6 +170,16 @@ COMMANDS = {
                          "Remove what install added: hook entries, the skill folder, the .gitignore line.", REPO,
                          arg("--purge", action="store_true", help="also delete .claude/coordination/ (all shared state)"),
                          needs_context=False),
+    # both must answer with the engine down, and must not check in
+    "remote": Command("agent_sync.cli.remote.cmd_remote",
+                      "The etcd backend: members, leader, revision and this checkout's cache lag (status); or run "
+                      "the cache watcher in the foreground (watcher; started automatically).",
+                      arg("action", choices=("status", "watcher"), help="status or watcher"),
+                      arg("--quiet", action="store_true", help="watcher: print nothing"), json_flag=True,
+                      needs_context=False),
+    "migrate": Command("agent_sync.cli.remote.cmd_migrate",
+                       "Copy open tasks, live locks and unread messages from the local SQLite store into the "
+                       "configured etcd namespace (which must be empty).", needs_context=False),
     "hook": Command("agent_sync.hooks.entry.run_hook", "Hook entry point: reads the agent's JSON payload on stdin.",
                     arg("words", nargs="...", metavar="[--agent NAME] EVENT",
                         help="session-start, user-prompt-submit, pre-tool-use, post-tool-use, stop, subagent-start, "
@@ -428,9 +438,17 @@ def run(command, args):
             return handler(None, args)
         from ..core.context import Context
 
-        ctx = Context()
-        ctx.store.check_in()  # every command is a check-in, reads included (throttled)
-        return handler(ctx, args)
+        from ..core.backend import engine_errors
+
+        with engine_errors():  # an etcd error the store left untranslated still gets its exit code
+            ctx = Context()
+            ctx.store.check_in()  # every command is a check-in, reads included (throttled)
+            code = handler(ctx, args)
+            if ctx.store.backend == "etcd":
+                from ..core.etcd import cache
+
+                cache.after_use(ctx)  # this checkout's hooks see the command's effect at once
+        return code
     except (BrokenPipeError, errors.OutputFailed):
         raise  # stdout's trouble, not storage's: main() answers it
     except OSError as exc:

@@ -27,6 +27,8 @@ DURATIONS = {
     "AGENT_SYNC_BUSY_TIMEOUT": ("5s", "how long CLI writes wait for a busy database"),
     "AGENT_SYNC_HOOK_BUSY_TIMEOUT": ("1.5s", "how long hooks wait before failing open"),
     "AGENT_SYNC_RETENTION": ("14d", "activity and messages older than this are pruned by gc"),
+    "AGENT_SYNC_CACHE_STALE": ("5s", "etcd: hooks distrust a lock cache the engine confirmed longer ago"),
+    "AGENT_SYNC_WATCHER_IDLE": ("10m", "etcd: the cache watcher exits after this long without hooks or CLI"),
     "AGENT_SYNC_WAKE_FOR": ("4h", "the longest an idle Claude Code session's waiter waits for a message"),
 }
 COUNTS = {

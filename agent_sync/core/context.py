@@ -8,6 +8,7 @@ from .store import open_store
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from .backend import Backend
     from .db import Database
     from .identity import Identity
 
@@ -19,7 +20,7 @@ class Context:
 
     def __init__(self, root: str | None = None, cwd: str | None = None, session_id: str | None = None,
                  busy_timeout: float | None = None, allow_operator: bool = False, me: "Identity | None" = None,
-                 tree: str | None = None) -> None:
+                 tree: str | None = None, backend_choice: "Backend | None" = None) -> None:
         self.cwd = os.path.realpath(cwd or os.getcwd())
         self.root = root or repo.find_root(self.cwd)
         self.tree = tree or (self.root if root else repo.find_tree(self.cwd))
@@ -27,7 +28,8 @@ class Context:
         self.stale_after = config.duration("AGENT_SYNC_STALE_AFTER")
         self.offline_after = config.duration("AGENT_SYNC_OFFLINE_AFTER")
         self.auto_lease = config.auto_lease()  # seconds, or None when automatic leases are off
-        self.store = open_store(self)
+        self.backend: "Backend | None" = None  # set by open_store
+        self.store = open_store(self, backend_choice)
         self.me = me or identity.resolve(self.root, session_id, allow_operator=allow_operator)
         self.now = time.time()
 

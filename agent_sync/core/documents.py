@@ -95,6 +95,7 @@ if TYPE_CHECKING:
         version: int
         kind: str
         me: str
+        backend: dict[str, str]
         agents: list[AgentDoc]
         task_counts: dict[str, int]
         tasks: list[TaskDoc]
@@ -181,6 +182,7 @@ def status(ctx: "Context") -> "StatusDoc":
             "version": JSON_VERSION,
             "kind": "status",
             "me": ctx.me.id,
+            "backend": {"kind": store.backend, "location": str(store.location)},
             "agents": [agent(r) for r in store.agents() if r["status"] != "offline"],
             "task_counts": {s: counts.get(s, 0) for s in tasks.STATES},
             "tasks": [task(r) for r in _status_tasks(store)],

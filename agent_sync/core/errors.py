@@ -18,7 +18,7 @@ EXIT_CODES = (
     (USAGE, "usage", "bad arguments or invalid values"),
     (CONFLICT, "conflict", "a lock is held or a task is owned by another agent"),
     (NOT_FOUND, "not-found", "no such task, message, lock or agent"),
-    (BUSY, "busy", "the database stayed locked longer than the busy timeout"),
+    (BUSY, "busy", "the database stayed locked longer than the busy timeout, or etcd did not answer within it"),
     (NOT_ALLOWED, "not-allowed", "the message or object is not yours to act on"),
     (STORAGE, "storage", "the database is unreadable, read-only, full or from a newer version"),
     (GATE_BROKEN, "gate-broken", "installed, but the hook command does not run, so edits would go unchecked"),

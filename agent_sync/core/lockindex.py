@@ -17,6 +17,8 @@ ANY = "*"  # a line that matches every path: sends the caller to the database
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from .db import Database
 
     Entry = tuple[float, str, str, str, str] | str  # (expires_at, kind, mode, owner, key), or ANY
@@ -48,11 +50,17 @@ def publish(db: "Database", merge_existing: bool) -> None:
                     any_line = True
                 elif entry[0] > now:
                     keep(*entry)
-    lines = {_line(expires_at, *fields) for fields, expires_at in latest.items()}
+    write(db.root, db.case_insensitive, [(expires_at, *fields) for fields, expires_at in latest.items()],  # type: ignore[misc]
+          any_line)
+
+
+def write(root: str, case_insensitive: bool, entries: "Iterable[Entry]", any_line: bool = False) -> None:
+    """Replace the index with `entries`, each (expires_at, kind, mode, owner, key)."""
+    lines = {_line(*entry) for entry in entries}
     if any_line:
         lines.add(ANY)
-    body = [HEADER, "ci\t" + ("1" if db.case_insensitive else "0")] + sorted(lines)
-    _replace(path_of(db.root), "\n".join(body) + "\n")
+    body = [HEADER, "ci\t" + ("1" if case_insensitive else "0")] + sorted(lines)
+    _replace(path_of(root), "\n".join(body) + "\n")
 
 
 def _line(expires_at: float, kind: str, mode: str, owner: str, key: str) -> str:

@@ -13,13 +13,13 @@ FLOOR = 0o022  # never create anything group- or world-writable
 OPEN_BITS = stat.S_IWGRP | stat.S_IWOTH
 
 
-def restrict_umask():
+def restrict_umask() -> None:
     """Add FLOOR to the process umask (a stricter umask such as 077 is kept)."""
     old = os.umask(FLOOR)
     os.umask(old | FLOOR)
 
 
-def open_to_others(path):
+def open_to_others(path: "str | os.PathLike[str]") -> int | None:
     """The permission bits of `path` if group or others may write to it, else None (also when missing).
 
     Windows has no such bits (every file reads as 0o666), so there it is always None.

@@ -20,6 +20,8 @@ except ImportError:  # Windows: the full path answers
 STATE_PARTS = (".claude", "coordination")
 SEQ = "mail.seq"
 SEEN_DIR = "seen"
+ETCD_STAMP = "etcd.stamp"  # cachestamp.NAME: with etcd, the stamps are a cache and must be fresh
+ETCD_FRESH = 5.0  # seconds: AGENT_SYNC_CACHE_STALE's default (a set variable takes the full path)
 SUBAGENTS_DIR = "subagents"  # <subagent session> -> its parent's session (identity.parent_session)
 CHECKIN_THROTTLE = 30.0  # seconds between check-ins written by hooks (config.CHECKIN_THROTTLE)
 ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
@@ -80,6 +82,21 @@ def _number(path: str) -> int | None:
         return None
 
 
+def _etcd_fresh(path: str, now: float) -> bool:
+    """True without an etcd stamp (SQLite), or when the engine confirmed the cache within ETCD_FRESH."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parts = handle.read().split()
+    except OSError:
+        return True
+    if _env("AGENT_SYNC_CACHE_STALE"):
+        return False
+    try:
+        return now - float(parts[1]) <= ETCD_FRESH
+    except (IndexError, ValueError):
+        return False
+
+
 def settled(cwd: str | None, session_id: str | None, now: float) -> bool | None:
     """True when this agent's stamps prove nothing new waits for it and its check-in is recent; else None."""
     if _sys_os is None or not isinstance(cwd, str) or not cwd.startswith("/") or "\x00" in cwd:
@@ -93,6 +110,8 @@ def settled(cwd: str | None, session_id: str | None, now: float) -> bool | None:
     state = "/".join((root.rstrip("/"), *STATE_PARTS))
     if not _env("AGENT_SYNC_ID") and _exists(f"{state}/{SUBAGENTS_DIR}/{session_id}"):
         return None  # a subagent acting as its parent: identity.resolve maps it
+    if not _etcd_fresh(f"{state}/{ETCD_STAMP}", now):
+        return None
     newest = _number(f"{state}/{SEQ}")
     seen_path = f"{state}/{SEEN_DIR}/{agent}"
     high_water = _number(seen_path)

@@ -25,6 +25,12 @@ import time
 from . import lockindex, mailstamp, program, repo, schema
 from .db import Database
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .lockindex import Entry
+
 OK, NOTE, FAIL = "ok", "note", "FAIL"
 MAGIC = b"SQLite format 3\x00"
 BIG_WAL = 64 * 1024 * 1024
@@ -51,10 +57,10 @@ ORPHANS = (
 class Finding:
     """One line of the report: how bad, which check, what was found, how to fix it."""
 
-    def __init__(self, level, check, text, fix=""):
+    def __init__(self, level: str, check: str, text: str, fix: str = "") -> None:
         self.level, self.check, self.text, self.fix = level, check, text, fix
 
-    def __str__(self):
+    def __str__(self) -> str:
         fix = f" - fix: {self.fix}" if self.fix else ""
         return f"{self.level:<4}  {self.check}: {self.text}{fix}"
 
@@ -62,16 +68,16 @@ class Finding:
 class Report:
     """Findings, plus what a repair needs to know about the database."""
 
-    def __init__(self):
-        self.findings = []
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
         self.damaged = False   # the file needs a rebuild
         self.too_new = False   # never rewrite it
 
-    def add(self, level, check, text, fix=""):
+    def add(self, level: str, check: str, text: str, fix: str = "") -> None:
         self.findings.append(Finding(level, check, text, fix))
 
     @property
-    def failed(self):
+    def failed(self) -> bool:
         return any(f.level == FAIL for f in self.findings)
 
 
@@ -79,7 +85,7 @@ class Report:
 # Checks
 
 
-def diagnose(root):
+def diagnose(root: str) -> Report:
     """Every check of the stored state at `root`; never writes to the database."""
     report = Report()
     path = repo.db_path(root)
@@ -94,13 +100,13 @@ def diagnose(root):
     return report
 
 
-def _open_read_only(path):
+def _open_read_only(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5, isolation_level=None)
     conn.row_factory = sqlite3.Row
     return conn
 
 
-def _check_files(report, root, path):
+def _check_files(report: Report, root: str, path: str) -> None:
     state = repo.state_dir(root)
     if not os.path.exists(path):
         report.add(OK, "database", f"none yet at {path} (created on first use)")
@@ -124,7 +130,7 @@ def _check_files(report, root, path):
                    program.command("doctor", "--repair") + " removes them")
 
 
-def _check_permissions(report, state, path):
+def _check_permissions(report: Report, state: str, path: str) -> None:
     problems = []
     for target in (state, path, path + "-wal", path + "-shm"):
         if os.path.exists(target) and not os.access(target, os.W_OK):
@@ -142,7 +148,7 @@ def _check_permissions(report, state, path):
         report.add(OK, "permissions", "writable")
 
 
-def _temp_files(state):
+def _temp_files(state: str) -> "Iterator[str]":
     for folder in (state, os.path.join(state, mailstamp.SEEN_DIR)):
         try:
             names = os.listdir(folder)
@@ -153,7 +159,7 @@ def _temp_files(state):
                 yield os.path.relpath(os.path.join(folder, name), state)
 
 
-def _check_database(report, root, conn):
+def _check_database(report: Report, root: str, conn: sqlite3.Connection) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > schema.CURRENT:
         report.too_new = True
@@ -188,8 +194,8 @@ def _check_database(report, root, conn):
     _check_stamps(report, root, conn)
 
 
-def _check_rows(report, conn):
-    orphans: dict = {}
+def _check_rows(report: Report, conn: sqlite3.Connection) -> None:
+    orphans: dict[str, int] = {}
     for table, where, _fix in ORPHANS:
         n = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}").fetchone()[0]
         if n:
@@ -206,7 +212,7 @@ def _check_rows(report, conn):
         report.add(OK, "expired locks", "none")
 
 
-def _check_index(report, root, conn):
+def _check_index(report: Report, root: str, conn: sqlite3.Connection) -> None:
     """Every live lock must be in locks.idx, or a hook could allow an edit without asking the database."""
     live = conn.execute("SELECT kind, mode, owner, key FROM locks WHERE expires_at > ?", (time.time(),)).fetchall()
     index = lockindex.read(root)
@@ -228,7 +234,7 @@ def _check_index(report, root, conn):
     report.add(OK, "lock index", f"covers all {len(live)} live lock(s)")
 
 
-def _check_stamps(report, root, conn):
+def _check_stamps(report: Report, root: str, conn: sqlite3.Connection) -> None:
     """mail.seq must not lag the newest message, nor an agent's seen stamp run ahead of it."""
     newest = conn.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]
     stamp = mailstamp.newest(root)
@@ -250,7 +256,7 @@ def _check_stamps(report, root, conn):
 # Repair
 
 
-def repair(root, report, busy_timeout):
+def repair(root: str, report: Report, busy_timeout: float) -> list[str]:
     """Fix what `report` found. Returns lines describing what was done."""
     if report.too_new:
         return ["not repairing: the database belongs to a newer agent-sync"]
@@ -264,7 +270,7 @@ def repair(root, report, busy_timeout):
     return done
 
 
-def rebuild(root, path):
+def rebuild(root: str, path: str) -> list[str]:
     """Move the damaged file aside and salvage what reads into a fresh database."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     aside = f"{path}.damaged-{stamp}"
@@ -288,7 +294,7 @@ def rebuild(root, path):
     return done
 
 
-def _lost_locks(path, old_index):
+def _lost_locks(path: str, old_index: "tuple[bool, list[Entry]] | None") -> list[str]:
     """Live entries of the pre-repair lock index that the salvaged database does not have."""
     if old_index is None:
         return []
@@ -296,17 +302,17 @@ def _lost_locks(path, old_index):
         kept = {tuple(r) for r in conn.execute("SELECT owner, key FROM locks")}
     now = time.time()
     return sorted({f"{e[4]} ({e[3]})" for e in old_index[1]
-                   if e != lockindex.ANY and e[0] > now and (e[3], e[4]) not in kept})
+                   if not isinstance(e, str) and e[0] > now and (e[3], e[4]) not in kept})  # the one str entry is ANY
 
 
-def _salvage(path, fresh):
+def _salvage(path: str, fresh: str) -> dict[str, int]:
     """Copy every readable row of `path` into a new database at `fresh`. Returns rows copied per table."""
     out = sqlite3.connect(fresh, isolation_level=None)
     try:
         out.execute("PRAGMA journal_mode=WAL")
         out.execute("BEGIN IMMEDIATE")
         schema.apply(out)
-        copied = {}
+        copied: dict[str, int] = {}
         source = _open_damaged(path)
         if source is not None:
             with contextlib.closing(source):
@@ -328,7 +334,7 @@ def _salvage(path, fresh):
     return copied
 
 
-def _open_damaged(path):
+def _open_damaged(path: str) -> sqlite3.Connection | None:
     for uri in (f"file:{path}?mode=ro", f"file:{path}?immutable=1"):
         try:
             conn = sqlite3.connect(uri, uri=True, isolation_level=None)
@@ -339,14 +345,14 @@ def _open_damaged(path):
     return None
 
 
-def _columns(conn, table):
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
     try:
         return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
     except sqlite3.Error:
         return []
 
 
-def _copy_table(source, out, table):
+def _copy_table(source: sqlite3.Connection, out: sqlite3.Connection, table: str) -> int:
     """Rows of one table that still read: forward until damage, then past it, then backward."""
     columns = [c for c in _columns(source, table) if c in set(_columns(out, table))]
     if not columns:
@@ -363,7 +369,7 @@ def _copy_table(source, out, table):
     return out.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] - before
 
 
-def _has_rowid(conn, table):
+def _has_rowid(conn: sqlite3.Connection, table: str) -> bool:
     try:
         conn.execute(f"SELECT rowid FROM {table} LIMIT 0")
         return True
@@ -371,7 +377,7 @@ def _has_rowid(conn, table):
         return False
 
 
-def _copy_scan(source, out, sql, insert):
+def _copy_scan(source: sqlite3.Connection, out: sqlite3.Connection, sql: str, insert: str) -> None:
     try:
         for row in source.execute(sql):
             out.execute(insert, tuple(row))
@@ -379,7 +385,8 @@ def _copy_scan(source, out, sql, insert):
         pass  # keep what was read before the damage
 
 
-def _copy_by_rowid(source, out, table, names, insert, batch=200):
+def _copy_by_rowid(source: sqlite3.Connection, out: sqlite3.Connection, table: str, names: str, insert: str,
+                   batch: int = 200) -> None:
     """Walk the table by rowid; on damage, probe ever further ahead for the next readable row."""
     after, jump = None, 1
     while True:
@@ -402,7 +409,7 @@ def _copy_by_rowid(source, out, table, names, insert, batch=200):
     _copy_scan(source, out, f"SELECT {names} FROM {table} ORDER BY rowid DESC", insert)
 
 
-def _restore_sequences(source, out):
+def _restore_sequences(source: sqlite3.Connection, out: sqlite3.Connection) -> None:
     """Keep AUTOINCREMENT counters at least where they were, so no id is ever reused."""
     try:
         rows = source.execute("SELECT name, seq FROM sqlite_sequence").fetchall()
@@ -415,7 +422,7 @@ def _restore_sequences(source, out):
                         "(SELECT 1 FROM sqlite_sequence WHERE name = ?)", (name, seq, name))
 
 
-def _raise_counters(out):
+def _raise_counters(out: sqlite3.Connection) -> None:
     """New message ids must exceed every agent's delivered mark; fencing tokens must never go back."""
     floor = out.execute("SELECT MAX(COALESCE(MAX(msg_hw), 0), COALESCE(MAX(msg_floor), 0)) FROM agents").fetchone()[0]
     out.execute("INSERT INTO sqlite_sequence (name, seq) SELECT 'messages', 0 WHERE NOT EXISTS "
@@ -425,7 +432,7 @@ def _raise_counters(out):
                    ON CONFLICT(key) DO UPDATE SET token = MAX(token, excluded.token)""")
 
 
-def _tidy(root, path, busy_timeout):
+def _tidy(root: str, path: str, busy_timeout: float) -> list[str]:
     """On a sound database: orphans out, index and stamps rewritten from the truth, temp files gone."""
     done = []
     db = Database(root, busy_timeout)

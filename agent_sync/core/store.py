@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
     from typing import Any, Protocol
 
+    from .backend import Backend
     from .context import Context
     from .lockspec import Spec
 
@@ -243,8 +244,16 @@ class Store:
         raise NotImplementedError
 
 
-def open_store(ctx: "Context") -> Store:
-    """The store this repository is configured for (today: SQLite)."""
-    from .sqlite_store import SqliteStore
+def open_store(ctx: "Context", choice: "Backend | None" = None) -> Store:
+    """The store this repository is configured for (core.backend), or the one `choice` names."""
+    from . import backend
 
-    return SqliteStore(ctx)
+    choice = ctx.backend = choice or backend.resolve(ctx.root)
+    if not choice.is_etcd:
+        from .sqlite_store import SqliteStore
+
+        return SqliteStore(ctx)
+    from .etcd.store import EtcdStore
+
+    namespace = choice.namespace(ctx.root)
+    return EtcdStore(choice.client(timeout=ctx.busy_timeout), namespace, ctx.root, ctx=ctx)

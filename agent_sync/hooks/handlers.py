@@ -35,7 +35,27 @@ class Where:
         self.root = repo.find_root(cwd)
         self.tree = repo.find_tree(cwd)
         self.me = identity.resolve(self.root, event.session_id)
-        self.has_db = os.path.exists(repo.db_path(self.root))
+        from ..core import cachestamp
+
+        self.remote = cachestamp.configured(self.root)  # etcd: the local files are a cache the watcher keeps
+        self.has_db = self.remote or os.path.exists(repo.db_path(self.root))
+
+    def stale_note(self):
+        """With etcd, a note when the engine last confirmed the cache too long ago (None: fresh, or SQLite)."""
+        if not self.remote:
+            return None
+        from ..core import cachestamp, config
+
+        bound = config.duration("AGENT_SYNC_CACHE_STALE")
+        age = cachestamp.age(self.root, time.time())
+        if age is not None and age <= bound:
+            return None
+        from ..core.etcd import watcher
+
+        watcher.start(self.root)  # it was not running, or is behind: make sure one runs
+        shown = "has never been written" if age is None else f"is {age:.0f}s old"
+        return (f"agent-sync hook: the local lock cache {shown} (limit {bound:g}s: the watcher is behind or "
+                "etcd is unreachable), so the hook asked etcd itself")
 
     def context(self):
         from ..core import config
@@ -104,13 +124,23 @@ def pre_tool(event):
     if not raw_paths:
         return model.ALLOW
     where = Where(event)
-    if not _index_may_block(where, raw_paths):
+    stale = where.stale_note()
+    if stale is None and not _index_may_block(where, raw_paths):
         return model.ALLOW
+    from ..core.errors import AgentSyncError
+
     ctx = where.context()
     try:
-        found = ctx.store.blockers(_specs(where, raw_paths, ctx.store.case_insensitive))
+        if ctx.store.backend != "etcd":
+            stale = None  # the config file names etcd, but this checkout is on SQLite (AGENT_SYNC_BACKEND)
+        try:
+            found = ctx.store.blockers(_specs(where, raw_paths, ctx.store.case_insensitive))
+        except AgentSyncError as exc:
+            if stale is None:
+                raise
+            return model.Outcome(note=f"{stale}; etcd did not answer ({exc}): allowed, nothing was blocked")
         if not found:
-            return model.ALLOW
+            return model.Outcome(note=stale) if stale else model.ALLOW
         reason = f"[agent-sync] BLOCKED: {ctx.store.explain(found)}\n{BLOCK_ADVICE}"
         note = _log_refusal(ctx, event, found)
         return model.Outcome(block_reason=reason, note=note)
@@ -189,6 +219,10 @@ def session_start(event):
                 pass
         text = render.compact(documents.status(ctx)) + note
         mailstamp.mark_seen(where.root, where.me.id, ctx.store.high_water())
+        if ctx.store.backend == "etcd":
+            from ..core.etcd import cache
+
+            cache.after_use(ctx)  # the watcher that keeps this checkout's hook cache fresh
     finally:
         ctx.close()
     return model.Outcome(context=text)
@@ -222,7 +256,7 @@ def take_for(where, via, directed_only=False):
 def _deliver(where, directed_only):
     from . import push
 
-    if not where.has_db or push.settled(where.root, where.me.id):
+    if not where.has_db or (push.settled(where.root, where.me.id) and not where.stale_note()):
         return None
     return take_for(where, "stop-hook" if directed_only else "prompt-hook", directed_only)
 

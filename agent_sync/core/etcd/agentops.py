@@ -17,7 +17,7 @@ from ..errors import Busy
 from ..identity import OPERATOR
 from . import journalops
 from .engine import Plan, transact, translated
-from .keys import loads
+from .keys import dumps, loads
 
 CHECKIN_WAIT = agents.CHECKIN_WAIT
 
@@ -61,7 +61,7 @@ def touch(store: "EtcdStore", state: str, timeout: Any = None, plan_more: Any = 
         kv = view.one(keys.agent(me))
         if kv is None:
             row = _new_row(store, view, state)
-            plan.put(keys.name(row["name_key"]), me)
+            plan.put(keys.name(row["name_key"]), dumps(me))
             plan.same(keys.name(row["name_key"]), None)
             seq = view.value(keys.seq("msgs"), 0)
             plan.put(keys.mail(me), {"hw": seq, "floor": seq})
@@ -106,11 +106,11 @@ def register(store: "EtcdStore", name: str, role: str | None = None) -> Any:
             agents.name_taken(name, other)
             if "name" in other:  # the old holder is gone: it falls back to its id so the name can move
                 plan.put(keys.agent(holder), dict(other, name=holder, name_key=holder.lower()))
-                plan.put(keys.name(holder.lower()), holder)
+                plan.put(keys.name(holder.lower()), dumps(holder))
             plan.same(keys.agent(holder), view.one(keys.agent(holder)))
         if row["name_key"] != name_key:
             plan.delete(keys.name(row["name_key"]))
-        plan.put(keys.name(name_key), ctx.me.id)
+        plan.put(keys.name(name_key), dumps(ctx.me.id))
         plan.same(keys.name(name_key), view.one(keys.name(name_key)))
         row.update(name=name, name_key=name_key)
         if role is not None:
