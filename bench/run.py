@@ -297,6 +297,9 @@ def main(argv=None):
     parser.add_argument("--no-upstream", action="store_true", help=f"skip {UPSTREAM}")
     parser.add_argument("--no-shiv", action="store_true", help="skip the shiv variant")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a targeted case misses its target")
+    parser.add_argument("--cli-runs", type=int, default=15,
+                        help="runs per command in the CLI table (bench/cli.py; 0 skips the CLI, storm, per-Python "
+                             "and MCP sections)")
     parser.add_argument("--latency-runs", type=int, default=30,
                         help="messages per path in the delivery-latency section (0 skips it; bench/latency.py)")
     args = parser.parse_args(argv)
@@ -409,6 +412,18 @@ def main(argv=None):
                     a, b = pair(ours, theirs, runs, data, data, edit_repo, env)
                     print(f"{name:52} {ms(a)} {ms(b):>9} {b / a:10.2f}")
     print()
+
+    if args.cli_runs > 0:  # issue 15: the commands agents type, the storm, every Python, MCP
+        from bench import cli as clibench, pythons
+
+        failed += clibench.cli_table(args.cli_runs)
+        print()
+        failed += clibench.storm(upstream=not args.no_upstream)
+        print()
+        failed += pythons.hook_table(max(args.cli_runs, 15))
+        print()
+        failed += pythons.mcp_round_trip(400)
+        print()
 
     if args.latency_runs > 0:
         from bench import latency

@@ -61,7 +61,8 @@ def test_the_quick_parser_leaves_the_rest_to_argparse(argv, capsys):
 def test_every_command_has_a_quick_case_or_is_left_to_argparse():
     quick = {argv[0] for argv in QUICK}
     assert set(cli.COMMANDS) - quick <= {"init", "heartbeat", "agents", "claim-task", "block-task", "cancel-task",
-                                         "reopen-task", "log", "mcp", "console", "guard", "uninstall", "hook"}
+                                         "reopen-task", "log", "mcp", "console", "guard", "uninstall", "hook",
+                                         "remote", "migrate"}
 
 
 def run(*argv, env=None):

@@ -5,9 +5,15 @@ Handlers take (ctx, args) and return an exit code. They never touch SQL.
 
 import sys
 
-from ..core import config, lockspec, messages, render, documents
+from ..core import lazy
 from ..core.durations import format_duration, parse_duration
 from ..core.errors import OK
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..core import config, documents, lockspec, messages, render
+else:  # each imported on first use: a command loads only what it prints with
+    lazy.modules("agent_sync.core", "config documents lockspec messages render", globals())
 
 
 # Characters json.dumps(ensure_ascii=False) leaves raw that a terminal may obey: C1 controls (0x9b is
@@ -28,7 +34,8 @@ def emit(args, doc, text):
 
 
 def _ttl(args):
-    return parse_duration(args.ttl, bare_unit="m") if getattr(args, "ttl", None) else config.DEFAULT_TTL
+    ttl = getattr(args, "ttl", None)
+    return config.DEFAULT_TTL if ttl is None else parse_duration(ttl, bare_unit="m", minimum=1)
 
 
 def cmd_init(ctx, args):
@@ -135,7 +142,7 @@ def cmd_unlock(ctx, args):
 
 def cmd_renew(ctx, args):
     specs = [lockspec.parse(ctx, raw) for raw in args.paths] if args.paths else None
-    ttl = parse_duration(args.ttl, bare_unit="m") if args.ttl else None
+    ttl = parse_duration(args.ttl, bare_unit="m", minimum=1) if args.ttl is not None else None
     renewed = ctx.store.renew(specs, ttl)
     print("renewed " + ", ".join(render.field(p, 200) for p in renewed) if renewed else "you hold no live locks")
     return OK

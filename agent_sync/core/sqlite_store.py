@@ -5,18 +5,21 @@ locks (with waitqueue), tasks, messages, journal and gc. Those modules are
 the SQLite implementation of the coordination model.
 """
 
-from . import agents, gc, journal, leases, locks, messages, tasks
+from . import lazy
 from .db import Database
 from .store import Store
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from . import agents, gc, journal, leases, locks, messages, tasks
     from collections.abc import Callable, Iterable, Sequence
     from contextlib import AbstractContextManager
 
     from .context import Context
     from .lockspec import Spec
     from .store import Clash, Row
+else:  # each imported on first use: a command loads only the modules it calls
+    lazy.modules(__package__, "agents gc journal leases locks messages tasks", globals())
 
 
 class SqliteStore(Store):
