@@ -99,6 +99,8 @@ def register(store: "EtcdStore", name: str, role: str | None = None) -> Any:
     name_key = validate.key(name)
 
     def more(view, plan, row):
+        others = [dict(r, status=agents.status_of(r, ctx)) for r in (loads(kv.value) for kv in view.under(keys.agents))]
+        agents.refuse_hijack(ctx.me.id, name, role, others)  # the addressing rule, as the SQLite store applies it
         holder = view.value(keys.name(name_key))
         if holder is not None and holder != ctx.me.id:
             other = store.agent_row(holder, view) or {"id": holder, "state": "offline", "last_seen": 0}
