@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: all build test test-etcd test-agents bench stress clean install
+.PHONY: all build test test-etcd test-agents bench bench-etcd stress clean install
 
 all: build
 
@@ -31,6 +31,11 @@ test-agents: $(STAMP) build
 
 bench: $(STAMP) build
 	$(VPY) bench/run.py
+	$(VPY) bench/etcd.py
+
+# The etcd store beside SQLite: hook latency, lock/claim p50/p99, cross-clone propagation, 16-process throughput.
+bench-etcd: $(STAMP) build
+	$(VPY) bench/etcd.py
 
 stress: $(STAMP) build
 	$(VPY) bench/stress.py

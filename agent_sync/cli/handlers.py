@@ -34,7 +34,8 @@ def emit(args, doc, text):
 
 
 def _ttl(args):
-    return parse_duration(args.ttl, bare_unit="m") if getattr(args, "ttl", None) else config.DEFAULT_TTL
+    ttl = getattr(args, "ttl", None)
+    return config.DEFAULT_TTL if ttl is None else parse_duration(ttl, bare_unit="m", minimum=1)
 
 
 def cmd_init(ctx, args):
@@ -141,7 +142,7 @@ def cmd_unlock(ctx, args):
 
 def cmd_renew(ctx, args):
     specs = [lockspec.parse(ctx, raw) for raw in args.paths] if args.paths else None
-    ttl = parse_duration(args.ttl, bare_unit="m") if args.ttl else None
+    ttl = parse_duration(args.ttl, bare_unit="m", minimum=1) if args.ttl is not None else None
     renewed = ctx.store.renew(specs, ttl)
     print("renewed " + ", ".join(render.field(p, 200) for p in renewed) if renewed else "you hold no live locks")
     return OK

@@ -266,7 +266,9 @@ def recent(ctx: "Context", limit: int = 20, after_id: int = 0) -> "list[sqlite3.
 
 
 def parse_id(text: str) -> int:
-    raw = str(text).strip().lstrip("#")
-    if not raw.isdigit():
-        raise UsageError(f"message id must be a number, not {text!r}")
-    return int(raw)
+    from .numbers import id_number
+
+    number = id_number(text, "a message id")
+    if number is None:
+        raise UsageError(f"message id must be a number, not {str(text)[:60]!r}")
+    return number

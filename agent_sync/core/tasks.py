@@ -89,8 +89,9 @@ def pick_by_title(text: str, rows: "Sequence[Row]") -> int:
 
 def task_number(ref: str) -> int | None:
     """The id in `12` / `#12`, or None for a title."""
-    text = str(ref).strip()
-    return int(text.lstrip("#")) if text.lstrip("#").isdigit() else None
+    from .numbers import id_number
+
+    return id_number(ref, "a task id")
 
 
 def refuse_claim(ctx: "Context", task: "Row", deps: "Sequence[Row]") -> None:
