@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: all build test test-agents bench stress clean install
+.PHONY: all build test test-etcd test-agents bench bench-etcd stress clean install
 
 all: build
 
@@ -18,7 +18,11 @@ $(STAMP): requirements-dev.txt
 
 test: $(STAMP) build
 	$(VPY) -m mypy
-	$(VPY) -m pytest -n 2 -q --ignore=tests/agents
+	$(VPY) -m pytest -n 2 -q --ignore=tests/agents --ignore=tests/test_etcd_store_races.py
+
+# The etcd store under real multi-process races, on one member and on three with the leader killed (~40 s).
+test-etcd: $(STAMP) build
+	$(VPY) -m pytest -q tests/test_etcd_store_races.py
 
 # The real agent CLIs (pinned, from npm, cached in .cache/agent-clis/) against a scripted model on 127.0.0.1.
 test-agents: $(STAMP) build
@@ -27,6 +31,11 @@ test-agents: $(STAMP) build
 
 bench: $(STAMP) build
 	$(VPY) bench/run.py
+	$(VPY) bench/etcd.py
+
+# The etcd store beside SQLite: hook latency, lock/claim p50/p99, cross-clone propagation, 16-process throughput.
+bench-etcd: $(STAMP) build
+	$(VPY) bench/etcd.py
 
 stress: $(STAMP) build
 	$(VPY) bench/stress.py

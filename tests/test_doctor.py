@@ -171,11 +171,11 @@ def test_repair_keeps_the_damaged_file_and_salvages_the_rest(team):
     (aside,) = team.db.parent.glob("state.sqlite.damaged-*[0-9]")
     assert re.fullmatch(r"state\.sqlite\.damaged-\d{8}-\d{6}", aside.name)
     assert sha(aside) == damaged_sha  # kept, byte for byte
-    assert "salvaging rows:" in repaired.out and "activity" in repaired.out
+    assert re.search(r"activity: \d+ read, \d+ lost", repaired.out), repaired.out
     assert sql(team, "PRAGMA integrity_check") == [("ok",)]
     assert sql(team, "PRAGMA user_version") == [(schema.CURRENT,)]
     salvaged = sql(team, "SELECT COUNT(*) FROM activity WHERE message LIKE 'filler %'")[0][0]
-    assert 1000 < salvaged < 1500, salvaged  # most rows back; the damaged pages' rows lost
+    assert 1400 <= salvaged < 1500, salvaged  # all but the rows the two damaged pages held
     # The small tables sat in pages that were not hit: everything important came back.
     locks = team.json("locks", agent="bob")["locks"]
     assert [(lk["path"], lk["owner"]) for lk in locks] == [("src/a.py", "ann")]

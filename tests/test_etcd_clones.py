@@ -137,3 +137,20 @@ def test_the_hook_allowed_path_imports_no_network_or_json_code(tmp_path, etcd): 
         imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
         assert "agent_sync.hooks.handlers" in imported  # the hook ran its check
         assert not {"http.client", "json", "socket", "ssl", "agent_sync.core.etcd.client"} & imported, imported
+
+
+def test_the_session_start_hook_starts_the_watcher_and_a_fresh_cache_lets_edits_through_quietly(tmp_path, etcd):  # noqa: F811,E501
+    with two_clones(tmp_path, etcd.url) as (a, b):
+        pid_file = b.path / ".claude" / "coordination" / "etcd.watcher"
+        assert not pid_file.exists()
+        result = b.hook("session-start", {"session_id": "session-bob", "cwd": str(b.path), "source": "startup"},
+                        agent="bob")
+        assert result.code == 0, result
+        assert wait_for(pid_file.exists, timeout=5), "no watcher started"
+        a.ok("lock", "src/locked.py", agent="alice")
+        assert wait_for(lambda: "src/locked.py" in (b.path / ".claude" / "coordination" / "locks.idx").read_text(),
+                        timeout=3)
+        allowed = edit(b, "bob")
+        assert allowed.code == 0 and allowed.err == "", allowed  # fresh cache: no note, no engine round trip
+        doc = b.json("remote", "status")
+        assert doc["cache"]["watcher"] and doc["cache"]["age"] < 5 and doc["cache"]["lag"] is not None

@@ -34,7 +34,8 @@ def emit(args, doc, text):
 
 
 def _ttl(args):
-    return parse_duration(args.ttl, bare_unit="m") if getattr(args, "ttl", None) else config.DEFAULT_TTL
+    ttl = getattr(args, "ttl", None)
+    return config.DEFAULT_TTL if ttl is None else parse_duration(ttl, bare_unit="m", minimum=1)
 
 
 def cmd_init(ctx, args):
@@ -44,8 +45,8 @@ def cmd_init(ctx, args):
 
 def cmd_register(ctx, args):
     row = ctx.store.register(args.name, args.role)
-    role = f" ({render.field(row['role'])})" if row["role"] else ""
-    print(f"registered {render.field(row['name'])}{role} as agent {row['id']}")
+    role = f" ({render.quoted(row['role'])})" if row["role"] else ""
+    print(f"registered {render.quoted(row['name'])}{role} as agent {row['id']}")
     return OK
 
 
@@ -57,7 +58,7 @@ def cmd_heartbeat(ctx, args):
 
 def cmd_whoami(ctx, args):
     doc = documents.whoami(ctx)
-    name = render.field(doc["agent"]["name"]) if doc["agent"] else "(unregistered)"
+    name = render.quoted(doc["agent"]["name"]) if doc["agent"] else "(unregistered)"
     text = f"{name} [{doc['id']}] - identity from {doc['source']}"
     if doc["source"] == "local":
         text += " (set AGENT_SYNC_ID to tell shells apart)"
@@ -141,7 +142,7 @@ def cmd_unlock(ctx, args):
 
 def cmd_renew(ctx, args):
     specs = [lockspec.parse(ctx, raw) for raw in args.paths] if args.paths else None
-    ttl = parse_duration(args.ttl, bare_unit="m") if args.ttl else None
+    ttl = parse_duration(args.ttl, bare_unit="m", minimum=1) if args.ttl is not None else None
     renewed = ctx.store.renew(specs, ttl)
     print("renewed " + ", ".join(render.field(p, 200) for p in renewed) if renewed else "you hold no live locks")
     return OK
@@ -154,7 +155,7 @@ def cmd_locks(ctx, args):
 
 def cmd_send(ctx, args):
     message_id = ctx.store.send(args.to, args.message, reply_to=args.reply_to)
-    print(f"sent message #{message_id} to {render.field(args.to, 64)}")
+    print(f"sent message #{message_id} to {render.quoted(args.to, 64)}")
     return OK
 
 

@@ -47,6 +47,24 @@ def _guard_actions():
     return ACTIONS
 
 
+def whole_number(field, minimum=None):
+    """An argparse type: core.numbers' strict integer (ASCII digits, within 64 bits, at least `minimum`)."""
+    from ..core import numbers
+
+    low = numbers.INT64_MIN if minimum is None else minimum
+
+    def convert(text):
+        try:
+            return numbers.parse_int(text, field, low)
+        except UsageError as exc:
+            import argparse
+
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = field
+    return convert
+
+
 H = "agent_sync.cli.handlers."
 TASK = arg("task", help=w.TASK)
 FORCE = arg("--force", action="store_true", help=w.FORCE)
@@ -73,7 +91,7 @@ COMMANDS = {
                            arg("title", help=w.TITLE), arg("--description", help=w.DESCRIPTION),
                            arg("--file", action="append",
                                help="a file, directory or pattern the task touches (repeatable)"),
-                           arg("--priority", type=int, default=0, help=w.PRIORITY),
+                           arg("--priority", type=whole_number("priority"), default=0, help=w.PRIORITY),
                            arg("--depends-on", action="append", help="task that must be done first (repeatable)")),
     "claim-task": Command(H + "cmd_claim_task", w.CLAIM_TASK, TASK, LOCK_FLAG, TTL),
     "claim-next": Command(H + "cmd_claim_next",
@@ -96,7 +114,7 @@ COMMANDS = {
                      arg("--mine", action="store_true", help=w.MINE), json_flag=True),
     "send": Command(H + "cmd_send", w.SEND, arg("--to", required=True, help=w.TO),
                     arg("--message", required=True, help=w.TEXT),
-                    arg("--reply-to", type=int, metavar="ID", help=w.REPLY_TO)),
+                    arg("--reply-to", type=whole_number("the message id", 1), metavar="ID", help=w.REPLY_TO)),
     "inbox": Command(H + "cmd_inbox", "Show unread messages (listing marks nothing read).",
                      arg("--all", action="store_true", help=w.ALL_MESSAGES),
                      arg("--mark-read", action="store_true", help="mark the messages shown read, once they are printed"),
@@ -105,7 +123,7 @@ COMMANDS = {
     "ack": Command(H + "cmd_ack", w.ACK, arg("id", help=w.MESSAGE_ID)),
     "decision": Command(H + "cmd_decision", "Record a shared decision.", arg("text", help=w.DECISION)),
     "decisions": Command(H + "cmd_decisions", "List recorded decisions, newest first.",
-                         arg("--limit", type=int, help="at most this many"), json_flag=True),
+                         arg("--limit", type=whole_number("limit", 1), help="at most this many (1 or more)"), json_flag=True),
     "log": Command(H + "cmd_log", "Append an entry to the activity feed.",
                    arg("--type", required=True, help=w.ENTRY_TYPE), arg("--message", required=True, help=w.TEXT),
                    arg("--file", help=w.ENTRY_FILE)),
@@ -127,7 +145,7 @@ COMMANDS = {
                        needs_context=False),
     "watch": Command("agent_sync.console.entry.cmd_watch",
                      "Stream the console's live feed as plain timestamped lines (pipes, logs).",
-                     EVERY, arg("--backlog", type=int, default=20, metavar="N",
+                     EVERY, arg("--backlog", type=whole_number("backlog", 0), default=20, metavar="N",
                                 help="recent entries to print first (default 20)"), needs_context=False),
     "guard": Command("agent_sync.cli.guard.cmd_guard",
                      "Install or remove the git pre-commit hook that refuses commits of files other agents have "
@@ -247,7 +265,7 @@ def quick_parse(name, command, words):
                 return None
         if not _accepts(opts, value):
             return None
-        value = int(value) if opts.get("type") is int else value
+        value = opts["type"](value) if opts.get("type") else value
         dest = _dest(flags, opts)
         values[dest] = (values[dest] or []) + [value] if action == "append" else value
     if any(opts.get("required") and flags[0] not in seen for flags, opts in options.values()):
@@ -258,10 +276,10 @@ def quick_parse(name, command, words):
 
 
 def _accepts(opts, value):
-    if opts.get("type") is int:
+    if opts.get("type"):
         try:
-            int(value)
-        except ValueError:
+            opts["type"](value)
+        except Exception:  # noqa: BLE001 - argparse answers it, with its own message
             return False
     choices = opts.get("choices")
     return choices is None or value in (choices() if callable(choices) else choices)
@@ -329,10 +347,62 @@ def _wrap(text, width):
     return lines + [line]
 
 
+class _Stdout:
+    """sys.stdout, but a failed write says it was stdout: a closed pipe stays BrokenPipeError (exit 0,
+    quietly), anything else (a full disk: `> /dev/full`) becomes OutputFailed (exit 9), never storage."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+    def _guard(self, call, *args):
+        try:
+            return call(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise errors.OutputFailed(exc.errno, f"cannot write to standard output: {exc.strerror or exc}") from None
+
+    def write(self, text):
+        return self._guard(self._stream.write, text)
+
+    def flush(self):
+        return self._guard(self._stream.flush)
+
+
+def _quiet_stdout():
+    """After a closed pipe: point stdout at devnull, so the interpreter's own last flush stays silent."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv=None):
     """Run one command; return its exit code. Only __main__ calls sys.exit."""
     argv = sys.argv[1:] if argv is None else argv
     perms.restrict_umask()  # before anything is created
+    if sys.stdout is not None and not isinstance(sys.stdout, _Stdout):
+        sys.stdout = _Stdout(sys.stdout)
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # buffered output fails here, still inside our error handling
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return errors.OK
+    except errors.OutputFailed as exc:
+        _quiet_stdout()
+        return fail(exc.strerror, exc.exit_code)
+
+
+def _main(argv):
     try:
         from ..core import validate
 
@@ -358,8 +428,31 @@ def main(argv=None):
         return fail(exc, exc.exit_code)
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return errors.OK
+
+
+READ_ONLY = {"whoami", "agents", "status", "tasks", "locks", "inbox", "decisions"}
+
+
+def nothing_here(name):
+    """Refuse before any state is created: AGENT_SYNC_ROOT naming no folder (exit 2), or a read command
+    outside every repository where no state exists (exit 4: there is nothing to show, and reading
+    must not leave a .claude/ folder behind, not even in / or $HOME)."""
+    import os
+
+    from ..core import repo
+
+    forced = os.environ.get("AGENT_SYNC_ROOT")
+    if forced:
+        if not os.path.isdir(os.path.expanduser(forced)):
+            raise UsageError(f"AGENT_SYNC_ROOT={forced!r} is not an existing folder; nothing was created. "
+                             "Point it at the repository's top folder")
+        return
+    if name not in READ_ONLY:
+        return
+    cwd = os.path.realpath(os.getcwd())
+    if repo.nearest_checkout(cwd) is None and not os.path.exists(repo.db_path(repo.find_root(cwd))):
+        raise errors.NotFound(f"nothing here: {cwd} is not inside a git repository and holds no agent-sync "
+                              "state (nothing was created). Run it inside a repository")
 
 
 def run(command, args):
@@ -370,6 +463,7 @@ def run(command, args):
             return handler(None, args)
         from ..core.context import Context
 
+        nothing_here(args.command)
         from ..core.backend import engine_errors
 
         with engine_errors():  # an etcd error the store left untranslated still gets its exit code
@@ -381,6 +475,8 @@ def run(command, args):
 
                 cache.after_use(ctx)  # this checkout's hooks see the command's effect at once
         return code
+    except (BrokenPipeError, errors.OutputFailed):
+        raise  # stdout's trouble, not storage's: main() answers it
     except OSError as exc:
         return fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), errors.STORAGE)
     finally:

@@ -74,7 +74,7 @@ def _duration(name: str, raw: object) -> tuple[float | None, str]:
 
 def _parse(text: str) -> float | None:
     try:
-        return parse_duration(text, bare_unit="s") if text.isascii() else None
+        return parse_duration(text.strip(), bare_unit="s") if text.isascii() else None
     except UsageError:
         return None
 

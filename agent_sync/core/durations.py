@@ -6,25 +6,34 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_SECONDS = 366 * 86400
 
 
-def parse_duration(text: str | float, bare_unit: str = "m") -> float:
-    """Seconds in `text`: a positive number with an optional unit s/m/h/d.
+def parse_duration(text: str | float, bare_unit: str = "m", minimum: float = 0.0) -> float:
+    """Seconds in `text`: digits 0-9 with an optional decimal part and an optional unit s/m/h/d.
 
     A bare number counts in `bare_unit` (minutes for --ttl, as the spec has it).
+    Nothing else is a duration: not '', ' 5', '1_0', '1e3', 'inf', nor digits of
+    other scripts, which float() would all take. The result must be greater than
+    zero and at least `minimum` seconds.
     """
-    raw = str(text).strip().lower()
+    raw = str(text).lower()
     unit = bare_unit
     if raw and raw[-1] in _UNITS:
         raw, unit = raw[:-1], raw[-1]
-    try:
-        value = float(raw)
-    except ValueError:
-        raise UsageError(f"invalid duration {text!r}: use a number with an optional unit, e.g. 90, 30s, 10m, 2h") from None
-    seconds = value * _UNITS[unit]
-    if not seconds > 0 or seconds != seconds:
+    whole, _, part = raw.partition(".")
+    if not (_digits(whole) and (_digits(part) or "." not in raw)) or len(raw) > 30:
+        raise UsageError(f"invalid duration {str(text)[:60]!r}: use digits with an optional unit, "
+                         "e.g. 90, 30s, 10m, 2h, 1.5h")
+    seconds = float(raw) * _UNITS[unit]
+    if not seconds > 0:
         raise UsageError(f"invalid duration {text!r}: it must be greater than zero")
+    if seconds < minimum:
+        raise UsageError(f"invalid duration {text!r}: at least {format_duration(minimum)}")
     if seconds > MAX_SECONDS:
         raise UsageError(f"invalid duration {text!r}: at most 366 days")
     return seconds
+
+
+def _digits(text: str) -> bool:
+    return bool(text) and text.isascii() and text.isdigit()
 
 
 def format_duration(seconds: float) -> str:

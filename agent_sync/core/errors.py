@@ -9,6 +9,7 @@ BUSY = 5
 NOT_ALLOWED = 6
 STORAGE = 7
 GATE_BROKEN = 8
+OUTPUT = 9
 
 # (code, name, meaning): the one table the README and `--help` are checked against.
 EXIT_CODES = (
@@ -17,10 +18,11 @@ EXIT_CODES = (
     (USAGE, "usage", "bad arguments or invalid values"),
     (CONFLICT, "conflict", "a lock is held or a task is owned by another agent"),
     (NOT_FOUND, "not-found", "no such task, message, lock or agent"),
-    (BUSY, "busy", "the database stayed locked longer than the busy timeout"),
+    (BUSY, "busy", "the database stayed locked longer than the busy timeout, or etcd did not answer within it"),
     (NOT_ALLOWED, "not-allowed", "the message or object is not yours to act on"),
     (STORAGE, "storage", "the database is unreadable, read-only, full or from a newer version"),
     (GATE_BROKEN, "gate-broken", "installed, but the hook command does not run, so edits would go unchecked"),
+    (OUTPUT, "output", "standard output could not be written (a full disk or a device error); a closed pipe is not an error"),
 )
 
 
@@ -58,6 +60,18 @@ class NotAllowed(AgentSyncError):
     """The caller may not read or change this object."""
 
     exit_code = NOT_ALLOWED
+
+
+class OutputFailed(OSError, AgentSyncError):
+    """Writing to stdout failed (ENOSPC, EIO): not the database's fault, so not exit 7.
+
+    Still an OSError, so code that guards its printing with `except OSError` keeps working.
+    """
+
+    exit_code = OUTPUT
+
+    def __str__(self):
+        return str(self.strerror)
 
 
 class StorageError(AgentSyncError):

@@ -18,6 +18,7 @@ write into the copy moved aside.
 """
 
 import contextlib
+import re
 import os
 import sqlite3
 import time
@@ -27,11 +28,13 @@ from .db import Database
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from .lockindex import Entry
 
 OK, NOTE, FAIL = "ok", "note", "FAIL"
+# What reading a damaged file raises: SQLite's errors, and its error text when damaged bytes are not UTF-8.
+READ_ERRORS = (sqlite3.Error, UnicodeDecodeError)
 MAGIC = b"SQLite format 3\x00"
 BIG_WAL = 64 * 1024 * 1024
 # Salvage order: parents before children. lock_waiters is ephemeral and not kept.
@@ -94,7 +97,7 @@ def diagnose(root: str) -> Report:
         try:
             with contextlib.closing(_open_read_only(path)) as conn:
                 _check_database(report, root, conn)
-        except sqlite3.Error as exc:
+        except READ_ERRORS as exc:
             report.damaged = True
             report.add(FAIL, "database", f"cannot be read ({exc})", program.command("doctor", "--repair"))
     return report
@@ -102,6 +105,7 @@ def diagnose(root: str) -> Report:
 
 def _open_read_only(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5, isolation_level=None)
+    conn.text_factory = _lenient_text
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -284,9 +288,10 @@ def rebuild(root: str, path: str) -> list[str]:
     for suffix in ("-wal", "-shm"):
         if os.path.exists(fresh + suffix):
             os.remove(fresh + suffix)  # our own, empty after the checkpoint
-    summary = ", ".join(f"{t} {n}" for t, n in copied.items() if n) or "nothing was readable"
     done = [f"moved the damaged database to {aside} (kept; delete it yourself once satisfied)",
-            f"rebuilt {path}, salvaging rows: {summary}"]
+            f"rebuilt {path}" + ("" if any(r.read for r in copied.values()) else ": nothing was readable")
+            + "; rows per table:"]
+    done += [f"  {table}: {result}" for table, result in copied.items()]
     lost = _lost_locks(path, old_index)
     if lost:
         done.append(f"WARNING: {len(lost)} lock(s) the old lock index listed were not recovered and no longer "
@@ -305,16 +310,18 @@ def _lost_locks(path: str, old_index: "tuple[bool, list[Entry]] | None") -> list
                    if not isinstance(e, str) and e[0] > now and (e[3], e[4]) not in kept})  # the one str entry is ANY
 
 
-def _salvage(path: str, fresh: str) -> dict[str, int]:
+def _salvage(path: str, fresh: str) -> "dict[str, Salvaged]":
     """Copy every readable row of `path` into a new database at `fresh`. Returns rows copied per table."""
     out = sqlite3.connect(fresh, isolation_level=None)
     try:
         out.execute("PRAGMA journal_mode=WAL")
         out.execute("BEGIN IMMEDIATE")
         schema.apply(out)
-        copied: dict[str, int] = {}
+        copied = {}
         source = _open_damaged(path)
-        if source is not None:
+        if source is None:
+            copied = {table: Salvaged(0, None) for table in TABLES}
+        else:
             with contextlib.closing(source):
                 for table in TABLES:
                     copied[table] = _copy_table(source, out, table)
@@ -338,82 +345,214 @@ def _open_damaged(path: str) -> sqlite3.Connection | None:
     for uri in (f"file:{path}?mode=ro", f"file:{path}?immutable=1"):
         try:
             conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+            conn.text_factory = _lenient_text  # a damaged byte in a text must not cost the row
             conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             return conn
-        except sqlite3.Error:
+        except READ_ERRORS:
             continue
     return None
+
+
+def _lenient_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
     try:
         return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
-    except sqlite3.Error:
+    except READ_ERRORS:
         return []
 
 
-def _copy_table(source: sqlite3.Connection, out: sqlite3.Connection, table: str) -> int:
-    """Rows of one table that still read: forward until damage, then past it, then backward."""
+MAX_PROBES = 2_000_000  # rowids tried one by one inside a damaged stretch, per table
+PROBE_WINDOW = 100_000  # rowids tried past the last one read when nothing says where a table ends
+
+
+class Salvaged:
+    """What one table gave back: rows read, and what could not be read (a count, or None: unknown)."""
+
+    def __init__(self, read: int = 0, lost: int | None = 0, where: str = "") -> None:
+        self.read, self.lost, self.where = read, lost, where
+
+    def __str__(self) -> str:
+        lost = "an unknown number" if self.lost is None else str(self.lost)
+        where = f" ({self.where})" if self.where and self.lost != 0 else ""
+        return f"{self.read} read, {lost} lost{where}"
+
+
+def _copy_table(source: sqlite3.Connection, out: sqlite3.Connection, table: str) -> "Salvaged":
+    """Every row of one table that still reads, row by row around damaged pages."""
     columns = [c for c in _columns(source, table) if c in set(_columns(out, table))]
     if not columns:
-        return 0
+        return Salvaged(0, None if table in _names(source) else 0)
     names = ", ".join(columns)
-    insert = f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
-    before = out.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-    has_rowid = _has_rowid(source, table)
-    if has_rowid:
-        _copy_by_rowid(source, out, table, names, insert)
-    else:
-        for order in ("", " ORDER BY 1 DESC"):
-            _copy_scan(source, out, f"SELECT {names} FROM {table}{order}", insert)
-    return out.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] - before
+    insert = _Inserter(out, table, columns)
+    if _has_rowid(source, table):
+        return _copy_by_rowid(source, out, table, names, insert)
+    read: set[tuple] = set()
+    clean = True
+    for order in ("", " ORDER BY 1 DESC"):  # from both ends: each stops at the damage
+        clean = _copy_scan(source, out, f"SELECT {names} FROM {table}{order}", insert, read) and clean
+    return Salvaged(len(read), 0 if clean else None)
+
+
+class _Inserter:
+    """Insert salvaged rows; one a damaged byte made break a constraint is mended, not dropped.
+
+    A NULL where the schema wants a value gets the column's default (or 0 / ''), and a
+    value a CHECK refuses gets the default. A duplicate key is left out (the row is there).
+    """
+
+    def __init__(self, out: sqlite3.Connection, table: str, columns: list[str]) -> None:
+        self.out, self.columns = out, columns
+        marks = ", ".join("?" * len(columns))
+        self.sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+        info = {r[1]: r for r in out.execute(f"PRAGMA table_info({table})")}
+        self.notnull = [bool(info[c][3]) for c in columns]
+        self.defaults = [self._default(info[c]) for c in columns]
+
+    def _default(self, column: tuple) -> object:
+        if column[4] is not None:
+            return self.out.execute(f"SELECT {column[4]}").fetchone()[0]
+        return 0 if any(t in (column[2] or "").upper() for t in ("INT", "REAL")) else ""
+
+    def __call__(self, row: "tuple | list") -> bool:
+        row = list(row)
+        for _attempt in range(3):
+            try:
+                self.out.execute(self.sql, row)
+                return True
+            except sqlite3.IntegrityError as exc:
+                text = str(exc)
+                if "UNIQUE" in text or "PRIMARY KEY" in text:
+                    return False  # already salvaged from the other end (or a garbled copy of a key)
+                check = text.split("CHECK constraint failed:", 1)[1] if "CHECK constraint failed:" in text else ""
+                named = set(re.findall(r"[A-Za-z_]+", check.split(" IN ", 1)[0]))  # the column it names
+                for i, name in enumerate(self.columns):
+                    if (row[i] is None and self.notnull[i]) or name in named:
+                        row[i] = self.defaults[i]
+        return False
+
+
+def _names(conn: sqlite3.Connection) -> set[str]:
+    try:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except READ_ERRORS:
+        return set()
 
 
 def _has_rowid(conn: sqlite3.Connection, table: str) -> bool:
     try:
         conn.execute(f"SELECT rowid FROM {table} LIMIT 0")
         return True
-    except sqlite3.Error:
+    except READ_ERRORS:
         return False
 
 
-def _copy_scan(source: sqlite3.Connection, out: sqlite3.Connection, sql: str, insert: str) -> None:
+def _copy_scan(source: sqlite3.Connection, out: sqlite3.Connection, sql: str, insert: "_Inserter",
+               read: set[tuple]) -> bool:
+    """Copy rows from one scan until it ends (True) or meets damage (False); `read` collects them."""
     try:
         for row in source.execute(sql):
-            out.execute(insert, tuple(row))
-    except sqlite3.Error:
-        pass  # keep what was read before the damage
+            row = tuple(row)
+            if row not in read:
+                read.add(row)
+                insert(row)
+    except READ_ERRORS:
+        return False  # keep what was read before the damage
+    return True
 
 
-def _copy_by_rowid(source: sqlite3.Connection, out: sqlite3.Connection, table: str, names: str, insert: str,
-                   batch: int = 200) -> None:
-    """Walk the table by rowid; on damage, probe ever further ahead for the next readable row."""
-    after, jump = None, 1
-    while True:
-        where = "" if after is None else "WHERE rowid > ?"
-        params = () if after is None else (after,)
-        try:
-            rows = source.execute(f"SELECT rowid, {names} FROM {table} {where} ORDER BY rowid LIMIT {batch}",
-                                  params).fetchall()
-        except sqlite3.Error:
-            if jump > 2 ** 40:
-                break
-            after = (after or 0) + jump
-            jump *= 2
-            continue
-        if not rows:
+def _walk(source: sqlite3.Connection, sql: str, params: tuple, take: "Callable[[sqlite3.Row], None]"
+          ) -> tuple[int, bool]:
+    """Feed each row of one rowid-ordered scan to `take` until it ends or fails. Returns (rows, failed)."""
+    count = 0
+    try:
+        for row in source.execute(sql, params):
+            take(row)
+            count += 1
+    except READ_ERRORS:
+        return count, True
+    return count, False
+
+
+def _copy_by_rowid(source: sqlite3.Connection, out: sqlite3.Connection, table: str, names: str,
+                   insert: "_Inserter") -> "Salvaged":
+    """Forward by rowid until the damage, backward from the end until it, then every rowid left.
+
+    The scans take the long readable runs; then each rowid up to the highest one known
+    is read alone (a damaged page can hide or garble a row in a scan that a lookup by
+    rowid still finds whole), so a bad page costs only the rows it holds.
+    """
+    seen: set[int] = set()
+    taken = [0]  # the rowid of the row taken last
+    read_ids: set[int] = set()
+
+    scanned: list[sqlite3.Row] = []  # rows the scans gave, inserted after the lookups by rowid, which a damaged page garbles less
+
+    def take(row: sqlite3.Row) -> None:
+        taken[0] = row[0]
+        read_ids.add(row[0])
+        scanned.append(row)
+
+    select = f"SELECT rowid, {names} FROM {table}"
+    _walk(source, f"{select} ORDER BY rowid", (), take)
+    low = max(read_ids, default=0)
+    _walk(source, f"{select} ORDER BY rowid DESC", (), take)
+    bounds = _upper_bounds(source, table)
+    top = max([*read_ids, *bounds], default=0)
+    bounded = bool(bounds) or any(r > low for r in read_ids)
+    if not bounded:
+        top = low + PROBE_WINDOW  # nothing says where the table ends: look a fair way past the last row
+    rowid, probes = low + 1, 0
+    while rowid <= top and probes < MAX_PROBES:  # fast runs through what lies between
+        probes += 1
+        count, failed = _walk(source, f"{select} WHERE rowid >= ? AND rowid <= ? ORDER BY rowid", (rowid, top), take)
+        if not failed:
             break
-        for row in rows:
-            out.execute(insert, tuple(row)[1:])
-        after, jump = rows[-1][0], 1
-    _copy_scan(source, out, f"SELECT {names} FROM {table} ORDER BY rowid DESC", insert)
+        rowid = taken[0] + 1 if count else rowid + 1
+    lost, first, last = 0, None, None
+    for rowid in range(1, top + 1):  # then every rowid alone: a scan of a damaged page can skip or garble one
+        probes += 1
+        if probes > MAX_PROBES:
+            return Salvaged(len(seen), None, f"gave up after {MAX_PROBES} probes at rowid {rowid}")
+        try:
+            row = source.execute(f"{select} WHERE rowid = ?", (rowid,)).fetchone()
+        except READ_ERRORS:
+            lost += 1
+            first = rowid if first is None else first
+            last = rowid
+            continue
+        if row is not None and insert(tuple(row)[1:]):  # a copy already in is refused by its key
+            seen.add(row[0])
+    for row in scanned:
+        if row[0] not in seen and insert(tuple(row)[1:]):
+            seen.add(row[0])
+    where = f"rowids {first}-{last} unreadable" if first is not None else ""
+    if not bounded:  # how many rows the damaged end held is not known
+        return Salvaged(len(seen), None if lost else 0, where or "")
+    return Salvaged(len(seen), lost, where)
+
+
+def _upper_bounds(source: sqlite3.Connection, table: str) -> list[int]:
+    """Highest rowids the damaged file still admits to: MAX(rowid), sqlite_sequence."""
+    found = []
+    for sql, params in ((f"SELECT MAX(rowid) FROM {table}", ()),
+                        ("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))):
+        try:
+            row = source.execute(sql, params).fetchone()
+        except READ_ERRORS:
+            continue
+        if row and isinstance(row[0], int):
+            found.append(row[0])
+    return found
 
 
 def _restore_sequences(source: sqlite3.Connection, out: sqlite3.Connection) -> None:
     """Keep AUTOINCREMENT counters at least where they were, so no id is ever reused."""
     try:
         rows = source.execute("SELECT name, seq FROM sqlite_sequence").fetchall()
-    except sqlite3.Error:
+    except READ_ERRORS:
         return
     for name, seq in rows:
         if name in TABLES:

@@ -7,6 +7,7 @@ results with isError, worded exactly as the CLI words them.
 
 from ..core import config, lockspec, messages, render, documents, wording as w
 from ..core.durations import format_duration, parse_duration
+from ..core import numbers
 from ..core.errors import UsageError
 
 MAX_WAIT = 300
@@ -71,7 +72,7 @@ class Tool:
 _TYPES = {
     "string": lambda v: isinstance(v, str),
     "boolean": lambda v: isinstance(v, bool),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "integer": lambda v: numbers.in_range(v),  # beyond 2^63 SQLite cannot store it: invalid params
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "array": lambda v: isinstance(v, list),
 }
@@ -105,7 +106,7 @@ def _describe(schema):
 
 def _ttl(arguments):
     ttl = arguments.get("ttl")
-    return config.DEFAULT_TTL if ttl is None else parse_duration(ttl, bare_unit="m")
+    return config.DEFAULT_TTL if ttl is None else parse_duration(ttl, bare_unit="m", minimum=1)
 
 
 def _task_text(verb, row):
@@ -132,14 +133,14 @@ def do_register(ctx, a):
         row = ctx.store.agent(ctx.me.id)
         return f"this connection now acts as agent {ctx.me.id}", documents.document("agent", agent=documents.agent(row))
     row = ctx.store.register(a["name"], a.get("role"))
-    role = f" ({render.field(row['role'])})" if row["role"] else ""
-    return f"registered {render.field(row['name'])}{role} as agent {row['id']}", documents.document(
+    role = f" ({render.quoted(row['role'])})" if row["role"] else ""
+    return f"registered {render.quoted(row['name'])}{role} as agent {row['id']}", documents.document(
         "agent", agent=documents.agent(row))
 
 
 def do_whoami(ctx, a):
     doc = documents.whoami(ctx)
-    name = render.field(doc["agent"]["name"]) if doc["agent"] else "(unregistered)"
+    name = render.quoted(doc["agent"]["name"]) if doc["agent"] else "(unregistered)"
     return f"{name} [{doc['id']}] - identity from {doc['source']}\nrepository: {doc['root']}", doc
 
 
@@ -179,7 +180,7 @@ def do_locks(ctx, a):
 
 def do_renew(ctx, a):
     specs = [lockspec.parse(ctx, raw) for raw in a["paths"]] if a.get("paths") else None
-    ttl = parse_duration(a["ttl"], bare_unit="m") if a.get("ttl") is not None else None
+    ttl = parse_duration(a["ttl"], bare_unit="m", minimum=1) if a.get("ttl") is not None else None
     renewed = ctx.store.renew(specs, ttl)
     text = "renewed " + ", ".join(render.field(p, 200) for p in renewed) if renewed else "you hold no live locks"
     return text, documents.document("renewed", paths=renewed)
@@ -210,7 +211,7 @@ def do_block_task(ctx, a):
 
 def do_send(ctx, a):
     message_id = ctx.store.send(a["to"], a["message"], reply_to=a.get("reply_to"))
-    return f"sent message #{message_id} to {render.field(a['to'], 64)}", documents.document("sent", id=message_id)
+    return f"sent message #{message_id} to {render.quoted(a['to'], 64)}", documents.document("sent", id=message_id)
 
 
 def do_inbox(ctx, a):
