@@ -96,3 +96,47 @@ def test_a_full_disk_on_stdout_is_exit_9_not_storage(repo):  # /dev/full: Linux,
                                   stderr=subprocess.PIPE, env=clean_env(repo.home, AGENT_SYNC_ID="ann"), timeout=60)
         err = proc.stderr.decode()
         assert proc.returncode == 9 and err.count("\n") == 1 and "standard output" in err, (args, err)
+
+
+def run_in(folder, home, *args, **env):
+    proc = subprocess.run([sys.executable, str(PYZ), *args], cwd=str(folder), capture_output=True, text=True,
+                          env=clean_env(home, **env), timeout=60, check=False)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def everything(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize("command", [["status"], ["tasks"], ["locks"], ["agents"], ["inbox"], ["decisions"],
+                                     ["whoami"], ["status", "--json"]])
+def test_read_commands_outside_any_repository_create_nothing_and_say_so(tmp_path, command):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    proc = run_in(plain, tmp_path, *command, AGENT_SYNC_ID="ann")
+    assert proc.returncode == 4 and "nothing here" in proc.stderr and proc.stderr.count("\n") == 1, proc
+    assert everything(plain) == [] and not (tmp_path / ".claude").exists()
+
+
+def test_a_writing_command_outside_a_repository_keeps_its_state_in_that_folder(tmp_path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert run_in(plain, tmp_path, "lock", "a.txt", AGENT_SYNC_ID="ann").returncode == 0
+    assert (plain / ".claude" / "coordination" / "state.sqlite").is_file()
+    assert run_in(plain, tmp_path, "locks", AGENT_SYNC_ID="bob").returncode == 0  # now there is state to read
+
+
+@pytest.mark.parametrize("command", [["status"], ["lock", "a.txt"], ["create-task", "t"], ["init"]])
+def test_agent_sync_root_naming_a_missing_folder_creates_nothing(repo, tmp_path, command):
+    missing = tmp_path / "no" / "such" / "root"
+    proc = run_in(repo.path, repo.home, *command, AGENT_SYNC_ID="ann", AGENT_SYNC_ROOT=str(missing))
+    assert proc.returncode == 2 and "AGENT_SYNC_ROOT" in proc.stderr and proc.stderr.count("\n") == 1, proc
+    assert not (tmp_path / "no").exists() and not (repo.path / ".claude").exists()
+
+
+def test_a_hook_with_agent_sync_root_missing_fails_open_and_creates_nothing(repo, tmp_path):
+    missing = tmp_path / "gone"
+    payload = json.dumps({"tool_name": "Edit", "tool_input": {"file_path": str(repo.path / "a.py")}})
+    result = repo.run("hook", "pre-tool-use", input=payload, agent="ann", env={"AGENT_SYNC_ROOT": str(missing)})
+    assert result.code == 0 and not missing.exists(), result  # no state there: nothing to enforce, nothing made

@@ -155,7 +155,7 @@ def test_bash_command(locked_repo, command, want, lock):
         assert result.code == 2, f"not blocked: {command!r}\n{result}"
         assert result.out == ""
         assert lock in result.err and "bob" in result.err, result.err
-        assert "agent-sync send --to " in result.err, result.err
+        assert " send --to " in result.err, result.err
     else:
         assert (result.code, result.out, result.err) == (0, "", ""), f"not allowed: {command!r}\n{result}"
 

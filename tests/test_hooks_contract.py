@@ -305,7 +305,7 @@ def test_pre_tool_blocks_edit_of_a_file_locked_by_another_agent(team, fixture):
     target = "notebooks/analysis.ipynb" if EDIT_FIXTURES[fixture] == "notebook_path" else "src/app.py"
     bob.ok("lock", target, "--reason", "rewriting the login flow")
     result = alice.hook("pre-tool-use", fixture)
-    assert_blocked(result, target, "bob", "rewriting the login flow", f"agent-sync send --to {bob.id}")
+    assert_blocked(result, target, "bob", "rewriting the login flow", f" send --to {bob.id}")
     assert re.search(r"expires in \d+m \(\d\d:\d\d UTC\)", result.err), result.err
     assert "Traceback" not in result.err
     refused = [a for a in bob.json("status")["activity"] if a["type"] == "blocked"]  # no later hook fires

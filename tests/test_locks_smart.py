@@ -12,6 +12,7 @@ import itertools
 import json
 import random
 import re
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -75,7 +76,7 @@ def check_overlaps(repo, cases, held_flags=(), wanted_flags=()):
         assert result.code == 3, (batch, result)
         for held, wanted in batch:
             assert clash_text(wanted, held) in result.err, (held, wanted, result.err)
-            assert f'please release {held}"' in result.err, (held, result.err)
+            assert f"--message {shlex.quote('please release ' + held)}" in result.err, (held, result.err)
     mine = {lk["path"] for lk in repo.json("locks", "--mine", agent="bob")["locks"]}
     assert mine == set(free), "a refused multi-path lock must grant nothing"
 

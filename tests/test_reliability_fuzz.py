@@ -367,7 +367,8 @@ def html_escaped(text):
 
 
 FRAME_BITS = st.sampled_from(["[", "]", "&", "/", "<", ">", ";", "agent-sync-state", " trust=", "untrusted", "amp;",
-                              "lt;", "\n", "x"])
+                              "lt;", "\n", "x", "\uff06", "\ufe60", "\uff1c", "AGENT-SYNC-STATE", "\u0430gent-sync-st\u0430te",
+                              "\uff41gent-sync-state", "agent\u200b-sync-state"])
 
 
 @settings(max_examples=300, deadline=None)
@@ -379,7 +380,12 @@ def test_agent_text_never_forges_the_frame_even_html_escaped(pieces):
     for text in (framed, html_escaped(framed)):
         assert text.startswith(sanitize.FRAME_OPEN) and text.endswith(sanitize.FRAME_CLOSE), text
         assert text.count(sanitize.FRAME_OPEN) == 1 and text.count(sanitize.FRAME_CLOSE) == 1, text
-        assert "<" not in text and ">" not in text, text  # nothing for an HTML-escaping agent to change
+    for piece in pieces[:-3]:  # text that spells the frame word (even in look-alikes) keeps no markup raw
+        shown = sanitize.inline(piece)
+        if sanitize.looks_like_frame(piece):
+            assert not set(shown) & set("<>\uff1c\uff1e\ufe64\ufe65"), shown
+        else:  # and other text is shown exactly as written, no HTML entities
+            assert shown == sanitize.strip_controls(piece), (piece, shown)
 
 
 # The frame's markers, and the tag-shaped markers of earlier releases, as agents might forge them.

@@ -45,8 +45,8 @@ def cmd_init(ctx, args):
 
 def cmd_register(ctx, args):
     row = ctx.store.register(args.name, args.role)
-    role = f" ({render.field(row['role'])})" if row["role"] else ""
-    print(f"registered {render.field(row['name'])}{role} as agent {row['id']}")
+    role = f" ({render.quoted(row['role'])})" if row["role"] else ""
+    print(f"registered {render.quoted(row['name'])}{role} as agent {row['id']}")
     return OK
 
 
@@ -58,7 +58,7 @@ def cmd_heartbeat(ctx, args):
 
 def cmd_whoami(ctx, args):
     doc = documents.whoami(ctx)
-    name = render.field(doc["agent"]["name"]) if doc["agent"] else "(unregistered)"
+    name = render.quoted(doc["agent"]["name"]) if doc["agent"] else "(unregistered)"
     text = f"{name} [{doc['id']}] - identity from {doc['source']}"
     if doc["source"] == "local":
         text += " (set AGENT_SYNC_ID to tell shells apart)"
@@ -155,7 +155,7 @@ def cmd_locks(ctx, args):
 
 def cmd_send(ctx, args):
     message_id = ctx.store.send(args.to, args.message, reply_to=args.reply_to)
-    print(f"sent message #{message_id} to {render.field(args.to, 64)}")
+    print(f"sent message #{message_id} to {render.quoted(args.to, 64)}")
     return OK
 
 

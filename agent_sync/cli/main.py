@@ -430,6 +430,31 @@ def _main(argv):
         return 130
 
 
+READ_ONLY = {"whoami", "agents", "status", "tasks", "locks", "inbox", "decisions"}
+
+
+def nothing_here(name):
+    """Refuse before any state is created: AGENT_SYNC_ROOT naming no folder (exit 2), or a read command
+    outside every repository where no state exists (exit 4: there is nothing to show, and reading
+    must not leave a .claude/ folder behind, not even in / or $HOME)."""
+    import os
+
+    from ..core import repo
+
+    forced = os.environ.get("AGENT_SYNC_ROOT")
+    if forced:
+        if not os.path.isdir(os.path.expanduser(forced)):
+            raise UsageError(f"AGENT_SYNC_ROOT={forced!r} is not an existing folder; nothing was created. "
+                             "Point it at the repository's top folder")
+        return
+    if name not in READ_ONLY:
+        return
+    cwd = os.path.realpath(os.getcwd())
+    if repo.nearest_checkout(cwd) is None and not os.path.exists(repo.db_path(repo.find_root(cwd))):
+        raise errors.NotFound(f"nothing here: {cwd} is not inside a git repository and holds no agent-sync "
+                              "state (nothing was created). Run it inside a repository")
+
+
 def run(command, args):
     handler = command.load()
     ctx = None
@@ -438,6 +463,7 @@ def run(command, args):
             return handler(None, args)
         from ..core.context import Context
 
+        nothing_here(args.command)
         from ..core.backend import engine_errors
 
         with engine_errors():  # an etcd error the store left untranslated still gets its exit code

@@ -1,7 +1,7 @@
 """Locks: grant, renew, release and explain, all in short write transactions."""
 
 
-from . import agents, clock, journal, lockspec, sanitize, validate, waitqueue
+from . import agents, clock, journal, lockspec, sanitize, suggest, validate, waitqueue
 from .durations import format_duration
 from .errors import Conflict, NotFound
 
@@ -162,11 +162,11 @@ def to_release(ctx: "Context", spec: "Spec", rows: "list[R]", my_leases: "list[R
     if mine:
         return mine
     if not rows:
-        raise NotFound(f"{spec.path} is not locked")
+        raise NotFound(f"{sanitize.quote(spec.path, 300)} is not locked")
     if force:
         return rows
     owners = ", ".join(sorted({r["owner"] for r in rows}))
-    raise Conflict(f"{spec.path} is locked by {owners}, not by you; use --force to break the lock")
+    raise Conflict(f"{sanitize.quote(spec.path, 300)} is locked by {owners}, not by you; use --force to break the lock")
 
 
 def _my_leases_under(ctx: "Context", spec: "Spec") -> "list[sqlite3.Row]":
@@ -304,7 +304,12 @@ def blocking(specs: "Iterable[Spec]", others: "Sequence[R]", mine: "Sequence[Row
 
 
 def explain(ctx: "Context", clashes: "Iterable[Clash]") -> str:
-    """One line per clash: what, who, why, until when, and how to reach them."""
+    """One line per clash: what, who, why, until when, and how to reach them.
+
+    Every agent-written value (paths, the owner's name, the reason) is a quoted
+    value, so none can read as our words, and the ready `send` command is built
+    by core.suggest, so none can run as shell code.
+    """
     lines = []
     for spec, row in clashes:
         if row["auto_lease"]:
@@ -312,8 +317,8 @@ def explain(ctx: "Context", clashes: "Iterable[Clash]") -> str:
             continue
         left = format_duration(row["expires_at"] - ctx.now)
         until = _clock(row["expires_at"], ctx.now)
-        why = _shown(row["reason"]) or "no reason given"
-        path, held = _shown(spec.path), _shown(row["path"])  # agent-written: no controls, no markup
+        why = _shown(row["reason"]) if row["reason"] else "no reason given"
+        path, held = _shown(spec.path), _shown(row["path"])
         shared = " (shared)" if row["mode"] == "shared" else ""
         if spec.key == row["key"]:
             what = f"{path} is locked{shared}"
@@ -321,26 +326,28 @@ def explain(ctx: "Context", clashes: "Iterable[Clash]") -> str:
             what = f"{path} (covered by {held}) is locked{shared}"
         else:  # a pattern or directory: name both locks, since neither need contain the other
             what = f"{path} overlaps {held}, which is locked{shared}"
-        lines.append(
-            f"{what} by {_shown(row['owner_name'])} [{row['owner']}]"
-            f" - reason: {why} - expires in {left} ({until}). "
-            f"Ask them: agent-sync send --to {row['owner']} --message \"please release {held}\""
-        )
+        ask = _ask(row, f"please release {row['path']}", "please release the lock that blocks me")
+        lines.append(f"{what} by {_shown(row['owner_name'])} [{row['owner']}] - reason: {why}"
+                     f" - expires in {left} ({until}). Ask them: {ask}")
     return "\n".join(lines)
 
 
 def _lease_clash(ctx: "Context", spec: "Spec", row: "Row") -> str:
     """The refusal for a file another agent holds only because it edited it (an automatic lease)."""
-    import shlex
-
     path, held = _shown(spec.path), _shown(row["path"])
     what = f"{path} is" if spec.key == row["key"] else f"{path} covers {held}, which is"
     edited = row["expires_at"] - row["ttl"]
-    ask = shlex.quote(f"I need to edit {held}; tell me when you are done with it")
+    ask = _ask(row, f"I need to edit {row['path']}; tell me when you are done with it",
+               "I need to edit a file you hold under an automatic lease; tell me when you are done with it")
     return (f"{what} under an automatic lease of {_shown(row['owner_name'])} [{row['owner']}]: they last edited it "
             f"{format_duration(ctx.now - edited)} ago ({_clock(edited, ctx.now)}), and the lease lapses in "
             f"{format_duration(row['expires_at'] - ctx.now)} ({_clock(row['expires_at'], ctx.now)}) unless they "
-            f"edit it again. Ask them: agent-sync send --to {row['owner']} --message {ask}")
+            f"edit it again. Ask them: {ask}")
+
+
+def _ask(row: "Row", text: str, plain: str) -> str:
+    """The `send` command to the lock's owner; `plain` (no agent text) when `text` cannot be printed safely."""
+    return suggest.command_or({"to": row["owner"], "message": plain}, "send", to=row["owner"], message=text)
 
 
 def _clock(ts: float, now: float) -> str:
@@ -348,5 +355,5 @@ def _clock(ts: float, now: float) -> str:
 
 
 def _shown(text: str | None) -> str:
-    return sanitize.escape_markup(sanitize.one_line(text, 300))
+    return sanitize.quote(text, 300)
 

@@ -4,7 +4,7 @@ Delivery state is per agent (a receipt row), whichever way the message
 reached it: pushed by a hook, listed by `inbox`, or opened with read-message.
 """
 
-from . import agents, journal, mailstamp, validate
+from . import agents, journal, mailstamp, sanitize, suggest, validate
 from .errors import NotAllowed, NotFound, UsageError
 
 TYPE_CHECKING = False
@@ -60,7 +60,7 @@ def knows(agent_row: "Row", key: str) -> bool:
 
 
 def unknown(recipient: str) -> "NoReturn":
-    raise NotFound(f"no agent, name or role matches {recipient!r} (see `agent-sync agents`)")
+    raise NotFound(f"no agent, name or role matches {sanitize.quote(recipient, 64)} (see `{suggest.command('agents')}`)")
 
 
 def addressed(me_row: "Row", message: "Row", after: int | None = None, directed_only: bool = False) -> bool:

@@ -1,11 +1,14 @@
-"""Human-readable text for the CLI, and the compact framed view for agents' context.
+"""Human-readable text for the CLI and MCP, and the compact framed view for agents' context.
 
-Every agent-written value passes through `sanitize` on its way out.
+Every agent-written value passes through `sanitize` on its way out. Whatever
+lists agent-written text (status, tasks, locks, agents, decisions, messages)
+comes framed, since an agent reads these answers as readily as a person does;
+a one-line answer quotes the agent-written value it names (`quoted`).
 """
 
-from . import clock, sanitize
+from . import clock, sanitize, suggest
 from .durations import format_duration
-from .sanitize import escape_markup, frame, inline, one_line
+from .sanitize import defuse, frame, inline, one_line, quote
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,8 +25,13 @@ def _clock(iso_text: str | None) -> str:
 
 
 def field(text: str | None, limit: int = 120) -> str:
-    """A field for human text: one line, no controls, no frame markup."""
-    return escape_markup(one_line(text or "", limit))
+    """A field inside a frame: one line, no controls, unable to forge a marker; nothing else changed."""
+    return defuse(one_line(text or "", limit))
+
+
+def quoted(text: str | None, limit: int = 120) -> str:
+    """An agent-written value in our own one-line sentence: quoted (see sanitize.quote)."""
+    return quote(text, limit)
 
 
 def status_text(doc: "StatusDoc") -> str:
@@ -36,13 +44,14 @@ def status_text(doc: "StatusDoc") -> str:
     lines += ["", "Tasks: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items())]
     lines += ["  " + task_line(t) for t in doc["tasks"]]
     lines += ["", f"Locks ({len(doc['locks'])}):"] + ["  " + lock_line(lk) for lk in doc["locks"]]
-    lines += ["", f"Unread messages: {doc['unread']}" + (" (agent-sync inbox)" if doc["unread"] else "")]
+    lines += ["", f"Unread messages: {doc['unread']}" + (f" ({suggest.command('inbox')})" if doc["unread"] else "")]
     if doc["decisions"]:
         lines += ["", "Recent decisions:"] + [f"  #{d['id']} {field(d['text'])}" for d in doc["decisions"]]
     if doc["activity"]:
         lines += ["", "Recent activity:"]
-        lines += [f"  {_clock(a['at'])} {field(a['agent_name'], 24)} {a['type']}: {field(a['message'])}" for a in doc["activity"]]
-    return "\n".join(lines)
+        lines += [f"  {_clock(a['at'])} {field(a['agent_name'], 24)} {field(a['type'], 40)}: {field(a['message'])}"
+                  for a in doc["activity"]]
+    return frame("\n".join(lines))
 
 
 def task_line(t: "TaskDoc") -> str:
@@ -64,7 +73,7 @@ def lock_line(lk: "LockDoc") -> str:
 def tasks_text(task_docs: "Sequence[TaskDoc]") -> str:
     if not task_docs:
         return "No tasks."
-    return "\n".join(task_line(t) + _files(t) for t in task_docs)
+    return frame("\n".join(task_line(t) + _files(t) for t in task_docs))
 
 
 def _files(t: "TaskDoc") -> str:
@@ -72,12 +81,12 @@ def _files(t: "TaskDoc") -> str:
 
 
 def locks_text(lock_docs: "Sequence[LockDoc]") -> str:
-    return "\n".join(lock_line(lk) for lk in lock_docs) if lock_docs else "No live locks."
+    return frame("\n".join(lock_line(lk) for lk in lock_docs)) if lock_docs else "No live locks."
 
 
 def message_block(m: "MessageDoc") -> str:
-    """One message, header plus body; body lines indented, controls removed, markup escaped."""
-    body = escape_markup(sanitize.strip_controls(m["body"], keep_newlines=True))
+    """One message, header plus body; body lines indented, controls removed, markers defused."""
+    body = defuse(sanitize.strip_controls(m["body"], keep_newlines=True))
     body = "\n".join("    " + line for line in body.split("\n"))
     reply = f" (re #{m['reply_to']})" if m["reply_to"] else ""
     kind = " DIRECTIVE" if m["kind"] == "directive" else ""
@@ -93,7 +102,8 @@ def messages_framed(message_docs: "Sequence[MessageDoc]", empty: str = "No unrea
 def decisions_text(docs: "Sequence[DecisionDoc]") -> str:
     if not docs:
         return "No decisions recorded."
-    return "\n".join(f"#{d['id']} {_clock(d['created_at'])} {field(d['agent_name'], 40)}: {field(d['text'], 2000)}" for d in docs)
+    return frame("\n".join(f"#{d['id']} {_clock(d['created_at'])} {field(d['agent_name'], 40)}: {field(d['text'], 2000)}"
+                           for d in docs))
 
 
 def agents_text(docs: "Sequence[AgentDoc]") -> str:
@@ -103,11 +113,11 @@ def agents_text(docs: "Sequence[AgentDoc]") -> str:
     for a in docs:
         role = f" - {field(a['role'], 60)}" if a["role"] else ""
         out.append(f"{field(a['name'], 40)} [{a['id']}] {a['status']}{role} (seen {_clock(a['last_seen'])} UTC)")
-    return "\n".join(out)
+    return frame("\n".join(out))
 
 
-def compact(doc: "StatusDoc") -> str:
-    """Terse Markdown for an agent's context, inside the untrusted frame."""
+def compact(doc: "StatusDoc", note: str = "") -> str:
+    """Terse Markdown for an agent's context, inside the untrusted frame (`note`: more lines, already safe)."""
     me = doc["me"]
     peers = [a for a in doc["agents"] if a["kind"] == "agent"]
     active = sum(1 for a in peers if a["status"] == "active")
@@ -138,7 +148,9 @@ def compact(doc: "StatusDoc") -> str:
         out.append(f"Open tasks ({doc['task_counts']['open']}): " + _capped(
             [f"#{t['id']} P{t['priority']} {inline(t['title'], 50)}" for t in open_tasks]))
     if doc["unread"]:
-        out.append(f"Unread messages: {doc['unread']} (run: agent-sync inbox)")
+        out.append(f"Unread messages: {doc['unread']} (run: {suggest.command('inbox')})")
+    if note:
+        out.append(note)
     return frame("\n".join(out))
 
 
@@ -175,5 +187,5 @@ def context_messages(message_docs: "Sequence[MessageDoc]", left: int, budget: in
         block = message_block(m)
         parts.append(block if len(block) <= budget else block[: budget - 20] + " ...(truncated)")
     if left:
-        parts.append(f"{left} more, run inbox (agent-sync inbox --mark-read)")
+        parts.append(f"{left} more, run inbox ({suggest.command('inbox', mark_read=True)})")
     return frame("\n".join(parts))

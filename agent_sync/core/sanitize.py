@@ -1,13 +1,18 @@
 """Making agent-written text safe for terminals and for other agents' context.
 
-The untrusted frame: agent-written text reaches another agent's context only
-between FRAME_OPEN and FRAME_CLOSE, escaped by `escape_markup`. Two rules make
-the frame hold:
-- Agent text can never produce either marker. After escaping, every `&` in it
-  starts `&amp;`, `&lt;` or `&gt;`, and both markers hold an `&` followed by
-  something else (`&a` of `&agent`, `&/`).
+Agent-written text reaches another agent's context in one of two forms:
+- a block between FRAME_OPEN and FRAME_CLOSE (`frame`), for lists and messages;
+- a value in our own sentence, in double quotes (`quote`), for one-line answers
+  and errors, so it cannot read as our words.
+Either way it first goes through `defuse`, and the frame holds because:
+- Agent text can never produce either marker. Both contain the frame word
+  (`agent-sync-state`) right after an `&`; in text whose folded form holds that
+  word, `defuse` escapes every `&`, `<` and `>`, and other text cannot hold a
+  marker at all. Nothing else is escaped: `<`, `>` and `&` show as written, in
+  terminals and in agents' context alike (no HTML entities in ordinary text).
 - The markers contain no `<` or `>`, so they arrive intact where an agent
-  HTML-escapes hook context (Gemini CLI turns `<` into `&lt;`).
+  HTML-escapes hook context (Gemini CLI turns `<` into `&lt;`), and that
+  escaping cannot forge one either (it yields `&lt;`/`&gt;`, never `&a` or `&/`).
 """
 
 FRAME_OPEN = "[&agent-sync-state trust=untrusted]"
@@ -72,17 +77,55 @@ def _skip_csi(text: str, j: int) -> int:
     return j + 1
 
 
-def escape_markup(text: str) -> str:
-    """Neutralise anything that could open or close a frame, or read as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+FRAME_WORD = "agent-sync-state"
+# In text that spells the frame word: &, < and >, with the full-width and small forms NFKC folds into them.
+_ESCAPES = (("&", "&amp;"), ("\uff06", "&amp;"), ("\ufe60", "&amp;"), ("<", "&lt;"), ("\uff1c", "&lt;"),
+            ("\ufe64", "&lt;"), (">", "&gt;"), ("\uff1e", "&gt;"), ("\ufe65", "&gt;"))
+
+
+def looks_like_frame(text: str) -> bool:
+    """Could `text` be read as (part of) a frame marker? Case, width, look-alikes and invisibles ignored."""
+    if text.isascii():
+        return FRAME_WORD in text.lower()
+    from .names import skeleton
+
+    return FRAME_WORD in skeleton(text)
+
+
+def defuse(text: str) -> str:
+    """`text`, unable to produce a frame marker; unchanged unless it spells the frame word.
+
+    Text that does spell it (a forged marker, today's or the tag-shaped one of
+    earlier releases) has its `&`, `<` and `>` escaped; nothing else ever is.
+    """
+    if not looks_like_frame(text):
+        return text
+    for raw, escaped in _ESCAPES:
+        text = text.replace(raw, escaped)
+    return text
+
+
+escape_markup = defuse  # the old name: it no longer HTML-escapes anything
 
 
 def inline(text: str, limit: int | None = None) -> str:
-    """One-line, control-free, markup-escaped text for an agent's context."""
-    clean = escape_markup(strip_controls(text))
+    """One-line, control-free, defused text for a frame."""
+    clean = defuse(strip_controls(text))
     if limit is not None and len(clean) > limit:
         clean = clean[: max(0, limit - 1)] + "…"
     return clean
+
+
+_BARE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_*?[]!#")
+
+
+def quote(text: str | None, limit: int = 200) -> str:
+    """Agent text as a value inside our own sentence: one line, defused, and in double quotes
+    (`"` and `\\` escaped) unless it is a single word of plain characters, which cannot read as a sentence."""
+    clean = inline(text or "", limit)
+    if clean and set(clean) <= _BARE:
+        return clean
+    return '"' + clean.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def frame(body: str) -> str:

@@ -1,6 +1,7 @@
 """The task board: create, claim, complete, block, cancel, reopen."""
 
 from . import agents, config, journal, locks, lockspec, validate
+from .sanitize import quote
 from .errors import Conflict, NotFound, UsageError
 
 TYPE_CHECKING = False
@@ -99,7 +100,7 @@ def refuse_claim(ctx: "Context", task: "Row", deps: "Sequence[Row]") -> None:
     if task["status"] in FINISHED or task["status"] == BLOCKED:
         raise Conflict(f"task #{task['id']} is {task['status']}; reopen-task it first")
     if _owned_by_other(ctx, task):
-        raise Conflict(f"task #{task['id']} is owned by {task['owner_name']} [{task['owner']}], who is still active")
+        raise Conflict(f"task #{task['id']} is owned by {quote(task['owner_name'])} [{task['owner']}], who is still active")
     if deps:
         raise Conflict(f"task #{task['id']} waits on " + ", ".join(f"#{d['id']} ({d['status']})" for d in deps))
 
@@ -110,12 +111,12 @@ def claim_verb(ctx: "Context", task: "Row") -> str:
 
 def refuse_finish(ctx: "Context", task: "Row", force: bool) -> None:
     if task["owner"] not in (None, ctx.me.id) and not force:
-        raise Conflict(f"task #{task['id']} is owned by {task['owner_name']} [{task['owner']}]; use --force")
+        raise Conflict(f"task #{task['id']} is owned by {quote(task['owner_name'])} [{task['owner']}]; use --force")
 
 
 def refuse_reopen(ctx: "Context", task: "Row", force: bool) -> None:
     if task["status"] == IN_PROGRESS and _owned_by_other(ctx, task) and not force:
-        raise Conflict(f"task #{task['id']} is in progress with {task['owner_name']}; use --force")
+        raise Conflict(f"task #{task['id']} is in progress with {quote(task['owner_name'])}; use --force")
 
 
 def finish_note(task: "Row", status: str, reason: str | None) -> str:
@@ -124,7 +125,7 @@ def finish_note(task: "Row", status: str, reason: str | None) -> str:
 
 
 def skip_note(task: "Row", clashes: "Iterable[Clash]") -> str:
-    held = ", ".join(f"{row['path']} ({row['owner_name']} [{row['owner']}])" for _spec, row in clashes)
+    held = ", ".join(f"{quote(row['path'])} ({quote(row['owner_name'])} [{row['owner']}])" for _spec, row in clashes)
     return f"#{task['id']} skipped: its files overlap locks held by other agents: {held}"
 
 

@@ -77,7 +77,7 @@ def refuse_if_queued(ctx: "Context", specs: "Sequence[Spec]", mode: str) -> None
 def queue_jump(specs: "Sequence[Spec]", ahead: "Sequence[Row]") -> None:
     """Refuse a plain request that others queued for first."""
     if ahead:
-        names = ", ".join(sorted({sanitize.one_line(r["name"], 64) for r in ahead}))
+        names = ", ".join(sorted({sanitize.quote(r["name"], 64) for r in ahead}))
         raise Conflict(f"{specs[0].path}: {names} queued first; join the queue with --wait")
 
 

@@ -88,15 +88,16 @@ def identity_hint(event, shell_has_session=False):
     """
     if os.environ.get("AGENT_SYNC_ID") or not event.session_id:
         return ""
+    from ..core import suggest
     from ..core.identity import session_agent_id
 
     agent_id = session_agent_id(event.session_id)
     mcp = f"with the agent-sync MCP tools, call register with agent_id={agent_id} first"
     if shell_has_session:
         return f"\nagent-sync knows this session as {agent_id}; your shell commands already run as it. To use {mcp}."
+    head = suggest.line([f"AGENT_SYNC_ID={agent_id}", "python3", "-I", "-S", SKILL_PYZ])
     return (f"\nagent-sync knows this session as {agent_id}. Your shell does not carry that id: run agent-sync "
-            f"from the repository root as `AGENT_SYNC_ID={agent_id} python3 -I -S {SKILL_PYZ} ...`, and {mcp}, "
-            "so your locks and tasks count as yours.")
+            f"from the repository root as `{head} ...`, and {mcp}, so your locks and tasks count as yours.")
 
 
 def hinted(event, outcome, shell_has_session=False):

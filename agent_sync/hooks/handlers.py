@@ -16,7 +16,7 @@ from . import model
 # stamps for prompts): every module is start-up time on every tool call.
 
 BLOCK_ADVICE = ("Do not work around this lock with another tool or a shell command. "
-                "Message the owner, or pick other work (agent-sync status).")
+                "Message the owner, or pick other work (agent-sync status --compact).")
 HELD_ADVICE = ("Your change and theirs may collide: check the file, and do not edit it again before its holder "
                "answers you.")
 REFUSAL_LOG_WAIT = 0.25  # seconds a refusal waits to be logged: a busy database must not slow the answer
@@ -90,7 +90,9 @@ def _specs(where, raw_paths, fold):
         try:
             rel = repo.relative_path(where.tree, raw, where.cwd, repo_root=where.root)
         except (UsageError, ValueError):  # outside the repo, or unusable (unencodable, NUL): not ours to guard
-            continue
+            if not repo.holds_tree(raw, where.cwd, where.tree):
+                continue
+            rel = ""  # `rm -rf ..`, `rm -rf ../repo`: the repository itself goes with its ancestor
         specs.append(lockspec.of_path(rel, where.tree, fold))  # `rm -rf src` covers src/**
     return specs
 
@@ -213,11 +215,12 @@ def session_start(event):
         if config.flag("AGENT_SYNC_AUTO_CLAIM") and not ctx.store.owned_tasks():
             try:
                 task = ctx.store.claim_next()
-                note = f"\nagent-sync assigned you task #{task['id']}: {render.field(task['title'])}. " \
-                       "Lock its files before editing; complete-task when done."
+                # Inside the frame: the title is another agent's words.
+                note = (f"agent-sync assigned you task #{task['id']}: {render.field(task['title'])}. "
+                        "Lock its files before editing; complete-task when done.")
             except AgentSyncError:
                 pass
-        text = render.compact(documents.status(ctx)) + note
+        text = render.compact(documents.status(ctx), note)
         mailstamp.mark_seen(where.root, where.me.id, ctx.store.high_water())
         if ctx.store.backend == "etcd":
             from ..core.etcd import cache

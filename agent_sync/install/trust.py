@@ -29,6 +29,16 @@ def check(name, root, environ=os.environ):
     return checker(os.path.realpath(root), environ) if checker else None
 
 
+def _in(root, program):
+    """`cd ROOT && PROGRAM`, the folder quoted (a cloned repository's path is anyone's text)."""
+    from ..core import suggest
+
+    try:
+        return suggest.line(["cd", root]) + " && " + program
+    except suggest.Unprintable:
+        return f"{program} (in the repository's folder)"
+
+
 def _home(environ):
     return environ.get("HOME") or environ.get("USERPROFILE") or os.path.expanduser("~")
 
@@ -66,7 +76,7 @@ def check_codex(root, environ=os.environ):
         marked = "marks it untrusted" if level == "untrusted" else "has not trusted it"
         return Untrusted(
             "codex", f"Codex skips {root}/.codex/hooks.json: {config_path} {marked}.",
-            f'start `codex` in {root} and answer yes to trusting the folder, or add to {config_path}: '
+            f'run `{_in(root, "codex")}` and answer yes to trusting the folder, or add to {config_path}: '
             f'[projects.{json.dumps(root)}] trust_level = "trusted". Then review the hooks (below).')
     states = _table(_table(config, "hooks"), "state")
     pending = [key for key, digest in codex_hook_hashes(os.path.join(root, ".codex", "hooks.json"))
@@ -75,7 +85,7 @@ def check_codex(root, environ=os.environ):
         return Untrusted(
             "codex", f"Codex has not trusted {len(pending)} of agent-sync's hooks in {root}/.codex/hooks.json "
                      "(new, or changed since they were reviewed), and skips them.",
-            f"start `codex` in {root}, type /hooks, and trust the agent-sync hooks.")
+            f"run `{_in(root, 'codex')}`, type /hooks, and trust the agent-sync hooks.")
     return None
 
 
@@ -284,7 +294,7 @@ def check_gemini(root, environ=os.environ):
     return Untrusted(
         "gemini", f"Gemini CLI ignores {root}/.gemini/settings.json, and so agent-sync's hooks: the folder {marked} "
                   f"in {rules_path}.",
-        f'start `gemini` in {root} and choose "Trust folder", or set "{root}": "TRUST_FOLDER" in {rules_path}.')
+        f'run `{_in(root, "gemini")}` and choose "Trust folder", or set "{root}": "TRUST_FOLDER" in {rules_path}.')
 
 
 def _read_json(path):
@@ -321,7 +331,7 @@ def check_copilot(root, environ=os.environ):
     return Untrusted(
         "copilot", f"Copilot CLI skips {root}/.github/hooks, and so agent-sync's hooks, without a word: the folder "
                    f"is not trusted in {config_path}.",
-        f"start `copilot` in {root} and choose to trust the folder for future sessions, or add {json.dumps(root)} "
+        f"run `{_in(root, 'copilot')}` and choose to trust the folder for future sessions, or add {json.dumps(root)} "
         f'to "trustedFolders" in {config_path}.')
 
 

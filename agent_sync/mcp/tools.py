@@ -133,14 +133,14 @@ def do_register(ctx, a):
         row = ctx.store.agent(ctx.me.id)
         return f"this connection now acts as agent {ctx.me.id}", documents.document("agent", agent=documents.agent(row))
     row = ctx.store.register(a["name"], a.get("role"))
-    role = f" ({render.field(row['role'])})" if row["role"] else ""
-    return f"registered {render.field(row['name'])}{role} as agent {row['id']}", documents.document(
+    role = f" ({render.quoted(row['role'])})" if row["role"] else ""
+    return f"registered {render.quoted(row['name'])}{role} as agent {row['id']}", documents.document(
         "agent", agent=documents.agent(row))
 
 
 def do_whoami(ctx, a):
     doc = documents.whoami(ctx)
-    name = render.field(doc["agent"]["name"]) if doc["agent"] else "(unregistered)"
+    name = render.quoted(doc["agent"]["name"]) if doc["agent"] else "(unregistered)"
     return f"{name} [{doc['id']}] - identity from {doc['source']}\nrepository: {doc['root']}", doc
 
 
@@ -211,7 +211,7 @@ def do_block_task(ctx, a):
 
 def do_send(ctx, a):
     message_id = ctx.store.send(a["to"], a["message"], reply_to=a.get("reply_to"))
-    return f"sent message #{message_id} to {render.field(a['to'], 64)}", documents.document("sent", id=message_id)
+    return f"sent message #{message_id} to {render.quoted(a['to'], 64)}", documents.document("sent", id=message_id)
 
 
 def do_inbox(ctx, a):

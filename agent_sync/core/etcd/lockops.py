@@ -318,7 +318,10 @@ def _renew_on(store, plan, rows, ttl, leases):
     ctx, keys = store.ctx, store.keys
     for row in rows:
         value = {k: row[k] for k in ("path", "kind", "mode", "reason", "task_id", "ttl", "created_at", "auto_lease")}
-        value["expires_at"] = max(row["expires_at"], ctx.now + (ttl or row["ttl"]))
+        until = ctx.now + (ttl or row["ttl"])
+        if until >= row["expires_at"]:  # a longer --ttl becomes the lock's own (core.locks.renew, core/clock.py)
+            value["ttl"] = ttl or row["ttl"]
+        value["expires_at"] = max(row["expires_at"], until)
         key = keys.lock(row["key"], row["owner"])
         plan.put(key, value, leases["id"])
         plan.same(key, row["_kv"])
