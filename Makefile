@@ -42,9 +42,11 @@ stress: $(STAMP) build
 	$(VPY) bench/scale.py
 	AGENT_SYNC_FUZZ_CASES=10000 $(VPY) -m pytest -n 2 -q -s tests/test_reliability_fuzz.py
 
-install: build
-	@test -n "$(REPO)" || { echo "usage: make install REPO=/path/to/repo" >&2; exit 2; }
-	$(PYTHON) dist/agent-sync.pyz install --repo "$(REPO)"
+# SHIM=1 also writes ~/.local/bin/agent-sync; PYZ= installs another build (the README test uses both).
+PYZ ?= dist/agent-sync.pyz
+install: $(if $(filter dist/agent-sync.pyz,$(PYZ)),build)
+	@test -n "$(REPO)" || { echo "usage: make install REPO=/path/to/repo [SHIM=1]" >&2; exit 2; }
+	$(PYTHON) $(PYZ) install --repo "$(REPO)"$(if $(SHIM), --shim)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis bench/out

@@ -165,6 +165,9 @@ COMMANDS = {
                            help="agent to wire: claude (default), codex, gemini, cursor, windsurf, copilot, or all "
                                 "(repeatable)"),
                        arg("--mcp", action="store_true", help="also add the agent-sync MCP server to the project's .mcp.json"),
+                       arg("--shim", action="store_true",
+                           help="also write ~/.local/bin/agent-sync, which runs the copy installed in the repository "
+                                "you are in"),
                        needs_context=False),
     "uninstall": Command("agent_sync.cli.install.cmd_uninstall",
                          "Remove what install added: hook entries, the skill folder, the .gitignore line.", REPO,
