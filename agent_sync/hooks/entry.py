@@ -69,7 +69,7 @@ def run_hook(argv, by_hand=True):
         agent, argv = argv[1], argv[2:]
     elif argv[:1] and argv[0].startswith("--agent="):
         agent, argv = argv[0].split("=", 1)[1], argv[1:]
-    if not argv or argv[0] in ("-h", "--help"):
+    if not argv or any(word in ("-h", "--help") for word in argv):
         print(USAGE)
         return 0
     try:
