@@ -114,11 +114,25 @@ class Result:
         return f"Result(code={self.code}, out={self.out!r}, err={self.err!r})"
 
 
+# `make test-etcd` sets AGENT_SYNC_TEST_STORE=etcd: the same black-box tests then run every command
+# against a real etcd member (one per session), each test in a namespace of its own.
+STORE = os.environ.get("AGENT_SYNC_TEST_STORE", "sqlite")
+if STORE == "etcd":
+    from etcd_fixtures import etcd_shared  # noqa: E402,F401
+
+
 @pytest.fixture
-def repo(tmp_path):
+def repo(tmp_path, request):
     path = tmp_path / "repo"
     path.mkdir()
     home = tmp_path / "home"
     home.mkdir()
     subprocess.run(["git", "init", "-q", str(path)], check=True, env=clean_env(home))
-    return Repo(path, home)
+    made = Repo(path, home)
+    if STORE == "etcd":
+        import uuid
+
+        (path / ".claude").mkdir()
+        (path / ".claude" / "agent-sync.json").write_text(json.dumps({"namespace": "t-" + uuid.uuid4().hex[:12]}))
+        made.env["AGENT_SYNC_BACKEND"] = request.getfixturevalue("etcd_shared").url
+    return made

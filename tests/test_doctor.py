@@ -90,7 +90,7 @@ def test_expired_locks_are_a_note_with_the_gc_fix(team):
     sql(team, "UPDATE locks SET expires_at = expires_at - 10 WHERE key = 'src/c.py'")
     result = doctor(team, code=0)
     (line,) = [ln for ln in findings(result) if "expired locks" in ln]
-    assert line.startswith("note") and line.endswith(f"fix: python3 {PYZ} gc"), line  # runs as shown: no launcher here
+    assert line.startswith("note") and line.endswith(f"fix: python3 -I -S {PYZ} gc"), line  # runs as shown: no launcher here
 
 
 def test_orphaned_rows_fail_and_repair_detaches_them(team):
@@ -240,7 +240,7 @@ def test_installed_hook_that_cannot_run(team, tmp_path):
     missing = shlex.quote(str(tmp_path / "gone" / "agent-sync.pyz"))
     write_settings(team, hookcommand.prefix(pyz_ref=missing, python=shlex.quote(sys.executable)) + " pre-tool-use")
     (line,) = failing(doctor(team, code=8))  # gate-broken: only the hooks fail
-    assert line.startswith("FAIL  hooks: the PreToolUse hook") and f"fix: python3 {PYZ} install" in line, line
+    assert line.startswith("FAIL  hooks: the PreToolUse hook") and f"fix: python3 -I -S {PYZ} install" in line, line
 
 
 LAUNCH = hookcommand.LAUNCH

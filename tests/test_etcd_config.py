@@ -110,3 +110,16 @@ def test_unreachable_engine_fails_writes_in_bounded_time_with_the_busy_code(repo
     assert elapsed < 2 + 2.5, elapsed  # the bound, plus interpreter start on a loaded machine
 
 
+
+
+def test_doctor_on_etcd_checks_the_cluster_and_never_makes_a_local_database(tmp_path, etcd):  # noqa: F811
+    with two_clones(tmp_path, etcd.url, names=("a",)) as (a,):
+        a.ok("status")
+        result = a.run("doctor", "--repair")
+        assert result.code == 0, result
+        assert "members answer" in result.out and "namespace" in result.out and "cache" in result.out
+        assert "--repair rebuilds a local SQLite file" in result.out
+        assert not a.db.exists()
+        etcd.stop(remove=False)
+        result = a.run("doctor")
+        assert result.code == 7 and "no member" in result.out, result

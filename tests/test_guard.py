@@ -16,7 +16,7 @@ USER_HOOK = b'#!/bin/sh\necho "user hook ran" >> "$(git rev-parse --git-dir)/use
 
 
 def git(repo, *args, agent=None, env=None, cwd=None):
-    extra = dict(GIT_IDENTITY)
+    extra = {**repo.env, **GIT_IDENTITY}  # the hook git runs sees the test's store, as agent-sync does
     if agent is not None:
         extra["AGENT_SYNC_ID"] = agent
     extra.update(env or {})

@@ -346,7 +346,7 @@ def test_the_console_marks_automatic_leases(team):
             print("".join(text for text, _style in row))
     """)
     shown = subprocess.run([sys.executable, "-c", code, str(PYZ)], cwd=str(repo.path), capture_output=True,
-                           text=True, env=clean_env(repo.home, AGENT_SYNC_ID="viewer"), check=True).stdout
+                           text=True, env=clean_env(repo.home, **repo.env, AGENT_SYNC_ID="viewer"), check=True).stdout
     assert LEASED in shown and "alice" in shown and "(auto lease)" in shown, shown
 
 
@@ -424,7 +424,7 @@ def edit_race(repo, tmp_path):
         sync.mkdir()
         procs = [subprocess.Popen([sys.executable, str(racer), str(PYZ), str(sync / f"ready-{i}"), str(sync / "go"),
                                    str(repo.path), session, rel],
-                                  cwd=str(repo.path), env=clean_env(repo.home), stdout=subprocess.PIPE,
+                                  cwd=str(repo.path), env=clean_env(repo.home, **repo.env), stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
                  for i, session in enumerate(sessions)]
         deadline = time.time() + 60

@@ -172,6 +172,8 @@ WRITES = [
     ('git mv a b', ['a', 'b']),
     ('git stash list', []),
     ('git clean -n', []),
+    ('git clean -fd', ['.']),  # untracked files anywhere below: the current folder
+    ('git clean -fdx src', ['src']),
     ('git reset HEAD f', []),
     ('git apply --check x.patch', []),
     # several writes: order of execution, no repeats
@@ -224,7 +226,6 @@ UNPARSEABLE = [
     'git stash',
     'git stash pop',
     'git reset --hard',
-    'git clean -fd',
     'git apply x.patch',
     "bash -c 'bash -c \"bash -c \\\"bash -c x\\\"\"'",
 ]

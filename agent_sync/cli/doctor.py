@@ -23,6 +23,7 @@ def full_report(root):
         from ..core.repair import Report
 
         report = Report()
+        report.etcd = True  # type: ignore[attr-defined]
         watcher.start(root)
         health.check(report, choice, root, OK, NOTE, FAIL)
     else:
@@ -207,7 +208,10 @@ def cmd_doctor(ctx, args):
     report = full_report(root)
     for finding in report.findings:
         print(finding)
-    if args.repair and (report.failed or any(f.level == NOTE for f in report.findings)):
+    if args.repair and getattr(report, "etcd", False):
+        print("doctor: --repair rebuilds a local SQLite file; this repository's state is in etcd "
+              "(agent-sync remote status)")
+    elif args.repair and (report.failed or any(f.level == NOTE for f in report.findings)):
         for line in repair(root, report, config.duration("AGENT_SYNC_BUSY_TIMEOUT")):
             print(f"done  {line}")
         report = full_report(root)

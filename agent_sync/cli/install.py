@@ -19,7 +19,14 @@ def cmd_install(_ctx, args):
     print(f"agent-sync install into {root}", flush=True)
     project.install(root, settings=args.settings, hooks="claude" in agents, force=args.force, say=_say)
     agent_hooks.install_agents(root, agents, mcp=args.mcp, say=_say, backup_dir=os.path.join(root, *project.BACKUPS))
+    if getattr(args, "shim", False):
+        from ..install import shim
+
+        shim.install(_say)
+    from ..core import program
+
     print("done. Start (or restart) Claude Code in this repository; it asks you to trust the folder's hooks once.")
+    print(f"By hand, from here: {program.command('status')}")
     return OK
 
 

@@ -105,6 +105,7 @@ COMMANDS = {
                            TASK, FORCE),
     "lock": Command(H + "cmd_lock", "Lock files, directories, patterns or resources (all or nothing).", PATHS,
                     arg("--reason", help=w.REASON), TTL, RESOURCE, arg("--shared", action="store_true", help=w.SHARED),
+                    arg("--whole-repo", action="store_true", help="allow a PATH that is the whole repository (`.`)"),
                     arg("--wait", nargs="?", const="60", metavar="SECONDS",
                         help="queue fairly until granted (default 60s; accepts 30s, 2m)")),
     "unlock": Command(H + "cmd_unlock", "Release locks (owner only, unless --force).", PATHS, RESOURCE, FORCE),
@@ -165,6 +166,9 @@ COMMANDS = {
                            help="agent to wire: claude (default), codex, gemini, cursor, windsurf, copilot, or all "
                                 "(repeatable)"),
                        arg("--mcp", action="store_true", help="also add the agent-sync MCP server to the project's .mcp.json"),
+                       arg("--shim", action="store_true",
+                           help="also write ~/.local/bin/agent-sync, which runs the copy installed in the repository "
+                                "you are in"),
                        needs_context=False),
     "uninstall": Command("agent_sync.cli.install.cmd_uninstall",
                          "Remove what install added: hook entries, the skill folder, the .gitignore line.", REPO,
@@ -430,6 +434,31 @@ def _main(argv):
         return 130
 
 
+READ_ONLY = {"whoami", "agents", "status", "tasks", "locks", "inbox", "decisions"}
+
+
+def nothing_here(name):
+    """Refuse before any state is created: AGENT_SYNC_ROOT naming no folder (exit 2), or a read command
+    outside every repository where no state exists (exit 4: there is nothing to show, and reading
+    must not leave a .claude/ folder behind, not even in / or $HOME)."""
+    import os
+
+    from ..core import repo
+
+    forced = os.environ.get("AGENT_SYNC_ROOT")
+    if forced:
+        if not os.path.isdir(os.path.expanduser(forced)):
+            raise UsageError(f"AGENT_SYNC_ROOT={forced!r} is not an existing folder; nothing was created. "
+                             "Point it at the repository's top folder")
+        return
+    if name not in READ_ONLY:
+        return
+    cwd = os.path.realpath(os.getcwd())
+    if repo.nearest_checkout(cwd) is None and not os.path.exists(repo.db_path(repo.find_root(cwd))):
+        raise errors.NotFound(f"nothing here: {cwd} is not inside a git repository and holds no agent-sync "
+                              "state (nothing was created). Run it inside a repository")
+
+
 def run(command, args):
     handler = command.load()
     ctx = None
@@ -438,6 +467,7 @@ def run(command, args):
             return handler(None, args)
         from ..core.context import Context
 
+        nothing_here(args.command)
         from ..core.backend import engine_errors
 
         with engine_errors():  # an etcd error the store left untranslated still gets its exit code

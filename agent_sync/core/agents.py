@@ -65,23 +65,25 @@ def check_in(ctx: "Context", state: str = "active") -> None:
     """
     row = ctx.db.one("SELECT state, last_seen FROM agents WHERE id = ?", (ctx.me.id,))
     due = row is None or row["state"] != state or ctx.now - row["last_seen"] >= config.CHECKIN_THROTTLE
-    if not due and not clock.skewed(ctx.db, ctx.now):  # a clock that jumped back is settled at once
+    skewed = clock.skewed(ctx.db, ctx.now)  # a clock that jumped back is settled at once (read outside the lock)
+    if not due and not skewed:
         return
     if ctx.db.in_transaction():
-        _touch(ctx, state)
+        _touch(ctx, state, skewed)
     elif row is None:
         with ctx.db.write():
-            _touch(ctx, state)
+            _touch(ctx, state, skewed)
     else:
         try:
             with ctx.db.write(wait=CHECKIN_WAIT):
-                _touch(ctx, state)
+                _touch(ctx, state, skewed)
         except Busy:
             pass
 
 
-def _touch(ctx: "Context", state: str) -> None:
-    clock.settle(ctx.db, ctx.now)
+def _touch(ctx: "Context", state: str, skewed: bool = False) -> None:
+    if skewed:
+        clock.settle(ctx.db, ctx.now)
     updated = ctx.db.execute(
         "UPDATE agents SET state = ?, last_seen = ?, cwd = ? WHERE id = ?",
         (state, ctx.now, storable(ctx.cwd), ctx.me.id),

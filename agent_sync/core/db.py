@@ -44,6 +44,8 @@ class Database:
         self.conn = self._open()
 
     def _open(self) -> sqlite3.Connection:
+        if not os.path.isdir(self.root):  # state goes only into a folder that exists; never create the root
+            raise StorageError(f"{self.root} is not an existing folder; nothing was created there")
         try:
             os.makedirs(repo.state_dir(self.root), exist_ok=True)
         except OSError as exc:

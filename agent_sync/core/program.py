@@ -63,7 +63,7 @@ def prefix(cwd: str | None = None, environ: "Mapping[str, str] | None" = None) -
             return LAUNCHER if top == cwd else shlex.quote(launcher)
     archive = _running_archive()
     if archive:
-        return "python3 " + shlex.quote(archive)
+        return "python3 -I -S " + shlex.quote(archive)  # as every command line we write: no site-packages
     return shlex.quote(sys.executable) + " -m agent_sync"
 
 

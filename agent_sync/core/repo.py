@@ -163,6 +163,16 @@ def relative_path(root: str, raw: str, cwd: str, repo_root: str | None = None) -
     return "" if rel == "." else rel.replace(os.sep, "/")
 
 
+def holds_tree(raw: str, cwd: str, tree: str) -> bool:
+    """Is `raw` (from cwd) the working tree itself or one of its ancestors? (`rm -rf ..`)"""
+    try:
+        real = os.path.realpath(os.path.join(cwd, os.path.expanduser(raw)))
+    except (ValueError, OSError):
+        return False
+    base = os.path.realpath(tree)
+    return real == base or base.startswith(real.rstrip(os.sep) + os.sep)
+
+
 def fold(key: str, case_insensitive: bool) -> str:
     """The comparison key for a repo path on this filesystem."""
     return key.casefold() if case_insensitive else key

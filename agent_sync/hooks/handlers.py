@@ -90,7 +90,9 @@ def _specs(where, raw_paths, fold):
         try:
             rel = repo.relative_path(where.tree, raw, where.cwd, repo_root=where.root)
         except (UsageError, ValueError):  # outside the repo, or unusable (unencodable, NUL): not ours to guard
-            continue
+            if not repo.holds_tree(raw, where.cwd, where.tree):
+                continue
+            rel = ""  # `rm -rf ..`, `rm -rf ../repo`: the repository itself goes with its ancestor
         specs.append(lockspec.of_path(rel, where.tree, fold))  # `rm -rf src` covers src/**
     return specs
 

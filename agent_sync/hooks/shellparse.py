@@ -158,11 +158,21 @@ class _Lexer:
 
     def _end_word(self, word, toks):
         if word is not None:
-            word.text = ''.join(word.parts)
+            marked = ''.join(word.parts)
+            word.text = marked.translate(_BRACE_UNMARK)
             word.parts = None
             if toks and toks[-1] in ('<<', '<<-'):
                 self.heredocs.append((word.text, toks[-1] == '<<-'))
-            toks.append(word)
+                toks.append(word)
+                return None
+            texts = _expand_braces(marked) if _OPEN in marked else [marked]
+            if len(texts) == 1:
+                toks.append(word)
+                return None
+            for text in texts:  # touch src/{a,b}.py: one word per file, as bash makes them
+                copy = _Word(text.translate(_BRACE_UNMARK), word.known)
+                copy.plain, copy.subs, copy.parts = word.plain, word.subs, None
+                toks.append(copy)
         return None
 
     def _operator(self):
@@ -213,7 +223,7 @@ class _Lexer:
             end = pos + 1
             while end < len(s) and s[end] not in _WORD_STOP:
                 end += 1
-            word.parts.append(s[pos:end])
+            word.parts.append(s[pos:end].translate(_BRACE_MARKS))  # only unquoted braces expand
             self.pos = end
 
     def _double_quoted(self, word):
@@ -525,7 +535,7 @@ class _Walker:
             self._add(word, cwd)
 
     def _perl(self, name, args, cwd):
-        opts, ops = _split(args, _SHORT_ARGS['perl'], permute=False)
+        opts, ops = _split(_perl_bundles(args), _SHORT_ARGS['perl'], permute=False)
         given = {opt for opt, _ in opts}
         if '-i' not in given:
             return
@@ -608,6 +618,11 @@ class _Walker:
             paths = [] if '--cached' in texts else _split(args, '')[1]
         elif sub == 'mv':
             return self._copy('mv', args, cwd)
+        elif sub == 'clean':  # deletes untracked files under the pathspecs, or under cwd
+            opts, paths = _split(args, 'e:')
+            if {'-n', '--dry-run'} & {opt for opt, _ in opts}:
+                return
+            paths = paths or [_Word('.')]
         elif _git_writes_unknown(sub, args):
             raise _Unparseable('git ' + sub + ' writes files we cannot name')
         else:
@@ -637,6 +652,38 @@ _HANDLERS = {
 }
 
 
+def _perl_bundles(words):
+    """Perl's bundled switches, one word each: -0 and -l take only digits (`-0pi` is -0 -p -i)."""
+    out, i = [], 0
+    while i < len(words):
+        word, text = words[i], words[i].text
+        i += 1
+        if text == '--' or len(text) < 2 or text[0] != '-' or text[1] == '-':
+            return out + [word] + list(words[i:])
+        pieces, j = [], 1
+        while j < len(text):
+            c, k = text[j], j + 1
+            if c in '0l':
+                digits = '01234567'
+                if c == '0' and text[k:k + 1] in ('x', 'X'):
+                    k, digits = k + 1, '0123456789abcdefABCDEF'
+                while k < len(text) and text[k] in digits:
+                    k += 1
+                pieces.append('-' + text[j:k])
+                j = k
+            elif c in 'eEIMmiCdDFxV':  # the rest of the word is this switch's value
+                pieces.append('-' + text[j:])
+                break
+            else:
+                pieces.append('-' + c)
+                j = k
+        out.extend(_Word(piece, word.known) for piece in pieces)
+        if pieces and pieces[-1] in ('-e', '-E', '-I', '-M', '-m') and i < len(words):
+            out.append(words[i])  # its value, never read as switches
+            i += 1
+    return out
+
+
 def _git_writes_unknown(sub, args):
     """git commands that rewrite work-tree files without naming them."""
     texts = {word.text for word in args}
@@ -647,9 +694,64 @@ def _git_writes_unknown(sub, args):
         return not operands or operands[0].text not in ('list', 'show', 'drop', 'clear')
     if sub == 'reset':
         return bool(texts & {'--hard', '--merge', '--keep'})
-    if sub == 'clean':
-        return not {'-n', '--dry-run'} & {opt for opt, _ in _split(args, 'e:')[0]}
     return False
+
+
+_OPEN, _COMMA, _CLOSE = '\ue000', '\ue001', '\ue002'  # unquoted { , } while a word is read
+_BRACE_MARKS = str.maketrans({'{': _OPEN, ',': _COMMA, '}': _CLOSE})
+_BRACE_UNMARK = str.maketrans({_OPEN: '{', _COMMA: ',', _CLOSE: '}'})
+_MAX_BRACE_WORDS = 256
+
+
+def _expand_braces(text):
+    """Bash brace expansion of one word (marked braces only): a{b,c}d, {1..3}, nested; capped."""
+    depth, start = 0, -1
+    for i, c in enumerate(text):
+        if c == _OPEN:
+            if depth == 0:
+                start = i
+            depth += 1
+        elif c == _CLOSE and depth:
+            depth -= 1
+            if depth == 0:
+                alternatives = _alternatives(text[start + 1:i])
+                if alternatives is None:
+                    continue  # not an expansion ({} or {x}): literal, look further on
+                head, tail = text[:start], text[i + 1:]
+                out = []
+                for alt in alternatives:
+                    for rest in _expand_braces(head + alt + tail):
+                        out.append(rest)
+                        if len(out) > _MAX_BRACE_WORDS:
+                            raise _Unparseable('brace expansion too large')
+                return out
+    return [text]
+
+
+def _alternatives(inner):
+    """The pieces of {a,b} or {1..3}, or None when the braces expand to nothing new."""
+    parts, depth, last = [], 0, 0
+    for i, c in enumerate(inner):
+        if c == _OPEN:
+            depth += 1
+        elif c == _CLOSE:
+            depth -= 1
+        elif c == _COMMA and depth == 0:
+            parts.append(inner[last:i])
+            last = i + 1
+    if parts:
+        return parts + [inner[last:]]
+    low, dots, high = inner.partition('..')
+    if dots and low.lstrip('-').isdigit() and high.lstrip('-').isdigit():
+        a, b = int(low), int(high)
+        if abs(b - a) > _MAX_BRACE_WORDS:
+            raise _Unparseable('brace expansion too large')
+        step = 1 if b >= a else -1
+        return [str(n) for n in range(a, b + step, step)]
+    if dots and len(low) == 1 and len(high) == 1 and low.isalpha() and high.isalpha():
+        step = 1 if high >= low else -1
+        return [chr(n) for n in range(ord(low), ord(high) + step, step)]
+    return None
 
 
 def _split(words, spec, permute=True):

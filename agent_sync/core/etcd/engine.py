@@ -16,13 +16,11 @@ read, and its stored result is returned, so nothing is granted twice.
 from typing import TYPE_CHECKING, Any
 
 
-import contextlib
 import os
 import random
 import time
 
-from ..errors import Busy, NotFound, StorageError, UsageError
-from . import errors as etcd_errors
+from ..errors import Busy
 from .keys import dumps, loads
 from .wire import compare, op_delete, op_put, op_range, prefix_end
 
@@ -34,21 +32,11 @@ def new_nonce() -> Any:
     return f"{time.time_ns():020d}-{os.urandom(6).hex()}"
 
 
-@contextlib.contextmanager
 def translated() -> Any:
-    """etcd client errors as agent-sync errors (exit codes in core.errors)."""
-    try:
-        yield
-    except (etcd_errors.Unreachable, etcd_errors.Timeout) as exc:
-        raise Busy(str(exc)) from None
-    except etcd_errors.ConfigError as exc:
-        raise UsageError(str(exc)) from None
-    except etcd_errors.QuotaExceeded as exc:
-        raise StorageError(f"etcd is full: {exc}") from None
-    except etcd_errors.LeaseNotFound as exc:
-        raise NotFound(str(exc)) from None
-    except etcd_errors.EtcdError as exc:
-        raise StorageError(str(exc)) from None
+    """etcd client errors as agent-sync errors (core.backend holds the mapping)."""
+    from ..backend import engine_errors
+
+    return engine_errors()
 
 
 class View:

@@ -101,7 +101,8 @@ def revoke(store: "EtcdStore", lease: Any) -> Any:
         pass
 
 
-def grant(store: "EtcdStore", seen: Seen, plan: Plan, specs: Any, reason: str, ttl: float, mode: str, task_id: int | None, lease: Any, auto_lease: Any = False) -> Any:
+def grant(store: "EtcdStore", seen: Seen, plan: Plan, specs: Any, reason: str, ttl: float, mode: str,
+          task_id: int | None, lease: int, auto_lease: bool = False) -> list:
     """core.locks.grant on a view: raise Conflict, or add every lock to `plan`. Returns the rows.
 
     An automatic lease is taken after core.locks.blocking said no one else holds the file.
@@ -160,7 +161,8 @@ def void_abandoned(store: "EtcdStore", seen: Seen, plan: Plan, specs: Any) -> An
             journalops.log(store, plan, "lock", f"took over {spec.path} from {row['owner']}", spec.path)
 
 
-def acquire(store: "EtcdStore", specs: Any, reason: str = "", ttl: float = 3600.0, mode: str = "exclusive", task_id: int | None = None, wait: Any = None) -> Any:
+def acquire(store: "EtcdStore", specs: Any, reason: str = "", ttl: float = 3600.0, mode: str = "exclusive",
+            task_id: int | None = None, wait: float | None = None) -> list:
     from .. import validate
 
     ctx = store.ctx
@@ -318,7 +320,10 @@ def _renew_on(store, plan, rows, ttl, leases):
     ctx, keys = store.ctx, store.keys
     for row in rows:
         value = {k: row[k] for k in ("path", "kind", "mode", "reason", "task_id", "ttl", "created_at", "auto_lease")}
-        value["expires_at"] = max(row["expires_at"], ctx.now + (ttl or row["ttl"]))
+        until = ctx.now + (ttl or row["ttl"])
+        if until >= row["expires_at"]:  # a longer --ttl becomes the lock's own (core.locks.renew, core/clock.py)
+            value["ttl"] = ttl or row["ttl"]
+        value["expires_at"] = max(row["expires_at"], until)
         key = keys.lock(row["key"], row["owner"])
         plan.put(key, value, leases["id"])
         plan.same(key, row["_kv"])

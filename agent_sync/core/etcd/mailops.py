@@ -128,18 +128,40 @@ def pending(store: "EtcdStore", directed_only: bool = False) -> Any:
 
 
 def take_pending(store: "EtcdStore", via: str, directed_only: bool = False, how_many: Any = None) -> Any:
+    def choose(rows: list) -> list:
+        return rows if how_many is None else rows[: how_many(rows)]
+
+    taken, left = _settle(store, via, directed_only, choose)
+    if mailstamp.newest(store.ctx.root) is None:  # lost or never written: restore it
+        seq = store.client.get(store.keys.seq("msgs"), timeout=store.timeout())
+        mailstamp.publish(store.ctx.root, loads(seq.value) if seq else 0)
+    return taken, left
+
+
+def mark_read(store: "EtcdStore", message_ids: Any, via: str) -> int:
+    """core.messages.mark_read: receipts for the given ids still pending for the caller."""
+    wanted = set(message_ids)
+    taken, _left = _settle(store, via, False, lambda rows: [m for m in rows if m["id"] in wanted])
+    return len(taken)
+
+
+def _settle(store: "EtcdStore", via: str, directed_only: bool, choose: Any) -> tuple:
+    """Receipts for choose(pending rows) and the high-water mark moved past what is settled, in one txn.
+
+    Returns (taken, number still pending)."""
     ctx, keys = store.ctx, store.keys
     own, msgs = _own_reads(store, _since(store))
     me_id = ctx.me.id
 
-    def decide(view):
+    def decide(view: View) -> Plan:
         me, rows = _pending_in(store, view, msgs, directed_only)
         messages.registered(ctx, me)
-        taken = rows if how_many is None else rows[: how_many(rows)]
-        left = [m for m in rows if m not in taken]
+        taken = choose(rows)
+        chosen = {m["id"] for m in taken}
+        left = [m for m in rows if m["id"] not in chosen]
         newest = view.value(keys.seq("msgs"), 0)
         hw = max(me["msg_hw"], newest if not left else left[0]["id"] - 1)
-        plan = Plan([taken, len(rows) - len(taken)])
+        plan = Plan([taken, len(left)])
         mail_key = keys.mail(me_id)
         plan.same(mail_key, view.one(mail_key))
         for m in taken:
@@ -152,12 +174,8 @@ def take_pending(store: "EtcdStore", via: str, directed_only: bool = False, how_
             plan.delete(keys.rcpt_prefix(me_id), range_end=keys.rcpt(me_id, hw + 1))
         return plan
 
-    taken, left = transact(store, [], decide, [*own, msgs, keys.seq("msgs")],
-                           finish=lambda result, _rev: (result[0], result[1]))
-    if mailstamp.newest(ctx.root) is None:  # lost or never written: restore it
-        seq = store.client.get(keys.seq("msgs"), timeout=store.timeout())
-        mailstamp.publish(ctx.root, loads(seq.value) if seq else 0)
-    return taken, left
+    return transact(store, [], decide, [*own, msgs, keys.seq("msgs")],
+                    finish=lambda result, _rev: (result[0], result[1]))
 
 
 def high_water(store: "EtcdStore") -> Any:

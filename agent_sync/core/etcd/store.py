@@ -235,6 +235,9 @@ class EtcdStore(Store):
     def take_pending(self, via, directed_only=False, how_many=None):
         return mailops.take_pending(self, via, directed_only=directed_only, how_many=how_many)
 
+    def mark_read(self, message_ids, via):
+        return mailops.mark_read(self, message_ids, via)
+
     def history(self, limit=50):
         return mailops.history(self, limit)
 
