@@ -140,3 +140,57 @@ def test_a_hook_with_agent_sync_root_missing_fails_open_and_creates_nothing(repo
     payload = json.dumps({"tool_name": "Edit", "tool_input": {"file_path": str(repo.path / "a.py")}})
     result = repo.run("hook", "pre-tool-use", input=payload, agent="ann", env={"AGENT_SYNC_ROOT": str(missing)})
     assert result.code == 0 and not missing.exists(), result  # no state there: nothing to enforce, nothing made
+
+
+def test_paths_are_capped_in_length_and_number(repo):
+    long = repo.run("lock", "a" * 4097, agent="ann")
+    assert long.code == 2 and "limit is 4096" in long.err, long
+    assert repo.run("lock", "é" * 2049, agent="ann").code == 2  # bytes, not characters
+    many = repo.run("lock", *[f"f{n}.py" for n in range(257)], agent="ann")
+    assert many.code == 2 and "limit is 256" in many.err, many
+    assert not repo.db.exists() or repo.json("locks", agent="ann")["locks"] == []
+    repo.ok("lock", *[f"f{n}.py" for n in range(256)], agent="ann")
+    repo.ok("lock", "b" * 4000, agent="ann")
+
+
+def test_mcp_paths_are_capped_too(repo):
+    replies = mcp(repo, ("lock", {"paths": ["a" * 5000]}), ("lock", {"paths": [f"f{n}" for n in range(300)]}))
+    assert "limit is 4096" in replies[1]["result"]["content"][0]["text"]
+    assert "limit is 256" in replies[2]["result"]["content"][0]["text"]
+
+
+# ---------------------------------------------------------------------------
+# Small promises the README makes
+
+def test_lock_dot_is_the_whole_repository_only_when_said(repo):
+    refused = repo.run("lock", ".", agent="ann")
+    assert refused.code == 2 and "--whole-repo" in refused.err, refused
+    (repo.path / "src").mkdir()
+    assert repo.run("lock", "..", agent="ann", cwd=repo.path / "src").code == 2
+    repo.ok("lock", ".", "--whole-repo", agent="ann")
+    repo.ok("lock", "src/x.py", agent="ann")  # your own whole-repo lock does not block you
+    assert repo.run("lock", "src/y.py", agent="bob").code == 3
+
+
+def test_an_expired_lock_says_expired_not_expires_in_0s(repo):
+    repo.ok("lock", "a.py", "--ttl", "1s", agent="ann")
+    import time
+
+    time.sleep(1.3)
+    out = repo.ok("locks", "--all", agent="ann").out
+    assert "expired, not enforced" in out and "expires in 0s" not in out and "owner active" not in out, out
+
+
+@pytest.mark.parametrize("argv", [["hook", "pre-tool-use", "--help"], ["hook", "--agent", "codex", "PreToolUse", "-h"],
+                                  ["hook", "--help"]])
+def test_hook_help_prints_the_usage(repo, argv):
+    result = repo.run(*argv)
+    assert result.code == 0 and result.out.startswith("usage: agent-sync hook"), result
+
+
+@pytest.mark.parametrize("command", [["claim-task", "1", "--ttl", "5m"], ["claim-next", "--ttl", "5m"]])
+def test_claim_ttl_without_lock_is_refused_not_ignored(repo, command):
+    repo.ok("create-task", "t", agent="ann")
+    result = repo.run(*command, agent="ann")
+    assert result.code == 2 and "--lock" in result.err, result
+    assert repo.json("tasks", agent="ann")["tasks"][0]["status"] == "open"  # nothing was claimed

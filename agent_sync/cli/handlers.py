@@ -7,7 +7,7 @@ import sys
 
 from ..core import lazy
 from ..core.durations import format_duration, parse_duration
-from ..core.errors import OK
+from ..core.errors import OK, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -94,11 +94,18 @@ def cmd_create_task(ctx, args):
     return _task_done(args, row, "created")
 
 
+def _ttl_needs_lock(args):
+    if getattr(args, "ttl", None) is not None and not args.lock:
+        raise UsageError("--ttl is the lifetime of the locks --lock takes; add --lock, or leave --ttl out")
+
+
 def cmd_claim_task(ctx, args):
+    _ttl_needs_lock(args)
     return _task_done(args, ctx.store.claim(args.task, lock=args.lock, ttl=_ttl(args)), "claimed")
 
 
 def cmd_claim_next(ctx, args):
+    _ttl_needs_lock(args)
     say = (lambda text: print(text, file=sys.stderr)) if args.verbose else None
     return _task_done(args, ctx.store.claim_next(lock=args.lock, ttl=_ttl(args), explain=say), "claimed")
 
@@ -120,7 +127,12 @@ def cmd_reopen_task(ctx, args):
 
 
 def _specs(ctx, args):
-    return [lockspec.parse(ctx, raw, resource=args.resource) for raw in args.paths]
+    specs = lockspec.parse_many(ctx, args.paths, resource=args.resource)
+    whole = [raw for raw, spec in zip(args.paths, specs) if spec.key == "**" and spec.kind == lockspec.GLOB
+             and raw.strip("/") not in ("**", "**/*")]
+    if whole and not getattr(args, "whole_repo", True):
+        raise UsageError(f"{whole[0]!r} is the whole repository; say --whole-repo to lock all of it")
+    return specs
 
 
 def cmd_lock(ctx, args):
@@ -141,7 +153,7 @@ def cmd_unlock(ctx, args):
 
 
 def cmd_renew(ctx, args):
-    specs = [lockspec.parse(ctx, raw) for raw in args.paths] if args.paths else None
+    specs = lockspec.parse_many(ctx, args.paths) if args.paths else None
     ttl = parse_duration(args.ttl, bare_unit="m", minimum=1) if args.ttl is not None else None
     renewed = ctx.store.renew(specs, ttl)
     print("renewed " + ", ".join(render.field(p, 200) for p in renewed) if renewed else "you hold no live locks")

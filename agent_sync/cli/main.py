@@ -105,6 +105,7 @@ COMMANDS = {
                            TASK, FORCE),
     "lock": Command(H + "cmd_lock", "Lock files, directories, patterns or resources (all or nothing).", PATHS,
                     arg("--reason", help=w.REASON), TTL, RESOURCE, arg("--shared", action="store_true", help=w.SHARED),
+                    arg("--whole-repo", action="store_true", help="allow a PATH that is the whole repository (`.`)"),
                     arg("--wait", nargs="?", const="60", metavar="SECONDS",
                         help="queue fairly until granted (default 60s; accepts 30s, 2m)")),
     "unlock": Command(H + "cmd_unlock", "Release locks (owner only, unless --force).", PATHS, RESOURCE, FORCE),

@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     from .context import Context
 
 FILE, DIR, GLOB, RESOURCE = "file", "dir", "glob", "resource"
+MAX_PATH_BYTES = 4096  # PATH_MAX on Linux: no real file has a longer name, and the database stays small
+MAX_PATHS = 256  # per lock, unlock or renew request (all or nothing, in one transaction)
 
 
 class Spec:
@@ -31,10 +33,20 @@ def parse(ctx: "Context", raw: str, resource: bool = False) -> Spec:
         return Spec("resource:" + validate.key(name), name, RESOURCE)
     if not raw or "\x00" in raw:
         raise UsageError("a path must be a non-empty string without NUL bytes")
+    size = len(raw.encode("utf-8", "surrogatepass"))
+    if size > MAX_PATH_BYTES:
+        raise UsageError(f"a path is {size} bytes long; the limit is {MAX_PATH_BYTES}")
     if wildmatch.is_pattern(raw):
         return _pattern(ctx, raw)
     rel = ctx.repo_path(raw)
     return of_path(rel, ctx.tree, ctx.store.case_insensitive, raw.endswith(("/", os.sep)))
+
+
+def parse_many(ctx: "Context", raws: "list[str]", resource: bool = False) -> "list[Spec]":
+    """parse() for each, after refusing more than MAX_PATHS in one request."""
+    if len(raws) > MAX_PATHS:
+        raise UsageError(f"{len(raws)} paths in one request; the limit is {MAX_PATHS}")
+    return [parse(ctx, raw, resource) for raw in raws]
 
 
 def of_path(rel: str, tree: str, case_insensitive: bool, is_dir: bool = False) -> Spec:

@@ -61,13 +61,15 @@ def task_line(t: "TaskDoc") -> str:
 
 
 def lock_line(lk: "LockDoc") -> str:
-    state = "" if lk["enforced"] else " (not enforced: owner " + lk["owner_status"] + ")"
+    expired = lk["expires_in"] <= 0
+    state = "" if lk["enforced"] or expired else " (not enforced: owner " + lk["owner_status"] + ")"
     mode = " shared" if lk["mode"] == "shared" else ""
     if lk["auto_lease"]:
         mode = f" automatic lease (last edit {_clock(lk['last_edit_at'])} UTC)"
     reason = f" - {field(lk['reason'])}" if lk["reason"] else ""
+    when = "expired, not enforced" if expired else f"expires in {format_duration(lk['expires_in'])}"
     return (f"{field(lk['path'], 200)} -> {field(lk['owner_name'], 40)}{mode}{reason}"
-            f" (token {lk['token']}, expires in {format_duration(lk['expires_in'])}){state}")
+            f" (token {lk['token']}, {when}){state}")
 
 
 def tasks_text(task_docs: "Sequence[TaskDoc]") -> str:

@@ -38,7 +38,8 @@ def _unread_part(event, payload):
     """Why the event cannot be checked: a path or command was one of the strings too long to keep."""
     if not payload.dropped:
         return None
-    if fastjson.UNREAD in (event.command or "") or any(fastjson.UNREAD in p for p in event.paths):
+    unnamed = event.kind == model.PRE_TOOL and not event.paths and not event.command  # e.g. tool args as one string
+    if unnamed or fastjson.UNREAD in (event.command or "") or any(fastjson.UNREAD in p for p in event.paths):
         return (f"agent-sync hook: a path or command in the {payload.size >> 20} MiB payload is over "
                 f"{fastjson.KEEP_STRING >> 20} MiB, too long to check (allowed; nothing was checked)")
     return None
@@ -68,7 +69,7 @@ def run_hook(argv, by_hand=True):
         agent, argv = argv[1], argv[2:]
     elif argv[:1] and argv[0].startswith("--agent="):
         agent, argv = argv[0].split("=", 1)[1], argv[1:]
-    if not argv or argv[0] in ("-h", "--help"):
+    if not argv or any(word in ("-h", "--help") for word in argv):
         print(USAGE)
         return 0
     try:

@@ -145,7 +145,7 @@ def do_whoami(ctx, a):
 
 
 def _specs(ctx, a, key="paths"):
-    return [lockspec.parse(ctx, raw, resource=a.get("resource", False)) for raw in a[key]]
+    return lockspec.parse_many(ctx, a[key], resource=a.get("resource", False))
 
 
 def do_lock(ctx, a):
@@ -179,7 +179,7 @@ def do_locks(ctx, a):
 
 
 def do_renew(ctx, a):
-    specs = [lockspec.parse(ctx, raw) for raw in a["paths"]] if a.get("paths") else None
+    specs = lockspec.parse_many(ctx, a["paths"]) if a.get("paths") else None
     ttl = parse_duration(a["ttl"], bare_unit="m", minimum=1) if a.get("ttl") is not None else None
     renewed = ctx.store.renew(specs, ttl)
     text = "renewed " + ", ".join(render.field(p, 200) for p in renewed) if renewed else "you hold no live locks"

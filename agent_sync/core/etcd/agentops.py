@@ -78,7 +78,8 @@ def touch(store: "EtcdStore", state: str, timeout: Any = None, plan_more: Any = 
             plan.delete(keys.presence(me))
         return plan
 
-    store.with_timeout(timeout, lambda: transact(store, [keys.agent(me)], decide, peek=[keys.names, keys.seq("msgs"), *also]))
+    peek = [keys.names, keys.seq("msgs"), *also]
+    store.with_timeout(timeout, lambda: transact(store, [keys.agent(me)], decide, peek=peek))
 
 
 def _new_row(store, view, state):
