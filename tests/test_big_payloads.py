@@ -148,3 +148,13 @@ def test_the_stream_reader_keeps_everything_but_long_strings(value, keep, chunk,
     assert got.value == expected(json.loads(text), keep, ascii_only)
     assert got.value["file_path"] == "src/a.py"
     assert got.dropped == (json.dumps(got.value).count("too long to keep") > 0)
+
+
+def test_copilot_tool_args_as_one_huge_string_is_not_allowed_in_silence(locked):
+    """Copilot may send toolArgs as a JSON string: over the keep limit it cannot be read for its path."""
+    args = json.dumps({"path": str(locked.path / "src/app.py"), "file_text": content(9 * MiB)})
+    data = json.dumps({"sessionId": "s", "timestamp": 1, "cwd": str(locked.path), "toolName": "create",
+                       "toolArgs": args}).encode()
+    proc = hook(locked, data, agent_args=("--agent", "copilot"), event="preToolUse")
+    assert proc.returncode != 0 or b"nothing was checked" in proc.stderr or b"locked by bob" in proc.stdout, \
+        (proc.returncode, proc.stdout[:300], proc.stderr[:300])

@@ -154,3 +154,30 @@ def test_the_session_start_hook_starts_the_watcher_and_a_fresh_cache_lets_edits_
         assert allowed.code == 0 and allowed.err == "", allowed  # fresh cache: no note, no engine round trip
         doc = b.json("remote", "status")
         assert doc["cache"]["watcher"] and doc["cache"]["age"] < 5 and doc["cache"]["lag"] is not None
+
+
+def test_the_watcher_reads_everything_again_when_the_revision_it_resumes_from_is_compacted(tmp_path, etcd):  # noqa: F811,E501
+    """A watcher cut off (its stream dropped) while the history it needs is compacted away catches up in full."""
+    import os
+    import signal
+
+    with two_clones(tmp_path, etcd.url) as (a, b):
+        fresh_cache(b)
+        index = b.path / ".claude" / "coordination" / "locks.idx"
+        a.ok("lock", "src/gone.py", agent="alice")
+        assert wait_for(lambda: "src/gone.py" in index.read_text(), timeout=3)
+        pid = int((b.path / ".claude" / "coordination" / "etcd.watcher").read_text())
+        os.kill(pid, signal.SIGSTOP)  # the watcher we started, paused while the world moves on
+        try:
+            etcd.restart(etcd.members[0])  # its stream drops
+            a.ok("unlock", "src/gone.py", agent="alice")
+            a.ok("lock", "src/new.py", agent="alice")
+            member = etcd.members[0]
+            revision = etcd.post(member, "maintenance/status", {})["header"]["revision"]
+            etcd.post(member, "kv/compaction", {"revision": revision})
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert wait_for(lambda: "src/new.py" in index.read_text() and "src/gone.py" not in index.read_text(),
+                        timeout=8), index.read_text()
+        assert edit(b, "bob", "src/new.py").code == 2
+        assert edit(b, "bob", "src/gone.py").code == 0

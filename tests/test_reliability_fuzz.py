@@ -404,7 +404,9 @@ def test_nasty_names_and_messages_never_break_the_frame_or_a_terminal(repo):
                  ["lock", "a.py", "--reason", "r\nr"], ["lock", "a.py", "--reason", EVIL],
                  ["send", "--to", EVIL, "--message", "x"]):
         usage_error(repo.run(*argv, agent="mallory"))
-    repo.ok("register", "--name", TAGS, "--role", TAGS * 3, agent="mallory")
+    usage_error(repo.run("register", "--name", TAGS, agent="mallory"))  # a bidi override is refused in a name
+    plain_tags = TAGS.replace("\u202e", "")
+    repo.ok("register", "--name", plain_tags, "--role", plain_tags * 3, agent="mallory")
     repo.ok("register", "--name", "victim", agent="victim")
     repo.ok("create-task", TAGS * 3, "--description", EVIL + "\n" + EVIL, "--file", "src/" + EVIL[:40],
             agent="mallory")

@@ -1,13 +1,13 @@
 """Agents: registration, check-ins and presence (active, stale, idle, offline)."""
 
-from . import clock, config, journal, validate
+from . import clock, config, journal, names, validate
 from .errors import Busy, Conflict, NotFound, UsageError
 from .identity import OPERATOR
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from .context import Context
     from .store import Row
@@ -94,6 +94,9 @@ def _touch(ctx: "Context", state: str, skewed: bool = False) -> None:
 
 def _insert(ctx: "Context", state: str) -> None:
     me = ctx.me
+    holder = ctx.db.one("SELECT id, name FROM agents WHERE name_key = ?", (validate.key(me.id),))
+    if holder is not None:  # an id outranks a name (the addressing rule): the holder goes back to its own id
+        _give_back(ctx, holder["id"], holder["name"], me.id)
     name = _free_name(ctx, me.id)
     kind = "operator" if me.id == OPERATOR else "agent"
     floor = ctx.db.scalar("SELECT COALESCE(MAX(id), 0) FROM messages")
@@ -127,13 +130,47 @@ def free_name(wanted: str, taken: "Callable[[str], object]") -> str:
 
 
 def check_name(ctx: "Context", name: str, role: str | None) -> tuple[str, str | None]:
-    """Validated (name, role) for register; the operator's name is reserved."""
-    name = validate.text(name, "name")
-    if validate.key(name) == OPERATOR and ctx.me.id != OPERATOR:
+    """Validated, normalised (name, role) for register (core.names); the operator's name is reserved."""
+    name = names.normalise(validate.text(name, "name"), "name")
+    if not name:
+        raise UsageError("name must not be empty")
+    if names.skeleton(name) == names.skeleton(OPERATOR) and ctx.me.id != OPERATOR:
         raise UsageError("the name 'operator' is reserved for the console")
     if role is not None:
-        role = validate.text(role, "role", allow_empty=True)
+        role = names.normalise(validate.text(role, "role", allow_empty=True), "role")
     return name, role
+
+
+def refuse_hijack(me_id: str, name: str, role: str | None, others: "Iterable[Row]") -> None:
+    """The addressing rule's other half: no name or role that would redirect another agent's mail.
+
+    `--to X` reaches the agent whose id is X, else the one named X, else everyone with role X. So a
+    name may not be another agent's id, nor the role of a live (not offline) agent; a role may not be
+    another agent's id or name; and neither may merely look like a live agent's id or name
+    (core.names.skeleton: case, width, accents, Cyrillic/Greek and digit look-alikes). Roles may be
+    shared: a role is a group address. `others`: every other agent row, with `status`.
+    """
+    key, role_key = validate.key(name), validate.key(role) if role else ""
+    shape, role_shape = names.skeleton(name), names.skeleton(role) if role else ""
+    for other in others:
+        if other["id"] == me_id:
+            continue
+        their_id, live = other["id"].casefold(), other["status"] != "offline"
+        if key == their_id:
+            raise UsageError(f"the name {name!r} is the id of agent {other['id']}: mail to it goes there; choose another")
+        if live and other["role_key"] and key == other["role_key"]:
+            raise UsageError(f"the name {name!r} is the role of agent {other['id']}: it would take their mail; "
+                             "choose another")
+        if role_key and role_key in (their_id, other["name_key"]):
+            raise UsageError(f"the role {role!r} is the id or name of agent {other['id']}: mail to it goes there; "
+                             "choose another")
+        if not live:
+            continue
+        looks = {names.skeleton(other["id"]), names.skeleton(other["name"])}
+        if shape in looks and key not in (their_id, other["name_key"]):
+            raise UsageError(f"the name {name!r} looks like agent {other['id']} ({other['name']!r}); choose another")
+        if role_shape and role_shape in looks:
+            raise UsageError(f"the role {role!r} looks like agent {other['id']} ({other['name']!r}); choose another")
 
 
 def name_taken(name: str, other: "Row") -> None:
@@ -146,20 +183,30 @@ def log_presence(ctx: "Context", what: str) -> None:
     journal.log(ctx, "presence", what)
 
 
+def _give_back(ctx: "Context", holder: str, old_name: str, taker: str) -> None:
+    """`holder` gives up its name `old_name` to the agent whose id it is, and is called by its own id again."""
+    ctx.db.execute("UPDATE agents SET name = id, name_key = lower(id) WHERE id = ?", (holder,))
+    journal.log(ctx, "presence", f"agent {holder} gave the name {old_name!r} back to agent {taker}, whose id it is; "
+                                 f"{holder} is now called {holder}")
+
+
 def register(ctx: "Context", name: str, role: str | None = None) -> "sqlite3.Row":
-    """Set the caller's name (and role). A name held by an active agent is refused."""
+    """Set the caller's name (and role). A name held by an active agent is refused, and so is any name or
+    role that would take another agent's mail (refuse_hijack)."""
     name, role = check_name(ctx, name, role)
     with ctx.db.write():
         _touch(ctx, "active")
         params = dict(ctx.presence(), key=validate.key(name), me=ctx.me.id)
-        other = ctx.db.one(
-            f"SELECT id, {status_sql('a')} AS status FROM agents a WHERE name_key = :key AND id != :me",
-            params,
-        )
+        others = ctx.db.all(f"SELECT a.*, {status_sql('a')} AS status FROM agents a WHERE id != :me", params)
+        refuse_hijack(ctx.me.id, name, role, others)
+        other = next((r for r in others if r["name_key"] == params["key"]), None)
         if other is not None:
-            name_taken(name, other)
-            # The old holder is gone: it falls back to its id so the name can move.
-            ctx.db.execute("UPDATE agents SET name = id, name_key = lower(id) WHERE id = ?", (other["id"],))
+            if params["key"] == ctx.me.id.casefold():  # your own id is always yours to be called by
+                _give_back(ctx, other["id"], other["name"], ctx.me.id)
+            else:
+                name_taken(name, other)
+                # The old holder is gone: it falls back to its id so the name can move.
+                ctx.db.execute("UPDATE agents SET name = id, name_key = lower(id) WHERE id = ?", (other["id"],))
         fields = {"name": name, "name_key": validate.key(name)}
         if role is not None:
             fields.update(role=role, role_key=validate.key(role))

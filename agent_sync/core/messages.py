@@ -21,11 +21,20 @@ if TYPE_CHECKING:
 ALL = "all"
 
 
+ROLE = "role:"  # to_key of a message to a role; ids never hold ':', so it never equals an id's key
+
+
 def _my_keys(me_row: "Row") -> list[str]:
-    keys = {ALL, me_row["id"].casefold(), me_row["name_key"]}
+    """The to_keys that reach this agent: `all`, its id, and `role:` its role (a name is resolved to an id at send)."""
+    keys = {ALL, me_row["id"].casefold()}
     if me_row["role_key"]:
-        keys.add(me_row["role_key"])
+        keys.add(ROLE + me_row["role_key"])
     return sorted(keys)
+
+
+def _sent_to_others(me_row: "Row", message: "Row") -> bool:
+    """Sent by this agent to someone else: a message to yourself is delivered to you like any other."""
+    return message["sender"] == me_row["id"] and message["to_key"] != me_row["id"].casefold()
 
 
 def _me(ctx: "Context") -> "sqlite3.Row":
@@ -39,19 +48,36 @@ def registered(ctx: "Context", me_row: "R | None") -> "R":
 
 
 def resolve_recipient(ctx: "Context", recipient: str) -> str:
-    """The key a message is addressed to, checked against known agents."""
+    """The key a message is stored under (see `address`), checked against known agents."""
     key = recipient_key(recipient)
-    if key != ALL:
-        known = ctx.db.one(
-            "SELECT 1 FROM agents WHERE lower(id) = ? OR name_key = ? OR role_key = ? LIMIT 1", (key, key, key)
-        )
-        if known is None:
-            unknown(recipient)
-    return key
+    if key == ALL:
+        return ALL
+    rows = ctx.db.all("SELECT id, name_key, role_key FROM agents WHERE lower(id) = ? OR name_key = ? OR role_key = ?",
+                      (key, key, key))
+    return address(rows, recipient)
+
+
+def address(rows: "Iterable[Row]", recipient: str) -> str:
+    """Where a message to `recipient` goes, by the addressing rule: `all`; else the agent whose id it is;
+    else the agent whose name it is (stored as that agent's id, so a later name or role can never
+    take the message over); else `role:R` for every agent with that role. NotFound when none matches."""
+    key = recipient_key(recipient)
+    if key == ALL:
+        return ALL
+    rows = list(rows)
+    for column in ("id", "name_key"):
+        hit = next((r for r in rows if (r[column].casefold() if column == "id" else r[column]) == key), None)
+        if hit is not None:
+            return hit["id"].casefold()
+    if any(r["role_key"] == key for r in rows):
+        return ROLE + key
+    unknown(recipient)
 
 
 def recipient_key(recipient: str) -> str:
-    return validate.key(validate.text(recipient, "name"))
+    from .names import normalise
+
+    return validate.key(normalise(validate.text(recipient, "name"), "recipient"))
 
 
 def knows(agent_row: "Row", key: str) -> bool:
@@ -68,7 +94,7 @@ def addressed(me_row: "Row", message: "Row", after: int | None = None, directed_
     keys = [k for k in _my_keys(me_row) if not (directed_only and k == ALL)]
     after = me_row["msg_hw"] if after is None else after
     mine = message["to_key"] == me_row["id"].casefold()
-    return (message["to_key"] in keys and message["id"] > after and message["sender"] != me_row["id"]
+    return (message["to_key"] in keys and message["id"] > after and not _sent_to_others(me_row, message)
             and (message["id"] > me_row["msg_floor"] or mine))
 
 
@@ -130,7 +156,7 @@ def _addressed_query(me_row: "Row", columns: str = "m.*", directed_only: bool = 
     where = [
         f"m.to_key IN ({', '.join(f':k{i}' for i in range(len(keys)))})",
         "m.id > :after",
-        "m.sender != :me",
+        "(m.sender != :me OR m.to_key = :mykey)",
         "(m.id > :floor OR m.to_key = :mykey)",
     ]
     if unseen:
@@ -183,7 +209,7 @@ def mark_read(ctx: "Context", message_ids: "Iterable[int]", via: str) -> int:
         me = _me(ctx)
         for message_id in message_ids:
             message = ctx.db.one("SELECT * FROM messages WHERE id = ?", (message_id,))
-            if message is None or message["sender"] == me["id"] or not _addressed_to(me, message):
+            if message is None or _sent_to_others(me, message) or not _addressed_to(me, message):
                 continue
             marked += ctx.db.execute("INSERT INTO receipts (message_id, agent_id, seen_at, via) VALUES (?, ?, ?, ?)"
                                      " ON CONFLICT DO NOTHING", (message_id, me["id"], ctx.now, via)).rowcount
@@ -214,7 +240,8 @@ def history(ctx: "Context", limit: int = 50) -> "list[sqlite3.Row]":
 
 
 def _addressed_to(me: "Row", message: "Row") -> bool:
-    if message["to_key"] == me["id"].casefold():
+    """May `me` read or ack it: to its id, to `all` (even from before it joined), or to its role since it joined."""
+    if message["to_key"] in (me["id"].casefold(), ALL):
         return True
     return message["to_key"] in _my_keys(me) and message["id"] > me["msg_floor"]
 
@@ -227,9 +254,9 @@ def _addressed_message(ctx: "Context", me: "Row", message_id: int, sender_may: b
 def may_act_on(me: "Row", message: "R | None", message_id: int, sender_may: bool = False) -> "R":
     if message is None:
         raise NotFound(f"no message #{message_id}")
-    if message["sender"] == me["id"] and sender_may:
+    if _sent_to_others(me, message) and sender_may:
         return message
-    if message["sender"] == me["id"] or not _addressed_to(me, message):
+    if _sent_to_others(me, message) or not _addressed_to(me, message):
         raise NotAllowed(f"message #{message_id} is not addressed to you")
     return message
 
@@ -239,7 +266,7 @@ def read(ctx: "Context", message_id: int) -> "sqlite3.Row":
     with ctx.db.write():
         me = _me(ctx)
         message = _addressed_message(ctx, me, message_id, sender_may=True)
-        if message["sender"] != me["id"]:
+        if not _sent_to_others(me, message):
             ctx.db.execute(
                 "INSERT INTO receipts (message_id, agent_id, seen_at, via) VALUES (?, ?, ?, 'read')"
                 " ON CONFLICT DO NOTHING",

@@ -58,7 +58,7 @@ def skeleton(text: str) -> str:
     """What `text` looks like: equal skeletons mean confusable text."""
     text = unicodedata.normalize("NFKC", text)
     text = "".join(ch for ch in text if ch not in INVISIBLE and unicodedata.category(ch) not in ("Cf", "Cc"))
-    text = text.replace("I", "l").casefold()  # capital I and small l look alike before case is folded
+    text = text.casefold()  # names compare without case, so their skeletons do too
     text = unicodedata.normalize("NFD", text)
     text = "".join(_LOOKALIKES.get(ch, ch) for ch in text if unicodedata.category(ch) != "Mn")
     for pair, single in _PAIRS:

@@ -130,10 +130,21 @@ V2_AUTO_LEASES = (
     "ALTER TABLE locks ADD COLUMN auto_lease INTEGER NOT NULL DEFAULT 0",
 )
 
+# Messages are stored under where they go (issue 12): a name becomes its agent's id, a role `role:R`, so a
+# name or role taken later can never take them over. Earlier rows held the bare key; translate them once.
+V3_ADDRESSES = (
+    """UPDATE messages SET to_key = (SELECT lower(a.id) FROM agents a WHERE a.name_key = messages.to_key)
+       WHERE to_key != 'all' AND to_key NOT IN (SELECT lower(id) FROM agents)
+         AND EXISTS (SELECT 1 FROM agents a WHERE a.name_key = messages.to_key)""",
+    """UPDATE messages SET to_key = 'role:' || to_key
+       WHERE to_key != 'all' AND to_key NOT LIKE 'role:%' AND to_key NOT IN (SELECT lower(id) FROM agents)""",
+)
+
 # Append only. Each entry: (name, its statements, run in order).
 MIGRATIONS = (
     ("initial schema", V1),
     ("automatic leases", V2_AUTO_LEASES),
+    ("messages stored by address", V3_ADDRESSES),
 )
 
 CURRENT = len(MIGRATIONS)

@@ -48,7 +48,8 @@ def _unread_part(event, payload):
     """Why the event cannot be checked: a path or command was one of the strings too long to keep."""
     if not payload.dropped:
         return None
-    if fastjson.UNREAD in (event.command or "") or any(fastjson.UNREAD in p for p in event.paths):
+    unnamed = event.kind == model.PRE_TOOL and not event.paths and not event.command  # e.g. tool args as one string
+    if unnamed or fastjson.UNREAD in (event.command or "") or any(fastjson.UNREAD in p for p in event.paths):
         return (f"agent-sync hook: a path or command in the {payload.size >> 20} MiB payload is over "
                 f"{fastjson.KEEP_STRING >> 20} MiB, too long to check (allowed; nothing was checked)")
     return None

@@ -78,7 +78,8 @@ def touch(store: "EtcdStore", state: str, timeout: Any = None, plan_more: Any = 
             plan.delete(keys.presence(me))
         return plan
 
-    store.with_timeout(timeout, lambda: transact(store, [keys.agent(me)], decide, peek=[keys.names, keys.seq("msgs"), *also]))
+    peek = [keys.names, keys.seq("msgs"), *also]
+    store.with_timeout(timeout, lambda: transact(store, [keys.agent(me)], decide, peek=peek))
 
 
 def _new_row(store, view, state):
@@ -99,6 +100,8 @@ def register(store: "EtcdStore", name: str, role: str | None = None) -> Any:
     name_key = validate.key(name)
 
     def more(view, plan, row):
+        others = [dict(r, status=agents.status_of(r, ctx)) for r in (loads(kv.value) for kv in view.under(keys.agents))]
+        agents.refuse_hijack(ctx.me.id, name, role, others)  # the addressing rule, as the SQLite store applies it
         holder = view.value(keys.name(name_key))
         if holder is not None and holder != ctx.me.id:
             other = store.agent_row(holder, view) or {"id": holder, "state": "offline", "last_seen": 0}

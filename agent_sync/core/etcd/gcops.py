@@ -63,7 +63,8 @@ def prune_history(store: "EtcdStore") -> Any:
     cutoff = ctx.now - config.duration("AGENT_SYNC_RETENTION")
     removed = {}
     old = client.delete(keys.activities, range_end=keys.before(keys.activities, cutoff * 1e9), timeout=store.timeout())
-    removed["activity"] = old.deleted + journalops.trim(store, keys.activities, config.count("AGENT_SYNC_KEEP_ACTIVITY"))
+    capped = journalops.trim(store, keys.activities, config.count("AGENT_SYNC_KEEP_ACTIVITY"))
+    removed["activity"] = old.deleted + capped
     gone = 0
     for kv in store.range(keys.msgs):  # ids follow time: stop at the first message inside the window
         if loads(kv.value)["created_at"] >= cutoff:

@@ -101,7 +101,8 @@ def revoke(store: "EtcdStore", lease: Any) -> Any:
         pass
 
 
-def grant(store: "EtcdStore", seen: Seen, plan: Plan, specs: Any, reason: str, ttl: float, mode: str, task_id: int | None, lease: Any, auto_lease: Any = False) -> Any:
+def grant(store: "EtcdStore", seen: Seen, plan: Plan, specs: Any, reason: str, ttl: float, mode: str,
+          task_id: int | None, lease: int, auto_lease: bool = False) -> list:
     """core.locks.grant on a view: raise Conflict, or add every lock to `plan`. Returns the rows.
 
     An automatic lease is taken after core.locks.blocking said no one else holds the file.
@@ -160,7 +161,8 @@ def void_abandoned(store: "EtcdStore", seen: Seen, plan: Plan, specs: Any) -> An
             journalops.log(store, plan, "lock", f"took over {spec.path} from {row['owner']}", spec.path)
 
 
-def acquire(store: "EtcdStore", specs: Any, reason: str = "", ttl: float = 3600.0, mode: str = "exclusive", task_id: int | None = None, wait: Any = None) -> Any:
+def acquire(store: "EtcdStore", specs: Any, reason: str = "", ttl: float = 3600.0, mode: str = "exclusive",
+            task_id: int | None = None, wait: float | None = None) -> list:
     from .. import validate
 
     ctx = store.ctx

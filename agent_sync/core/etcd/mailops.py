@@ -81,10 +81,8 @@ def send(store: "EtcdStore", recipient: str, body: str, reply_to: Any = None, ki
 
     def make(view, _me):
         key = messages.recipient_key(recipient)
-        if key != messages.ALL:
-            rows = [loads(kv.value) for kv in view.under(keys.agents)]
-            if not any(messages.knows(row, key) for row in rows):
-                messages.unknown(recipient)
+        if key != messages.ALL:  # the addressing rule: id, then name, then role (core.messages.address)
+            key = messages.address([loads(kv.value) for kv in view.under(keys.agents)], recipient)
         if reply_to is not None and store.client.get(keys.msg(reply_to), timeout=store.timeout()) is None:
             raise NotFound(f"no message #{reply_to} to reply to")
         return [(recipient, key, body, reply_to, kind)]
@@ -99,10 +97,7 @@ def directive(store: "EtcdStore", recipient: str, body: str) -> Any:
     def make(view, _me):
         rows = [loads(kv.value) for kv in view.under(keys.agents)]
         if validate.key(recipient) != messages.ALL:
-            key = messages.recipient_key(recipient)
-            if not any(messages.knows(row, key) for row in rows):
-                messages.unknown(recipient)
-            return [(recipient, key, body, None, "directive")]
+            return [(recipient, messages.address(rows, recipient), body, None, "directive")]
         active = sorted(r["id"] for r in rows if r["kind"] == "agent" and r["id"] != ctx.me.id
                         and agents.status_of(r, ctx) == "active")
         return [(agent_id, agent_id.casefold(), body, None, "directive") for agent_id in active]

@@ -92,7 +92,8 @@ def board(store: "EtcdStore") -> Any:
                              revision=store.pinned))
 
 
-def create(store: "EtcdStore", title: str, description: str = "", files: Any = (), priority: int = 0, depends_on: Any = ()) -> Any:
+def create(store: "EtcdStore", title: str, description: str = "", files: Any = (), priority: int = 0,
+           depends_on: Any = ()) -> Any:
     ctx, keys = store.ctx, store.keys
     title, description, paths = tasks.check_new(ctx, title, description, files)
 
