@@ -194,3 +194,14 @@ def test_claim_ttl_without_lock_is_refused_not_ignored(repo, command):
     result = repo.run(*command, agent="ann")
     assert result.code == 2 and "--lock" in result.err, result
     assert repo.json("tasks", agent="ann")["tasks"][0]["status"] == "open"  # nothing was claimed
+
+
+@pytest.mark.parametrize("raw,why", [(b"", "empty"), (b'{"tool_name": "Edit", "tool_in', "not a JSON object"),
+                                     (b"[1, 2]", "not a JSON object"), (b"\xff\xfe garbage", "not a JSON object"),
+                                     (b"null", "not a JSON object")])
+@pytest.mark.parametrize("event", ["pre-tool-use", "post-tool-use", "session-start", "user-prompt-submit", "stop"])
+def test_unreadable_hook_input_gets_its_one_line_note(repo, raw, why, event):
+    result = repo.hook(event, raw, agent="ann")
+    assert result.code == 0 and result.out == "", result
+    lines = result.err.splitlines()
+    assert len(lines) == 1 and why in lines[0] and "nothing was checked" in lines[0], result
