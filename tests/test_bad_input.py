@@ -4,6 +4,7 @@ Black-box: the built archive in real processes.
 """
 
 import json
+import os
 import subprocess
 import sys
 
@@ -194,3 +195,45 @@ def test_claim_ttl_without_lock_is_refused_not_ignored(repo, command):
     result = repo.run(*command, agent="ann")
     assert result.code == 2 and "--lock" in result.err, result
     assert repo.json("tasks", agent="ann")["tasks"][0]["status"] == "open"  # nothing was claimed
+
+
+@pytest.mark.parametrize("raw,why", [(b"", "empty"), (b'{"tool_name": "Edit", "tool_in', "not a JSON object"),
+                                     (b"[1, 2]", "not a JSON object"), (b"\xff\xfe garbage", "not a JSON object"),
+                                     (b"null", "not a JSON object")])
+@pytest.mark.parametrize("event", ["pre-tool-use", "post-tool-use", "session-start", "user-prompt-submit", "stop"])
+def test_unreadable_hook_input_gets_its_one_line_note(repo, raw, why, event):
+    result = repo.hook(event, raw, agent="ann")
+    assert result.code == 0 and result.out == "", result
+    lines = result.err.splitlines()
+    assert len(lines) == 1 and why in lines[0] and "nothing was checked" in lines[0], result
+
+
+def test_watch_notices_a_replaced_database_and_reads_the_new_one(repo):
+    import sqlite3
+    import time
+
+    repo.ok("log", "--type", "note", "--message", "before-swap", agent="ann")
+    watcher = subprocess.Popen([sys.executable, str(PYZ), "watch", "--interval", "0.1", "--backlog", "5"],
+                               cwd=str(repo.path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=clean_env(repo.home, AGENT_SYNC_ID="ann"))
+    try:
+        time.sleep(1.5)
+        # What doctor --repair does: a new file takes the old one's name; its WAL and shm go too.
+        fresh = repo.db.with_name("fresh.sqlite")
+        src = sqlite3.connect(str(repo.db))
+        src.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        dst = sqlite3.connect(str(fresh))
+        src.backup(dst)
+        src.close()
+        dst.close()
+        os.replace(fresh, repo.db)
+        for side in ("-wal", "-shm"):
+            if os.path.exists(str(repo.db) + side):
+                os.unlink(str(repo.db) + side)
+        repo.ok("log", "--type", "note", "--message", "after-swap", agent="bob")
+        time.sleep(2)
+    finally:
+        watcher.terminate()
+        out, err = watcher.communicate(timeout=30)
+    assert "before-swap" in out.decode() and "after-swap" in out.decode(), (out, err)
+    assert "was replaced" in err.decode(), err

@@ -56,6 +56,8 @@ class Session:
         """One tick: new feed items always; agents, locks and tasks when they may have changed."""
         ctx = self.ctx
         ctx.tick()
+        if ctx.reopen_if_replaced():  # doctor --repair swapped the file (ids are kept): read the new one
+            force = True
         ctx.store.check_in()  # writes at most every 30 s, or at once if another console set us offline
         self.console.beat()
         new = self.feed.poll(ctx)

@@ -35,6 +35,9 @@ def run(ctx, interval, backlog, out=None):
 
 def _tick(ctx, feed):
     ctx.tick()
+    swapped = ctx.reopen_if_replaced()
+    if swapped:
+        print(f"agent-sync watch: {swapped}", file=sys.stderr, flush=True)
     try:
         return feed.poll(ctx) + feed.presence(live_view.agent_docs(ctx), ctx.now)
     except Busy:

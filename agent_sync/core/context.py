@@ -30,8 +30,37 @@ class Context:
         self.auto_lease = config.auto_lease()  # seconds, or None when automatic leases are off
         self.backend: "Backend | None" = None  # set by open_store
         self.store = open_store(self, backend_choice)
+        self._db_file = self._db_identity()
         self.me = me or identity.resolve(self.root, session_id, allow_operator=allow_operator)
         self.now = time.time()
+
+    def _db_identity(self) -> "tuple[int, int] | None":
+        """(device, inode) of the SQLite file, or None (etcd, or no file)."""
+        if self.backend is not None and self.backend.is_etcd:
+            return None
+        try:
+            st = os.stat(repo.db_path(self.root))
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def reopen_if_replaced(self) -> "str | None":
+        """For long readers (watch, console): reopen the database when its file was swapped.
+
+        `doctor --repair` moves the damaged file aside and puts a fresh one in its
+        place; an open connection would keep reading the old one forever. A file
+        that is gone is not recreated here (readers create nothing): the old
+        connection is kept until a new file appears. Returns what happened, or None.
+        """
+        if self.backend is not None and self.backend.is_etcd:
+            return None
+        now = self._db_identity()
+        if now == self._db_file or now is None:
+            return None
+        self.store.close()
+        self.store = open_store(self, self.backend)
+        self._db_file = self._db_identity()
+        return f"the database {repo.db_path(self.root)} was replaced; reading the new one"
 
     def tick(self) -> float:
         """Refresh the clock (long waits) and return it."""

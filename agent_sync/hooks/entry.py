@@ -30,8 +30,18 @@ def _read_payload():
         return fastjson.Payload({})
     payload = fastjson.read(stream.buffer)
     if not isinstance(payload.value, dict):
+        payload.problem = ("empty" if payload.size == 0 else
+                           "not a JSON object (malformed, truncated, or another kind of value)")
         payload.value = {}
     return payload
+
+
+def _unreadable(name, payload):
+    """The one stderr line the README promises for input the hook cannot read."""
+    problem = getattr(payload, "problem", None)
+    if problem:
+        return f"agent-sync hook: the {name} payload on stdin is {problem} (allowed; nothing was checked)"
+    return None
 
 
 def _unread_part(event, payload):
@@ -86,7 +96,7 @@ def run_hook(argv, by_hand=True):
     try:
         payload = _read_payload()
         event = adapter.parse(name, payload.value)
-        unread = _unread_part(event, payload)
+        unread = _unreadable(name, payload) or _unread_part(event, payload)
         if unread:
             return _answer(adapter, event, model.Outcome(note=unread), by_hand)
         if event.kind == model.PRE_TOOL and event.tool == model.OTHER:

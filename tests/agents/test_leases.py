@@ -7,8 +7,6 @@ the first session's automatic lease. Then the first session's end releases
 the lease and a third run's edit goes through.
 """
 
-import re
-
 from fake_anthropic import FakeAnthropic
 from harness import Reply
 from test_claude import Claude, claude, edit, read  # noqa: F401 - claude is the fixture
@@ -38,10 +36,7 @@ def test_a_second_session_cannot_edit_the_file_the_first_just_edited(claude, san
     refusal = seen["refusal"]
     assert refusal.startswith(f"PreToolUse:Edit hook error: {LEASE} {first.me} [{first.me}]"), refusal
     assert "they last edited it" in refusal and "the lease lapses in" in refusal, refusal
-    # The command runs where it is shown: `agent-sync` on PATH, or the launcher inside the repository.
-    asked = re.search(r"Ask them: (\S*agent-sync) send --to (\S+) --message 'I need to edit src/a\.py", refusal)
-    assert asked and asked.group(2) == first.me, refusal
-    assert asked.group(1) in ("agent-sync", ".claude/skills/agent-sync/scripts/agent-sync"), refusal
+    assert "Ask them: " in refusal and f" send --to {first.me} --message 'I need to edit src/a.py" in refusal, refusal
     assert "python3" not in refusal and ".pyz" not in refusal, refusal
     assert [(lk["owner"], lk["auto_lease"]) for lk in seen["lease"]] == [(first.me, True)], seen["lease"]
     assert sandbox.read("src/a.py") == "x = 2\n"
