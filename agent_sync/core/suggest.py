@@ -9,7 +9,6 @@ marker, anything over MAX_WORD) is refused with Unprintable: the caller leaves
 it out rather than print a command that would not say what it means.
 """
 
-import shlex
 
 from . import program as launcher
 from . import sanitize
@@ -31,7 +30,7 @@ def word(text: object) -> str:
     text = str(text)
     if not text.isprintable() or len(text) > MAX_WORD or sanitize.looks_like_frame(text):
         raise Unprintable(text[:40])
-    return shlex.quote(text)
+    return _quote(text)
 
 
 def argv(verb: str, *positionals: object, **options: object) -> "list[str]":
@@ -72,3 +71,9 @@ def command_or(fallback: "dict[str, object]", verb: str, *positionals: object, *
         return command(verb, *positionals, **options)
     except Unprintable:
         return command(verb, **fallback)
+
+
+def _quote(text: str) -> str:
+    import shlex  # shlex imports re: about 5 ms, paid only when a command is printed
+
+    return shlex.quote(text)
