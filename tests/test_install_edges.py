@@ -13,14 +13,17 @@ from conftest import clean_env
 SKILL = (".claude", "skills", "agent-sync")
 
 
-def run(repo, *args, cwd=None, env=None, umask=None):
+def run(repo, *args, cwd=None, env=None, umask=None, input=None):
     pre = [] if umask is None else ["-c", f"import os,runpy,sys;os.umask({umask:#o});sys.argv=sys.argv[1:];"
                                           "runpy.run_path(sys.argv[0],run_name='__main__')"]
     proc = subprocess.run([sys.executable, *pre, str(conftest.PYZ), *map(str, args)], cwd=str(cwd or repo.path),
                           env=clean_env(repo.home, **(env or {})), capture_output=True, text=True, timeout=120,
-                          check=False)
+                          check=False, input=input)
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
+
+
+SESSION_START = json.dumps({"session_id": "s-1", "hook_event_name": "SessionStart", "source": "startup"})
 
 
 def tree(root):
@@ -135,7 +138,8 @@ def mode(path):
 def test_under_umask_000_nothing_created_is_writable_by_others(repo):
     os.chmod(repo.path, 0o755)
     assert run(repo, "install", "--agent", "all", "--mcp", umask=0).returncode == 0
-    for args in (["hook", "session-start"], ["lock", "src/a.py"], ["send", "--to", "all", "--message", "hi"],
+    assert run(repo, "hook", "session-start", umask=0, env={"AGENT_SYNC_ID": "ann"}, input=SESSION_START).returncode == 0
+    for args in (["lock", "src/a.py"], ["send", "--to", "all", "--message", "hi"],
                  ["create-task", "t"], ["inbox"], ["status"]):
         proc = run(repo, *args, umask=0, env={"AGENT_SYNC_ID": "ann"})
         assert proc.returncode == 0, proc
@@ -150,7 +154,7 @@ def test_under_umask_000_nothing_created_is_writable_by_others(repo):
 
 
 def test_a_hook_that_creates_the_database_under_umask_000_keeps_it_private_to_write(repo):
-    proc = run(repo, "hook", "session-start", umask=0, env={"AGENT_SYNC_ID": "ann"})
+    proc = run(repo, "hook", "session-start", umask=0, env={"AGENT_SYNC_ID": "ann"}, input=SESSION_START)
     assert proc.returncode == 0 and repo.db.is_file(), proc
     assert open_to_others(repo.path) == {}
 

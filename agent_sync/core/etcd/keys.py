@@ -33,31 +33,35 @@ spells a key.
 import base64
 import json
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 ROOT = "agent-sync/"
 TASK_DIGITS, MSG_DIGITS, TIME_DIGITS = 10, 16, 20
 
 
-def enc(text):
+def enc(text: str) -> str:
     """A key part for arbitrary text: base64url, no padding."""
     return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
 
 
-def dec(part):
+def dec(part: str) -> str:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode("utf-8")
 
 
-def dumps(value):
+def dumps(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
-def loads(data):
+def loads(data: "bytes | str") -> "Any":
     return json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
 
 
 class Keys:
     """The key layout of one namespace."""
 
-    def __init__(self, namespace):
+    def __init__(self, namespace: str) -> None:
         if not namespace or "/" in namespace:
             raise ValueError(f"bad namespace {namespace!r}")
         self.namespace = namespace
@@ -79,69 +83,69 @@ class Keys:
         self.nonces = p + "nonces/"
 
     # one key each
-    def agent(self, agent_id):
+    def agent(self, agent_id: str) -> str:
         return self.agents + agent_id
 
-    def name(self, name_key):
+    def name(self, name_key: str) -> str:
         return self.names + enc(name_key)
 
-    def presence(self, agent_id):
+    def presence(self, agent_id: str) -> str:
         return self.presences + agent_id
 
-    def lock_prefix(self, lock_key):
+    def lock_prefix(self, lock_key: str) -> str:
         """Every owner's lock on one key."""
         return f"{self.locks}{enc(lock_key)}/"
 
-    def lock(self, lock_key, owner):
+    def lock(self, lock_key: str, owner: str) -> str:
         return self.lock_prefix(lock_key) + owner
 
-    def waiter(self, nonce):
+    def waiter(self, nonce: str) -> str:
         return self.waiters + nonce
 
-    def seq(self, name):
+    def seq(self, name: str) -> str:
         return self.seqs + name
 
-    def task(self, task_id):
+    def task(self, task_id: int | str) -> str:
         return f"{self.tasks}{int(task_id):0{TASK_DIGITS}d}"
 
-    def msg(self, msg_id):
+    def msg(self, msg_id: int | str) -> str:
         return f"{self.msgs}{int(msg_id):0{MSG_DIGITS}d}"
 
-    def mail(self, agent_id):
+    def mail(self, agent_id: str) -> str:
         return self.mails + agent_id
 
-    def rcpt_prefix(self, agent_id):
+    def rcpt_prefix(self, agent_id: str) -> str:
         return f"{self.rcpts}{agent_id}/"
 
-    def rcpt(self, agent_id, msg_id):
+    def rcpt(self, agent_id: str, msg_id: int | str) -> str:
         return f"{self.rcpt_prefix(agent_id)}{int(msg_id):0{MSG_DIGITS}d}"
 
-    def decision(self, time_ns, tag):
+    def decision(self, time_ns: int | float, tag: str) -> str:
         return f"{self.decisions}{int(time_ns):0{TIME_DIGITS}d}-{tag}"
 
-    def activity(self, time_ns, tag):
+    def activity(self, time_ns: int | float, tag: str) -> str:
         return f"{self.activities}{int(time_ns):0{TIME_DIGITS}d}-{tag}"
 
     @staticmethod
-    def before(prefix, time_ns):
+    def before(prefix: str, time_ns: int | float) -> str:
         """The range end that selects a time-keyed prefix's keys older than `time_ns`."""
         return f"{prefix}{int(max(0, time_ns)):0{TIME_DIGITS}d}"
 
-    def nonce(self, nonce):
+    def nonce(self, nonce: str) -> str:
         return self.nonces + nonce
 
     # back from a key
     @staticmethod
-    def tail(key, prefix):
+    def tail(key: "bytes | str", prefix: str) -> str:
         """The part of `key` (bytes or str) after `prefix`."""
         text = key.decode("utf-8") if isinstance(key, bytes) else key
         return text[len(prefix):]
 
-    def lock_parts(self, key):
+    def lock_parts(self, key: "bytes | str") -> tuple[str, str]:
         """(lock key, owner) of a key under `locks`."""
         enc_key, _, owner = self.tail(key, self.locks).partition("/")
         return dec(enc_key), owner
 
-    def number(self, key, prefix):
+    def number(self, key: "bytes | str", prefix: str) -> int:
         """The number at the end of a task, message, decision or activity key."""
         return int(self.tail(key, prefix).rsplit("/", 1)[-1])

@@ -28,6 +28,18 @@ from . import agentops, gcops, journalops, lockops, mailops, taskops
 from .engine import Plan, transact, translated
 from .keys import Keys, dumps, loads
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from contextlib import AbstractContextManager
+    from typing import Any
+
+    from ..context import Context
+    from ..lockspec import Spec
+    from ..store import Clash, Row
+    from .client import Client
+    from .engine import View
+
 
 class EtcdStore(Store):
     """Coordination state under agent-sync/<namespace>/ in etcd."""
@@ -35,45 +47,46 @@ class EtcdStore(Store):
     backend = "etcd"
     on_locks_changed = None
 
-    def __init__(self, client, namespace, repo_root, ctx=None, case_insensitive=None):
-        super().__init__(ctx)
-        self.client = client
+    def __init__(self, client: "Client", namespace: str, repo_root: str, ctx: "Context | None" = None,
+                 case_insensitive: bool | None = None) -> None:
+        super().__init__(ctx)  # type: ignore[arg-type]  # tests build a bare store; open_store passes ctx
+        self.client: "Any" = client  # txn answers are a union per op, which the op modules know
         self.keys = Keys(namespace)
         self.namespace = namespace
         self.repo_root = repo_root
         self._fold = case_insensitive
-        self._timeout = None
+        self._timeout: float | None = None
         self.pinned = 0  # a revision every read uses, inside snapshot()
         self.last_revision = 0  # of this process's last commit
 
-    def close(self):
+    def close(self) -> None:
         self.client.close()
 
     @property
-    def location(self):
+    def location(self) -> str:
         members = ",".join(f"{host}:{port}" for host, port in self.client.endpoints)
         scheme = "etcd+https" if self.client.tls else "etcd"
         return f"{scheme}://{members} namespace {self.namespace}"
 
     # -- plumbing the op modules share -----------------------------------------
-    def timeout(self):
+    def timeout(self) -> float:
         return self._timeout or self.ctx.busy_timeout
 
-    def with_timeout(self, seconds, action):
+    def with_timeout(self, seconds: float | None, action: "Callable[[], Any]") -> "Any":
         saved, self._timeout = self._timeout, seconds or self._timeout
         try:
             return action()
         finally:
             self._timeout = saved
 
-    def committed(self, revision):
+    def committed(self, revision: int) -> None:
         self.last_revision = max(self.last_revision, revision)
 
-    def locks_changed(self, granted=None, removed=False):
+    def locks_changed(self, granted: object = None, removed: bool = False) -> None:
         if self.on_locks_changed is not None:
             self.on_locks_changed(self, granted, removed)
 
-    def range(self, prefix, start=None, **options):
+    def range(self, prefix: str, start: str | None = None, **options: "Any") -> list:
         """The kvs under a prefix (from key `start`, if given), at the pinned revision if any."""
         with translated():
             if start is None:
@@ -84,23 +97,23 @@ class EtcdStore(Store):
             return self.client.range(start, range_end=prefix_end(prefix), revision=self.pinned,
                                      timeout=self.timeout(), **options).kvs
 
-    def agent_row(self, agent_id, view=None):
+    def agent_row(self, agent_id: str, view: "View | None" = None) -> dict | None:
         if view is not None:
             return view.value(self.keys.agent(agent_id))
         with translated():
             kv = self.client.get(self.keys.agent(agent_id), revision=self.pinned, timeout=self.timeout())
         return loads(kv.value) if kv else None
 
-    def agent_rows(self):
+    def agent_rows(self) -> list[dict]:
         return [loads(kv.value) for kv in self.range(self.keys.agents)]
 
-    def agent_names(self):
+    def agent_names(self) -> dict[str, str]:
         return {row["id"]: row["name"] for row in self.agent_rows()}
 
-    def task_values(self):
+    def task_values(self) -> list[dict]:
         return [loads(kv.value) for kv in self.range(self.keys.tasks)]
 
-    def maybe_prune(self):
+    def maybe_prune(self) -> None:
         from .. import config
 
         if journalops.prune_due():
@@ -108,7 +121,7 @@ class EtcdStore(Store):
                 journalops.trim(self, self.keys.activities, config.count("AGENT_SYNC_KEEP_ACTIVITY"))
 
     @property
-    def case_insensitive(self):
+    def case_insensitive(self) -> bool:
         if self._fold is None or not getattr(self, "_meta_read", False):
             self._fold = self._meta(bool(self._fold))
             self._meta_read = True
@@ -130,148 +143,148 @@ class EtcdStore(Store):
         return transact(self, [key], decide)
 
     # -- agents and presence ----------------------------------------------------
-    def check_in(self, state="active"):
+    def check_in(self, state: str='active') -> None:
         return agentops.check_in(self, state)
 
-    def register(self, name, role=None):
+    def register(self, name: str, role: str | None=None) -> 'Row':
         return agentops.register(self, name, role)
 
-    def set_state(self, state):
+    def set_state(self, state: str) -> None:
         return agentops.set_state(self, state)
 
-    def agent(self, agent_id):
+    def agent(self, agent_id: str) -> 'Row | None':
         return agentops.agent(self, agent_id)
 
-    def find_agent(self, ref):
+    def find_agent(self, ref: str) -> 'Row':
         return agentops.find(self, ref)
 
-    def agents(self, include_offline=True):
+    def agents(self, include_offline: bool=True) -> 'Sequence[Row]':
         return agentops.listing(self, include_offline)
 
     # -- locks --------------------------------------------------------------------
-    def acquire(self, specs, reason="", ttl=3600.0, mode="exclusive", task_id=None, wait=None):
+    def acquire(self, specs: 'Sequence[Spec]', reason: str='', ttl: float=3600.0, mode: str='exclusive', task_id: int | None=None, wait: float | None=None) -> 'Sequence[Row]':
         return lockops.acquire(self, specs, reason=reason, ttl=ttl, mode=mode, task_id=task_id, wait=wait)
 
-    def release(self, specs, force=False):
+    def release(self, specs: 'Iterable[Spec]', force: bool=False) -> list[str]:
         return lockops.release(self, specs, force=force)
 
-    def release_all(self):
+    def release_all(self) -> int:
         return lockops.release_all(self)
 
-    def renew(self, specs=None, ttl=None):
+    def renew(self, specs: 'Iterable[Spec] | None'=None, ttl: float | None=None) -> list[str]:
         return lockops.renew(self, specs, ttl)
 
-    def locks(self, include_expired=False, mine=False):
+    def locks(self, include_expired: bool=False, mine: bool=False) -> 'Sequence[Row]':
         return lockops.listing(self, include_expired=include_expired, mine=mine)
 
-    def blockers(self, specs):
+    def blockers(self, specs: 'Sequence[Spec]') -> 'Sequence[Clash]':
         return lockops.blockers(self, specs)
 
-    def record_edit(self, specs, tool_name):
+    def record_edit(self, specs: 'Iterable[Spec]', tool_name: str) -> 'Sequence[Clash]':
         return lockops.record_edit(self, specs, tool_name)
 
-    def release_leases(self, why):
+    def release_leases(self, why: str) -> int:
         return lockops.release_leases(self, why)
 
-    def record_refusal(self, clashes, tool_name, wait=None):
+    def record_refusal(self, clashes: 'Iterable[Clash]', tool_name: str, wait: float | None=None) -> None:
         return lockops.record_refusal(self, clashes, tool_name, wait)
 
-    def explain(self, clashes):
+    def explain(self, clashes: 'Iterable[Clash]') -> str:
         return locks.explain(self.ctx, clashes)
 
     # -- tasks ----------------------------------------------------------------------
-    def create_task(self, title, description="", files=(), priority=0, depends_on=()):
+    def create_task(self, title: str, description: str='', files: 'Iterable[str]'=(), priority: int=0, depends_on: 'Iterable[str]'=()) -> 'Row':
         return taskops.create(self, title, description, files, priority, depends_on)
 
-    def task(self, task_id):
+    def task(self, task_id: int) -> 'Row':
         return taskops.get(self, task_id)
 
-    def find_task(self, ref):
+    def find_task(self, ref: str) -> 'Row':
         return taskops.board(self).find(ref)
 
-    def task_files(self, task_id):
+    def task_files(self, task_id: int) -> list[str]:
         return taskops.files(self, task_id)
 
-    def tasks(self, states=None):
+    def tasks(self, states: 'Sequence[str] | None'=None) -> 'Sequence[Row]':
         return taskops.listing(self, states)
 
-    def owned_tasks(self):
+    def owned_tasks(self) -> 'Sequence[Row]':
         return taskops.owned(self)
 
-    def claim(self, ref, lock=False, ttl=3600.0):
+    def claim(self, ref: str, lock: bool=False, ttl: float=3600.0) -> 'Row':
         return taskops.claim(self, ref, lock=lock, ttl=ttl)
 
-    def claim_next(self, lock=False, ttl=3600.0, explain=None):
+    def claim_next(self, lock: bool=False, ttl: float=3600.0, explain: 'Callable[[str], object] | None'=None) -> 'Row':
         return taskops.claim_next(self, lock=lock, ttl=ttl, explain=explain)
 
-    def complete(self, ref, force=False):
+    def complete(self, ref: str, force: bool=False) -> 'Row':
         return taskops.complete(self, ref, force=force)
 
-    def block(self, ref, reason, force=False):
+    def block(self, ref: str, reason: str, force: bool=False) -> 'Row':
         return taskops.block(self, ref, reason, force=force)
 
-    def cancel(self, ref, force=False):
+    def cancel(self, ref: str, force: bool=False) -> 'Row':
         return taskops.cancel(self, ref, force=force)
 
-    def reopen(self, ref, force=False):
+    def reopen(self, ref: str, force: bool=False) -> 'Row':
         return taskops.reopen(self, ref, force=force)
 
-    def task_counts(self):
+    def task_counts(self) -> dict[str, int]:
         return taskops.counts(self)
 
-    def task_board(self, state, limit):
+    def task_board(self, state: str, limit: int) -> 'Sequence[Row]':
         return taskops.task_board(self, state, limit)
 
     # -- messages ---------------------------------------------------------------------
-    def send(self, recipient, body, reply_to=None, kind="message"):
+    def send(self, recipient: str, body: str, reply_to: int | None=None, kind: str='message') -> int:
         return mailops.send(self, recipient, body, reply_to=reply_to, kind=kind)
 
-    def directive(self, recipient, body):
+    def directive(self, recipient: str, body: str) -> list[int]:
         return mailops.directive(self, recipient, body)
 
-    def pending(self, directed_only=False):
+    def pending(self, directed_only: bool=False) -> 'Sequence[Row]':
         return mailops.pending(self, directed_only)
 
-    def take_pending(self, via, directed_only=False, how_many=None):
+    def take_pending(self, via: str, directed_only: bool=False, how_many: 'Callable[[Sequence[Row]], int] | None'=None) -> 'tuple[Sequence[Row], int]':
         return mailops.take_pending(self, via, directed_only=directed_only, how_many=how_many)
 
-    def mark_read(self, message_ids, via):
+    def mark_read(self, message_ids: 'Iterable[int]', via: str) -> int:
         return mailops.mark_read(self, message_ids, via)
 
-    def history(self, limit=50):
+    def history(self, limit: int=50) -> 'Sequence[Row]':
         return mailops.history(self, limit)
 
-    def read_message(self, message_id):
+    def read_message(self, message_id: int) -> 'Row':
         return mailops.read_message(self, message_id)
 
-    def ack(self, message_id):
+    def ack(self, message_id: int) -> 'Row':
         return mailops.ack(self, message_id)
 
-    def high_water(self):
+    def high_water(self) -> int | None:
         return mailops.high_water(self)
 
-    def recent_messages(self, limit=20, after_id=0):
+    def recent_messages(self, limit: int=20, after_id: int=0) -> 'Sequence[Row]':
         return mailops.recent(self, limit, after_id)
 
     # -- the journal ------------------------------------------------------------------
-    def add_entry(self, kind, message, path=None):
+    def add_entry(self, kind: str, message: str, path: str | None=None) -> int:
         return journalops.add_entry(self, kind, message, path)
 
-    def decide(self, text):
+    def decide(self, text: str) -> int:
         return journalops.decide(self, text)
 
-    def decisions(self, limit=None):
+    def decisions(self, limit: int | None=None) -> 'Sequence[Row]':
         return journalops.decisions(self, limit)
 
-    def recent_activity(self, limit=20, after_id=0):
+    def recent_activity(self, limit: int=20, after_id: int=0) -> 'Sequence[Row]':
         return journalops.recent(self, limit, after_id)
 
     # -- upkeep -----------------------------------------------------------------------
-    def gc(self):
+    def gc(self) -> dict[str, int]:
         return gcops.collect(self)
 
     @contextlib.contextmanager
-    def snapshot(self):
+    def snapshot(self) -> "Iterator[None]":
         """Reads inside agree: they all use the revision current when it began."""
         if self.pinned:
             yield
@@ -282,6 +295,6 @@ class EtcdStore(Store):
         finally:
             self.pinned = 0
 
-    def version(self):
+    def version(self) -> int:
         with translated():
             return self.client.range(self.keys.meta, count_only=True, timeout=self.timeout()).revision
