@@ -345,3 +345,10 @@ def test_pane_rows_clean_values_before_aligning_them():
             "enforced": True, "expires_in": 61}
     text = "".join(t for t, _style in panes.lock_rows([lock], 80)[0])
     assert text == " 01:01 a.py \u2192 evil / name  xy"
+
+
+def test_feed_times_show_the_date_once_not_today():
+    now = time.mktime((2026, 12, 2, 15, 0, 0, 0, 0, -1))
+    assert feed.local_clock(now - 3600, now=now) == "14:00:00"
+    assert feed.local_clock(now - 86400, now=now) == "2026-12-01 15:00:00"
+    assert feed.local_clock(now + 86400, now=now) == "2026-12-03 15:00:00"

@@ -111,8 +111,12 @@ class Feed:
         return items
 
 
-def local_clock(at):
-    return time.strftime("%H:%M:%S", time.localtime(at))
+def local_clock(at, now=None):
+    """`HH:MM:SS` today; a line from another day also shows its date (after a clock jump, say)."""
+    stamp = time.localtime(at)
+    if stamp[:3] == time.localtime(time.time() if now is None else now)[:3]:
+        return time.strftime("%H:%M:%S", stamp)
+    return time.strftime("%Y-%m-%d %H:%M:%S", stamp)
 
 
 def utc_stamp(at):
