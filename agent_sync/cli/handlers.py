@@ -85,7 +85,7 @@ def cmd_tasks(ctx, args):
 
 
 def _task_done(args, row, verb):
-    print(f"{verb} #{row['id']} {render.field(row['title'])} [{row['status']}]")
+    print(render.task_outcome(verb, row))
     return OK
 
 

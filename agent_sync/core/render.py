@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from .documents import AgentDoc, DecisionDoc, LockDoc, MessageDoc, StatusDoc, TaskDoc
+    from .store import Row
 
 COMPACT_CAP = 6
 
@@ -32,6 +33,11 @@ def field(text: str | None, limit: int = 120) -> str:
 def quoted(text: str | None, limit: int = 120) -> str:
     """An agent-written value in our own one-line sentence: quoted (see sanitize.quote)."""
     return quote(text, limit)
+
+
+def task_outcome(verb: str, row: "Row") -> str:
+    """`claimed #3 Fix the login form [in_progress]`, the one line after a task changes hands or state."""
+    return f"{verb} #{row['id']} {field(row['title'])} [{row['status']}]"
 
 
 def status_text(doc: "StatusDoc") -> str:

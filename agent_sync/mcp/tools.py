@@ -110,7 +110,7 @@ def _ttl(arguments):
 
 
 def _task_text(verb, row):
-    return f"{verb} #{row['id']} {render.field(row['title'])} [{row['status']}]"
+    return render.task_outcome(verb, row)
 
 
 def _task_result(ctx, verb, row):
