@@ -16,6 +16,7 @@ import time
 import pytest
 from conftest import PYZ, clean_env
 
+from agent_sync.core import schema
 from agent_sync.core.identity import session_agent_id
 from test_hooks_contract import (ALICE, BOB, CAROL, Session, assert_blocked, assert_framed, assert_silent,
                                  context_of, payload, write_file)
