@@ -69,13 +69,15 @@ def test_text_without_digits_is_refused(garbage, unit):
 @SETTINGS
 @given(st.text(max_size=10), st.sampled_from(["", "s", "m", "h", "d"]))
 def test_only_ascii_digits_with_one_optional_decimal_point_parse(text, unit):
-    # The grammar is [0-9]+(.[0-9]+)?[smhd]? and nothing else: float() would take far more.
-    whole, _, part = text.partition(".")
-    spelled = all(c in "0123456789" for c in whole + part) and whole and (part or "." not in text)
+    # The grammar is [0-9]+(.[0-9]+)?[smhd]? (the unit in either case) and nothing else: float() takes far more.
+    given = text + unit
+    body, unit = (text, unit) if unit or text[-1:].lower() not in UNITS else (text[:-1], text[-1].lower())
+    whole, _, part = body.partition(".")
+    spelled = all(c in "0123456789" for c in whole + part) and whole and (part or "." not in body)
     try:
-        parse_duration(text + unit, bare_unit="s")
+        parse_duration(given, bare_unit="s")
     except UsageError:
-        assert not spelled or float(text) == 0 or float(text) * UNITS.get(unit, 1) > MAX_SECONDS
+        assert not spelled or float(body) == 0 or float(body) * UNITS.get(unit, 1) > MAX_SECONDS
     else:
         assert spelled
 
