@@ -59,19 +59,20 @@ def prefix(cwd: str | None = None, environ: "Mapping[str, str] | None" = None) -
     for top in dict.fromkeys((repo.find_tree(cwd, environ), repo.find_root(cwd, environ))):
         launcher = os.path.join(top, *LAUNCHER_PARTS)
         if os.path.isfile(launcher):
-            return LAUNCHER if top == cwd else _quote(launcher)
+            return LAUNCHER if top == cwd else quote(launcher)
     archive = _running_archive()
     if archive:
-        return "python3 -I -S " + _quote(archive)  # as every command line we write: no site-packages
-    return _quote(sys.executable) + " -m agent_sync"
+        return "python3 -I -S " + quote(archive)  # as every command line we write: no site-packages
+    return quote(sys.executable) + " -m agent_sync"
 
 
 def command(*args: object, cwd: str | None = None, environ: "Mapping[str, str] | None" = None) -> str:
     """A full command line: prefix() plus every argument shell-quoted (agent-written text included)."""
-    return " ".join([prefix(cwd, environ)] + [_quote(str(arg)) for arg in args])
+    return " ".join([prefix(cwd, environ)] + [quote(str(arg)) for arg in args])
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
+    """One shell word (shlex rules), for every command line we print."""
     import shlex  # shlex imports re: about 5 ms, paid only when a command is printed
 
     return shlex.quote(text)

@@ -30,7 +30,7 @@ def word(text: object) -> str:
     text = str(text)
     if not text.isprintable() or len(text) > MAX_WORD or sanitize.looks_like_frame(text):
         raise Unprintable(text[:40])
-    return _quote(text)
+    return launcher.quote(text)
 
 
 def argv(verb: str, *positionals: object, **options: object) -> "list[str]":
@@ -71,9 +71,3 @@ def command_or(fallback: "dict[str, object]", verb: str, *positionals: object, *
         return command(verb, *positionals, **options)
     except Unprintable:
         return command(verb, **fallback)
-
-
-def _quote(text: str) -> str:
-    import shlex  # shlex imports re: about 5 ms, paid only when a command is printed
-
-    return shlex.quote(text)
