@@ -299,8 +299,10 @@ def test_install_from_the_source_tree_packs_a_working_archive(repo):
                           text=True, env=clean_env(repo.home, PYTHONPATH=ROOT), timeout=120, check=False)
     assert proc.returncode == 0, proc
     target = repo.path.joinpath(*SKILL, "agent-sync.pyz")
-    names = zipfile.ZipFile(target).namelist()
-    assert "agent_sync/_data/skill/SKILL.md" in names and "agent_sync/hooks/entry.pyc" in names
+    from agent_sync.install import archive
+
+    sources, data, compiled, _when, _shebang = archive.unpack(target.read_bytes())
+    assert "agent_sync/_data/skill/SKILL.md" in data and "agent_sync/hooks/entry.py" in compiled
     version = subprocess.run([sys.executable, str(target), "--version"], capture_output=True, text=True, check=False)
     assert version.stdout.startswith("agent-sync ")
 
@@ -448,17 +450,14 @@ def _skill_copy(tmp_path, pyz_bytes, name="skill"):
 
 def _with_minimum(pyz, minimum):
     """The archive with __main__'s version floor raised (and its bytecode dropped, so the source counts)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(pyz) as src, zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            if info.filename == "agent_sync/__main__.pyc":
-                continue
-            data = src.read(info)
-            if info.filename == "agent_sync/__main__.py":
-                data = data.replace(b"MINIMUM = (3, 10)", f"MINIMUM = {minimum!r}".encode())
-                assert f"{minimum!r}".encode() in data
-            dst.writestr(info, data)
-    return out.getvalue()
+    from agent_sync.install import archive
+
+    sources, data, compiled, when, shebang = archive.unpack(pyz.read_bytes())
+    name = "agent_sync/__main__.py"
+    assert "MINIMUM = (3, 10)" in sources[name]
+    sources[name] = sources[name].replace("MINIMUM = (3, 10)", f"MINIMUM = {minimum!r}")
+    del compiled[name]
+    return archive.pack(sources, data, compiled, when=when, shebang=shebang)
 
 
 def test_launcher_starts_one_interpreter_isolated(tmp_path):

@@ -237,3 +237,17 @@ def test_ids_are_positive_64_bit_numbers(n, hashed):
 @pytest.mark.parametrize("text", ["title", "١٢", "1_0", "12a", "", "#"])
 def test_what_is_not_written_as_a_number_is_a_title(text):
     assert id_number(text, "id") is None
+
+
+# ---------------------------------------------------------------------------
+# Shell words: our quote is shlex.quote's rule without importing shlex (and re)
+
+
+@SETTINGS
+@given(st.one_of(st.text(), st.text(alphabet="abz_AZ09@%+=:,./-' \"$`\\\n\t*?[]{}~#!;&|<>()é\u00a0\u0660")))
+def test_quote_is_shlex_quote(text):
+    import shlex
+
+    from agent_sync.core.program import quote
+
+    assert quote(text) == shlex.quote(text)

@@ -10,14 +10,12 @@ import time
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the checker reads the package's stubs; the names are the C module's own
     import sqlite3
-else:
-    try:  # the C module itself: sqlite3's package adds only datetime adapters (1-2 ms to import), unused here
-        import _sqlite3 as sqlite3
-    except ImportError:  # pragma: no cover - a Python whose sqlite3 is not the CPython C module
-        import sqlite3
 
-from . import lockindex, repo, schema
+from . import lockindex, repo, schema, sqlite_module
 from .errors import Busy, StorageError
+
+if not TYPE_CHECKING:
+    sqlite3 = sqlite_module.load()  # the C module, without the functools it would import (see there)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence

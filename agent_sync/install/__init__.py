@@ -1,1 +1,2 @@
-"""What writes into a user's repository: the project install, other agents' hook files, the settings merge."""
+"""What writes into a user's repository: the project install, other agents' hook files, the settings merge,
+and the archive itself (its packer, and the bundle its modules load from)."""

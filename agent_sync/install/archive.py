@@ -1,12 +1,15 @@
 """The one packer of agent-sync.pyz: build.py, `install` from a pip install or a checkout, and the
 bytecode re-stamp all go through here, so the stub, the dates and the bytecode rules are written once.
 
-The archive holds every module as source plus a legacy-layout .pyc beside it: zipimport never
-writes bytecode, so without it every start compiles every module it imports. A .pyc serves one
-Python minor version (its magic number), so `install` re-stamps the copy it installs with bytecode
-compiled by the interpreter that will run the hooks when that one's magic differs. Everything is
-deterministic: sorted entries, fixed dates, unchecked-hash .pyc compiled in a fresh child with a
-fixed hash seed (marshal's output depends on which strings the compiling process has interned).
+Every module ships as source plus bytecode: zipimport never writes bytecode, so without it every
+start compiles every module it imports. Three modules are ordinary archive entries, each with a
+legacy-layout .pyc beside it (the root __main__, the package's __init__ and its bundle reader);
+all the others live in one entry, the bundle (its format and finder: install/bundle.py), which
+keeps the archive's directory small and each import to one read. Bytecode serves one Python minor
+version (its magic number), so `install` re-stamps the copy it installs with bytecode compiled by
+the interpreter that will run the hooks when that one's magic differs. Everything is deterministic:
+sorted entries, fixed dates, unchecked-hash .pyc compiled in a fresh child with a fixed hash seed
+(marshal's output depends on which strings the compiling process has interned).
 """
 
 import io
@@ -17,13 +20,17 @@ import sys
 import time
 import zipfile
 
+from . import bundle
+
 SHEBANG = b"#!/usr/bin/env python3\n"
 STUB = "from agent_sync.__main__ import main\nmain()\n"
 DEFAULT_EPOCH = 1767225600  # 2026-01-01T00:00:00Z, used when SOURCE_DATE_EPOCH is unset
 PACKAGE = "agent_sync"
 CHECKOUT_DATA = {"skill": "skill", "hooks_templates": "hooks-templates"}  # name under _data/: checkout folder
 EXECUTABLE = "/scripts/agent-sync"  # data entries ending so keep their x bit
-PROBE_PYC = "agent_sync/__init__.pyc"
+ENTRY_MODULES = ("__main__.py", f"{PACKAGE}/__init__.py", f"{PACKAGE}/install/__init__.py",
+                 f"{PACKAGE}/install/bundle.py")  # zipimport loads these; the bundle holds the rest
+BUNDLE = f"{PACKAGE}/{bundle.ENTRY}"
 
 # Runs in the child: {archive name: source} on stdin, {archive name: .pyc as hex} on stdout.
 COMPILER = """
@@ -106,21 +113,52 @@ def _entry(name, when, executable=False):
     return info
 
 
-def pack(sources, data, compiled):
-    """The archive's bytes: shebang, then every source, its .pyc and the data, sorted."""
-    when = date_time()
-    entries = []
+def pack(sources, data, compiled, when=None, shebang=SHEBANG):
+    """The archive's bytes: shebang, then the entries sorted by name. `compiled`: {source name: .pyc
+    bytes}; a module inside the bundle keeps only the magic and the code, and one without bytecode
+    there is compiled from its source when imported."""
+    when = when or date_time()
+    entries, bundled = [], {}
     for name, text in sources.items():
-        entries.append((_entry(name, when), text.encode("utf-8")))
-        entries.append((_entry(name + "c", when), compiled[name]))
+        if name in ENTRY_MODULES:
+            entries.append((_entry(name, when), text.encode("utf-8")))
+            if name in compiled:
+                entries.append((_entry(name + "c", when), compiled[name]))
+        else:
+            module = name[:-3].replace("/", ".")
+            package = module.endswith(".__init__")
+            code = compiled[name][16:] if name in compiled else b""
+            bundled[module[:-9] if package else module] = (package, code, text.encode("utf-8"))
+    magic = next((compiled[name][:4] for name in sorted(compiled)), bytes(4))
+    entries.append((_entry(BUNDLE, when), bundle.pack(magic, bundled)))
     for name, payload in data.items():
         entries.append((_entry(name, when, executable=name.endswith(EXECUTABLE)), payload))
     buffer = io.BytesIO()
-    buffer.write(SHEBANG)
+    buffer.write(shebang)
     with zipfile.ZipFile(buffer, "w") as zf:
         for info, payload in sorted(entries, key=lambda e: e[0].filename):
             zf.writestr(info, payload)
     return buffer.getvalue()
+
+
+def unpack(archive):
+    """(sources, data, compiled, date, shebang) of an archive: what `pack` takes back to make it again.
+    A bundled module's .pyc comes back as its magic, 12 zero bytes and its code."""
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        payloads = {info.filename: zf.read(info) for info in zf.infolist()}
+        when = zf.getinfo(BUNDLE).date_time
+    sources, compiled = {}, {}
+    for name in ENTRY_MODULES:
+        sources[name] = payloads.pop(name).decode("utf-8")
+        if name + "c" in payloads:
+            compiled[name] = payloads.pop(name + "c")
+    magic, modules = bundle.unpack(payloads.pop(BUNDLE))
+    for module, (package, code, source) in modules.items():
+        name = module.replace(".", "/") + ("/__init__.py" if package else ".py")
+        sources[name] = source.decode("utf-8")
+        if code:
+            compiled[name] = magic + bytes(12) + code
+    return sources, payloads, compiled, when, archive[: archive.index(b"PK\x03\x04")]
 
 
 def build(package_dir, python=(sys.executable,)):
@@ -132,10 +170,11 @@ def build(package_dir, python=(sys.executable,)):
 def bytecode_magic(archive):
     """The magic number of the archive's bytecode (4 bytes), or None."""
     try:
-        with zipfile.ZipFile(io.BytesIO(archive)) as zf:
-            return zf.read(PROBE_PYC)[:4]
+        with zipfile.ZipFile(io.BytesIO(archive)) as zf, zf.open(BUNDLE) as entry:
+            head = entry.read(len(bundle.SIGNATURE) + 4)
     except (KeyError, zipfile.BadZipFile):
         return None
+    return head[-4:] if head.startswith(bundle.SIGNATURE) else None
 
 
 def interpreter_magic(python, cwd=None):
@@ -152,20 +191,10 @@ def interpreter_magic(python, cwd=None):
 
 
 def restamp(archive, python, cwd=None):
-    """The same archive with every .pyc compiled by `python`; every other byte (entries, dates, order) kept."""
-    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
-        infos = zf.infolist()
-        payloads = {info.filename: zf.read(info) for info in infos}
-    sources = {name[:-1]: payloads[name[:-1]].decode("utf-8") for name in payloads
-               if name.endswith(".pyc") and name[:-1] in payloads}
-    compiled = compile_sources(sources, python, cwd=cwd)
-    buffer = io.BytesIO()
-    buffer.write(archive[: archive.index(b"PK\x03\x04")])  # the shebang, as it was
-    with zipfile.ZipFile(buffer, "w") as out:
-        for info in infos:
-            name = info.filename
-            out.writestr(info, compiled[name[:-1]] if name[:-1] in compiled and name.endswith(".pyc") else payloads[name])
-    return buffer.getvalue()
+    """The same archive with every module's bytecode compiled by `python`; everything else (sources,
+    data, dates, order, shebang) kept."""
+    sources, data, _compiled, when, shebang = unpack(archive)
+    return pack(sources, data, compile_sources(sources, python, cwd=cwd), when=when, shebang=shebang)
 
 
 def for_interpreter(archive, python, cwd=None):
