@@ -16,7 +16,7 @@ from conftest import HOOK_LAUNCH, clean_env
 from hypothesis import given, settings, strategies as st
 
 import conftest
-from agent_sync.hooks import fastjson
+from agent_sync.core import fastjson
 
 MiB = 1 << 20
 CONTENT = "def f(x):\n    return \"quoted\\\\path\" + x  # \u00e9\u4e2d\n"

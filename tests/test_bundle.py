@@ -77,9 +77,20 @@ def test_another_pythons_bytecode_is_compiled_from_the_bundled_sources():
     assert others, "no Python 3.10+ with other bytecode here (pyenv's are expected)"
     for python in others:
         found = _loaders(conftest.PYZ, python)
-        assert not found["usable"] and set(found["modules"]["agent_sync.core.db"]) and found["modules"]
+        assert not found["usable"] and not found["copy"], python  # its own source compiled, read at the offset
         proc = _version(conftest.PYZ, python)
         assert proc.returncode == 0 and proc.stdout.startswith("agent-sync "), proc
+
+
+def test_a_copy_restamped_for_another_python_loads_its_bytecode_at_the_offset(tmp_path):
+    """What `install` writes for the interpreter that runs the hooks: every Python reads the bundle in place."""
+    from agent_sync.install import archive
+
+    for python in PYTHONS:
+        out = tmp_path / f"{os.path.basename(os.path.dirname(os.path.dirname(python)))}.pyz"
+        out.write_bytes(archive.restamp(conftest.PYZ.read_bytes(), (python,)))
+        found = _loaders(out, python)
+        assert found["usable"] and not found["copy"], python
 
 
 def test_a_recompressed_copy_still_runs(tmp_path):

@@ -186,7 +186,7 @@ _json_values = st.recursive(
 def test_hook_json_answers_match_the_json_module(value):
     import json
 
-    from agent_sync.hooks import fastjson
+    from agent_sync.core import fastjson
 
     assert fastjson.dumps(value) == json.dumps(value, ensure_ascii=False)
     assert fastjson.loads(fastjson.dumps(value)) == value or value != value

@@ -118,6 +118,31 @@ def test_nothing_pending_says_nothing_and_a_fresh_repo_stays_untouched(repo):
     assert not (repo.path / ".claude").exists()  # no database was created for a Read
 
 
+# The installed hook command, reporting on stderr whether `os` was imported.
+NO_OS_PROBE = ("import sys, atexit\n"
+               "atexit.register(lambda: sys.stderr.write('os loaded: %s' % ('os' in sys.modules)))\n"
+               "sys.path.insert(0, sys.argv[1]); from agent_sync.hooks.entry import main; main()\n")
+
+
+def _prompt_hook_probed(repo, session):
+    import conftest
+
+    data = json.dumps(payload("user_prompt_submit", repo, session_id=session.session_id)).encode()
+    proc = subprocess.run([sys.executable, "-I", "-S", "-c", NO_OS_PROBE, str(conftest.PYZ), "user-prompt-submit"],
+                          input=data, capture_output=True, cwd=repo.path, env=clean_env(repo.home), timeout=60)
+    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+
+def test_a_prompt_with_nothing_pending_answers_without_importing_os(team):
+    repo, alice, bob = team
+    settle(alice)
+    assert _prompt_hook_probed(repo, alice) == (0, "", "os loaded: False")
+    bob.ok("send", "--to", "alice", "--message", "the schema moved")
+    code, out, err = _prompt_hook_probed(repo, alice)  # the stamp moved: the full path delivers
+    assert code == 0 and "the schema moved" in out and err == "os loaded: True"
+    assert _prompt_hook_probed(repo, alice) == (0, "", "os loaded: False")  # delivered once, then quiet again
+
+
 def test_push_prompt_restores_prompt_and_stop_only(team):
     _, alice, bob = team
     settle(alice)
@@ -332,7 +357,7 @@ def hosts(team, tmp_path):
 def token_file(repo, session=ALICE):
     from agent_sync.core.identity import session_agent_id
 
-    return repo.path / ".claude" / "coordination" / push.WAITERS / session_agent_id(session)
+    return repo.path / ".claude" / "coordination" / push.WAKE_DIR / session_agent_id(session)
 
 
 def waiting_pid(repo, timeout=5.0):

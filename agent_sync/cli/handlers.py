@@ -11,9 +11,9 @@ from ..core.errors import OK, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ..core import config, documents, lockspec, messages, render
+    from ..core import clock, config, documents, lockspec, messages, render
 else:  # each imported on first use: a command loads only what it prints with
-    lazy.modules("agent_sync.core", "config documents lockspec messages render", globals())
+    lazy.modules("agent_sync.core", "clock config documents lockspec messages render", globals())
 
 
 # Characters json.dumps(ensure_ascii=False) leaves raw that a terminal may obey: C1 controls (0x9b is
@@ -25,9 +25,9 @@ _JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (*range(0x7F, 0xA0), 0x2028, 0x2029, 
 def emit(args, doc, text):
     """Print a JSON document with --json, else the human text."""
     if getattr(args, "json", False):
-        import json
+        from ..core import fastjson
 
-        print(json.dumps(doc, ensure_ascii=False, indent=None, sort_keys=False).translate(_JSON_ESCAPES))
+        print(fastjson.dumps(doc).translate(_JSON_ESCAPES))
     else:
         print(text)
     return OK
@@ -142,7 +142,7 @@ def cmd_lock(ctx, args):
     for row in rows:
         shared = " (shared)" if row["mode"] == "shared" else ""
         print(f"locked {render.field(row['path'], 200)}{shared} for {format_duration(row['expires_at'] - ctx.now)}"
-              f" until {documents.iso(row['expires_at'])} (token {row['token']})")
+              f" until {clock.iso(row['expires_at'])} (token {row['token']})")
     return OK
 
 

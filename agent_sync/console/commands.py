@@ -5,7 +5,7 @@ No curses here: the console shows an Outcome's lines, and tests call
 """
 
 
-from ..core import config, lockspec, messages, live_view, documents
+from ..core import clock, config, lockspec, messages, live_view
 from ..core.errors import AgentSyncError, UsageError
 from ..core.sanitize import one_line
 from .feed import ARROW, local_clock
@@ -91,7 +91,7 @@ def _lock(ctx, rest):
     _need(path, "lock <path> [reason]")
     spec = lockspec.parse(ctx, path)
     rows = ctx.store.acquire([spec], reason=free_text(reason), ttl=config.DEFAULT_TTL)
-    return [f"locked {row['path']} (until {documents.iso(row['expires_at'])})" for row in rows]
+    return [f"locked {row['path']} (until {clock.iso(row['expires_at'])})" for row in rows]
 
 
 def _unlock(ctx, rest):

@@ -13,6 +13,7 @@ Also here, once: how etcd client errors become agent-sync errors (exit codes).
 """
 
 import os
+import sys
 
 from . import repo
 from .cachestamp import BACKEND_VAR, CONFIG_PARTS
@@ -173,9 +174,8 @@ class engine_errors:
         return self
 
     def __exit__(self, kind: object, exc: BaseException | None, _tb: object) -> None:
-        from .etcd import errors as e
-
-        if isinstance(exc, e.EtcdError):
+        e = sys.modules.get(f"{__package__}.etcd.errors")  # not loaded: nothing raised can be an etcd error
+        if e is not None and isinstance(exc, e.EtcdError):
             raise translate(exc) from None
 
 

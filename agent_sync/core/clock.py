@@ -54,3 +54,8 @@ def shown_iso(iso_text: str | None, now: float | None = None) -> str:
         return "--:--"
     day = time.strftime("%Y-%m-%d", time.gmtime(time.time() if now is None else now))
     return iso_text[11:16] if iso_text.startswith(day) else f"{iso_text[:10]} {iso_text[11:16]}"
+
+
+def iso(ts: float | None) -> str | None:
+    """An instant as UTC ISO 8601 to the second (what --json and the MCP tools report)."""
+    return None if ts is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))

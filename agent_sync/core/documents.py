@@ -4,9 +4,8 @@ JSON documents carry {"version": JSON_VERSION, "kind": ...}; a change that
 removes or renames a key bumps the version.
 """
 
-import time
-
 from . import tasks
+from .clock import iso
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -106,10 +105,6 @@ if TYPE_CHECKING:
 
 JSON_VERSION = 1
 STATUS_LIST_CAP = 10
-
-
-def iso(ts: float | None) -> str | None:
-    return None if ts is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
 def document(kind: str, **body: object) -> dict[str, object]:

@@ -1,8 +1,8 @@
 """The post-tool hook's quickest answer, read without importing `os`.
 
-The post-tool hook runs after every tool call, and importing `os` alone
-costs about a fifth of the interpreter's start-up. So the common case
-(nothing new for this agent) is first checked here with the builtin
+The post-tool hook runs after every tool call and the prompt hook on every
+prompt, and importing `os` alone costs a sixth to a fifth of the interpreter's
+start-up. So their common case (nothing new for this agent) is first checked here with the builtin
 `posix` module: the checkout holding the payload's cwd, the agent named by
 AGENT_SYNC_ID or its session, and the two mail stamps (mailstamp.py).
 
@@ -22,6 +22,7 @@ SEQ = "mail.seq"
 SEEN_DIR = "seen"
 ETCD_STAMP = "etcd.stamp"  # cachestamp.NAME: with etcd, the stamps are a cache and must be fresh
 ETCD_FRESH = 5.0  # seconds: AGENT_SYNC_CACHE_STALE's default (a set variable takes the full path)
+WAKE_DIR = "wake"  # one token file per agent whose idle session waits (hooks/wake.py); a prompt retires it
 SUBAGENTS_DIR = "subagents"  # <subagent session> -> its parent's session (identity.parent_session)
 CHECKIN_THROTTLE = 30.0  # seconds between check-ins written by hooks (config.CHECKIN_THROTTLE)
 ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
@@ -97,8 +98,9 @@ def _etcd_fresh(path: str, now: float) -> bool:
         return False
 
 
-def settled(cwd: str | None, session_id: str | None, now: float) -> bool | None:
-    """True when this agent's stamps prove nothing new waits for it and its check-in is recent; else None."""
+def settled(cwd: str | None, session_id: str | None, now: float, no_waiter: bool = False) -> bool | None:
+    """True when this agent's stamps prove nothing new waits for it and its check-in is recent; else None.
+    `no_waiter` (the prompt hook's question): and no idle waiter of this agent's is left to retire."""
     if _sys_os is None or not isinstance(cwd, str) or not cwd.startswith("/") or "\x00" in cwd:
         return None
     if _env("AGENT_SYNC_ROOT") or _env("AGENT_SYNC_PUSH"):
@@ -110,6 +112,8 @@ def settled(cwd: str | None, session_id: str | None, now: float) -> bool | None:
     state = "/".join((root.rstrip("/"), *STATE_PARTS))
     if not _env("AGENT_SYNC_ID") and _exists(f"{state}/{SUBAGENTS_DIR}/{session_id}"):
         return None  # a subagent acting as its parent: identity.resolve maps it
+    if no_waiter and _exists(f"{state}/{WAKE_DIR}/{agent}"):
+        return None
     if not _etcd_fresh(f"{state}/{ETCD_STAMP}", now):
         return None
     newest = _number(f"{state}/{SEQ}")

@@ -73,7 +73,7 @@ def _quote(word):
 
 
 def dumps(value):
-    from . import fastjson
+    from ..core import fastjson
 
     return fastjson.dumps(value)
 

@@ -76,6 +76,6 @@ def render(event, outcome):
 
 
 def _dumps(value):
-    from . import fastjson
+    from ..core import fastjson
 
     return fastjson.dumps(value)

@@ -15,7 +15,8 @@ parent's as parentAgentId: it acts as its parent, and what it is told at a
 prompt or a stop would be lost with its context, so it is told nothing.
 """
 
-from . import adapters, fastjson, model
+from ..core import fastjson
+from . import adapters, model
 
 EVENTS = {
     "sessionStart": model.SESSION_START,

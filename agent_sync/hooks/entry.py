@@ -6,7 +6,7 @@ agent's session, so every failure becomes one note on stderr.
 
 import sys
 
-from . import fastjson
+from ..core import fastjson
 from . import model
 
 USAGE = ("usage: agent-sync hook [--agent NAME] EVENT  (reads the hook's JSON payload on stdin)\n"
@@ -112,6 +112,13 @@ def run_hook(argv, by_hand=True):
 
             if push.quiet(event):
                 return 0  # the same answer, for worktrees, settings and local ids
+        if event.kind == model.PROMPT:
+            import time
+
+            from ..core import quickstamp
+
+            if quickstamp.settled(event.cwd, event.session_id, time.time(), no_waiter=True):
+                return _answer(adapter, event, model.ALLOW, by_hand)  # nothing to push, no waiter to retire
         from ..core import perms
         from .handlers import handle
 

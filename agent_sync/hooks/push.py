@@ -14,12 +14,11 @@ import os
 import time
 
 from ..core import config, identity, mailstamp, repo
-from ..core.quickstamp import CHECKIN_THROTTLE
+from ..core.quickstamp import CHECKIN_THROTTLE, WAKE_DIR
 from . import model
 
 PUSH_VAR = "AGENT_SYNC_PUSH"
 TOOL, PROMPT = "tool", "prompt"
-WAITERS = "wake"  # state-dir folder: one token file per agent whose idle session waits (hooks/wake.py)
 
 
 def mode(environ=os.environ):
@@ -57,7 +56,7 @@ def quiet(event, environ=os.environ):
 
 
 def waiter_path(root, agent_id):
-    return os.path.join(repo.state_dir(root), WAITERS, agent_id)
+    return os.path.join(repo.state_dir(root), WAKE_DIR, agent_id)
 
 
 def retire_waiter(root, agent_id):

@@ -5,7 +5,7 @@ Domain errors propagate as they are; the server turns them into tool
 results with isError, worded exactly as the CLI words them.
 """
 
-from ..core import config, lockspec, messages, render, documents, wording as w
+from ..core import clock, config, lockspec, messages, render, documents, wording as w
 from ..core.durations import format_duration, parse_duration
 from ..core import numbers
 from ..core.errors import UsageError
@@ -160,10 +160,10 @@ def do_lock(ctx, a):
     for row in rows:
         shared = " (shared)" if row["mode"] == "shared" else ""
         lines.append(f"locked {render.field(row['path'], 200)}{shared} for "
-                     f"{format_duration(row['expires_at'] - ctx.now)} until {documents.iso(row['expires_at'])}"
+                     f"{format_duration(row['expires_at'] - ctx.now)} until {clock.iso(row['expires_at'])}"
                      f" (token {row['token']})")
         docs.append({"path": row["path"], "kind": row["kind"], "mode": row["mode"], "token": row["token"],
-                     "expires_at": documents.iso(row["expires_at"])})
+                     "expires_at": clock.iso(row["expires_at"])})
     return "\n".join(lines), documents.document("locked", locks=docs)
 
 

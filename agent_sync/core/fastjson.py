@@ -1,9 +1,13 @@
-"""JSON decoding without importing the `json` package (which pulls in `re`).
+"""JSON without importing the `json` package (which pulls in `re`): hook payloads and --json output.
 
 The C scanner behind json.loads is used directly; any failure means "not JSON".
 """
 
 import _json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 _WS = " \t\n\r"
 
@@ -15,13 +19,13 @@ class _Options:
     parse_float = float
     parse_int = int
     parse_constant = float
-    memo = {}
+    memo: dict[str, str] = {}
 
 
-_scan = _json.make_scanner(_Options())
+_scan = _json.make_scanner(_Options())  # type: ignore[arg-type]  # it reads these attributes
 
 
-def loads(text):
+def loads(text: object) -> object:
     """The decoded value, or None when text is not one complete JSON document."""
     if not isinstance(text, str):
         return None
@@ -43,7 +47,7 @@ def _unsupported(value):
 _encode = _json.make_encoder(None, _unsupported, _json.encode_basestring, None, ": ", ", ", False, False, True)
 
 
-def dumps(value):
+def dumps(value: object) -> str:
     """The same text as json.dumps(value, ensure_ascii=False), for the plain documents hooks answer with."""
     return "".join(_encode(value, 0))
 
@@ -66,11 +70,11 @@ class TooLarge(Exception):
 class Payload:
     """The decoded payload (None when not JSON), whether a string was dropped, and the bytes read."""
 
-    def __init__(self, value, dropped=False, size=0):
+    def __init__(self, value: object, dropped: bool = False, size: int = 0) -> None:
         self.value, self.dropped, self.size = value, dropped, size
 
 
-def read(stream):
+def read(stream: "BinaryIO") -> Payload:
     """Read `stream` (binary) to its end and decode it, keeping memory bounded whatever its size.
 
     Every byte is read: only strings longer than KEEP_STRING are dropped (replaced by UNREAD),
@@ -114,7 +118,7 @@ class _Reducer:
                 self._emit(data[i:j])
                 self.in_str, self.parts, self.str_len, i = True, [], 0, j + 1
                 continue
-            end = self._body.match(data, i).end()
+            end = self._body.match(data, i).end()  # type: ignore[union-attr]  # the pattern matches even the empty string
             self._part(data[i:end])
             if end == n:
                 return
