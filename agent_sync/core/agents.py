@@ -1,10 +1,14 @@
 """Agents: registration, check-ins and presence (active, stale, idle, offline)."""
 
-from . import clock, config, journal, names, validate
+from . import clock, config, journal, lazy, validate
 from .errors import Busy, Conflict, NotFound, UsageError
 from .identity import OPERATOR
 
 TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from . import names
+else:  # registration only: names imports unicodedata, a C module every other command can skip
+    lazy.modules("agent_sync.core", "names", globals())
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Callable, Iterable

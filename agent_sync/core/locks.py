@@ -1,11 +1,15 @@
 """Locks: grant, renew, release and explain, all in short write transactions."""
 
 
-from . import agents, clock, journal, lockspec, sanitize, suggest, validate, waitqueue
+from . import agents, clock, journal, lazy, lockspec, sanitize, validate, waitqueue
 from .durations import format_duration
 from .errors import Conflict, NotFound
 
 TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from . import suggest
+else:  # only a refusal prints a command
+    lazy.modules("agent_sync.core", "suggest", globals())
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterable, Sequence
