@@ -11,14 +11,12 @@ AGENT_SYNC_CACHE_STALE (config.py).
 import os
 
 from . import repo
-from .quickstamp import ETCD_STAMP
+from .quickstamp import BACKEND_VAR, CONFIG_PARTS, ETCD_STAMP  # named there, for its os-free reader
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-CONFIG_PARTS = (".claude", "agent-sync.json")  # the committed backend choice (core.backend reads it)
-BACKEND_VAR = "AGENT_SYNC_BACKEND"
 NAME = ETCD_STAMP  # named in quickstamp, for its os-free reader
 WATCHER_PID = "etcd.watcher"  # the running watcher's pid (one per checkout)
 USED = "etcd.used"  # touched by the CLI: its mtime keeps an idle watcher alive

@@ -21,12 +21,10 @@ _SEEN = (("agents", "last_seen"), ("messages", "created_at"), ("activity", "crea
 
 def skewed(db: "Database", now: float) -> bool:
     """True when some stored time lies further in the future than its rule allows."""
-    ahead = now + SLACK
-    for table, column in _SEEN:
-        if db.one(f"SELECT 1 FROM {table} WHERE {column} > ? LIMIT 1", (ahead,)) is not None:
-            return True
-    return db.one("SELECT 1 FROM locks WHERE expires_at > ? + ttl OR created_at > ? LIMIT 1",
-                  (ahead, ahead)) is not None
+    checks = [f"EXISTS (SELECT 1 FROM {table} WHERE {column} > :ahead)" for table, column in _SEEN]
+    checks.append("EXISTS (SELECT 1 FROM locks WHERE expires_at > :ahead + ttl OR created_at > :ahead)")
+    row = db.one("SELECT " + " OR ".join(checks), {"ahead": now + SLACK})  # one statement: every command asks
+    return bool(row and row[0])
 
 
 def settle(db: "Database", now: float) -> int:

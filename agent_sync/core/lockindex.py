@@ -3,25 +3,22 @@
 Writers publish it while holding the database's write lock, merging in the
 previous entries before commit and shrinking it only after commit. The index
 is therefore always a superset of the committed locks: a stale entry costs a
-database look-up, never a missed conflict. Readers import nothing but `os`.
+database look-up, never a missed conflict. Readers import nothing but `os`; the text's
+format and the blocking rule are in indexfile.py, which needs not even that.
 """
 
 import os
 import time
 
 from . import repo
-
-NAME = "locks.idx"
-HEADER = "agent-sync lock index 1"
-ANY = "*"  # a line that matches every path: sends the caller to the database
+from .indexfile import ANY, HEADER, NAME, line, parse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from .db import Database
-
-    Entry = tuple[float, str, str, str, str] | str  # (expires_at, kind, mode, owner, key), or ANY
+    from .indexfile import Entry
 
 
 def path_of(root: str) -> str:
@@ -56,18 +53,11 @@ def publish(db: "Database", merge_existing: bool) -> None:
 
 def write(root: str, case_insensitive: bool, entries: "Iterable[Entry]", any_line: bool = False) -> None:
     """Replace the index with `entries`, each (expires_at, kind, mode, owner, key)."""
-    lines = {_line(*entry) for entry in entries}
+    lines = {line(*entry) for entry in entries}
     if any_line:
         lines.add(ANY)
     body = [HEADER, "ci\t" + ("1" if case_insensitive else "0")] + sorted(lines)
     _replace(path_of(root), "\n".join(body) + "\n")
-
-
-def _line(expires_at: float, kind: str, mode: str, owner: str, key: str) -> str:
-    fields = (kind, mode, owner, key)
-    if any("\t" in f or "\n" in f for f in fields):
-        return ANY
-    return f"{expires_at!r}\t{kind}\t{mode}\t{owner}\t{key}"
 
 
 def _replace(path: str, text: str) -> None:
@@ -96,24 +86,6 @@ def read(root: str) -> "tuple[bool, list[Entry]] | None":
     """
     try:
         with open(path_of(root), encoding="utf-8") as handle:
-            text = handle.read()
+            return parse(handle.read())
     except (OSError, UnicodeDecodeError):
         return None
-    lines = text.split("\n")
-    if len(lines) < 3 or lines[0] != HEADER or lines[1] not in ("ci\t0", "ci\t1") or not text.endswith("\n"):
-        return None
-    entries: "list[Entry]" = []
-    for line in lines[2:-1]:
-        if line == ANY:
-            entries.append(ANY)
-            continue
-        parts = line.split("\t")
-        if len(parts) != 5:
-            return None
-        try:
-            expires = float(parts[0])
-        except ValueError:
-            return None
-        entries.append((expires, parts[1], parts[2], parts[3], parts[4]))
-    return lines[1] == "ci\t1", entries
-

@@ -1,8 +1,10 @@
-"""What a lock covers: one file, a directory, a glob pattern, or a named resource."""
+"""What a lock covers: one file, a directory, a glob pattern, or a named resource.
 
-import os
+The kinds and `overlaps` serve the pre-tool hook's os-free answer (quickstamp, indexfile) too, so
+only the functions that resolve paths on disk import `os` and `repo`.
+"""
 
-from . import repo, validate, wildmatch
+from . import validate, wildmatch
 from .errors import UsageError
 
 TYPE_CHECKING = False
@@ -38,6 +40,8 @@ def parse(ctx: "Context", raw: str, resource: bool = False) -> Spec:
         raise UsageError(f"a path is {size} bytes long; the limit is {MAX_PATH_BYTES}")
     if wildmatch.is_pattern(raw):
         return _pattern(ctx, raw)
+    import os
+
     rel = ctx.repo_path(raw)
     return of_path(rel, ctx.tree, ctx.store.case_insensitive, raw.endswith(("/", os.sep)))
 
@@ -51,6 +55,10 @@ def parse_many(ctx: "Context", raws: "list[str]", resource: bool = False) -> "li
 
 def of_path(rel: str, tree: str, case_insensitive: bool, is_dir: bool = False) -> Spec:
     """The Spec for a resolved repo path: the root, a directory, a pattern or a file."""
+    import os
+
+    from . import repo
+
     if rel == "":
         return Spec("**", "**", GLOB)
     if wildmatch.is_pattern(rel):
@@ -62,6 +70,8 @@ def of_path(rel: str, tree: str, case_insensitive: bool, is_dir: bool = False) -
 
 def _pattern(ctx: "Context", raw: str) -> Spec:
     """Resolve the literal directories before the first glob segment; keep the rest."""
+    import os
+
     parts = raw.replace(os.sep, "/").split("/")
     first = next(i for i, part in enumerate(parts) if wildmatch.is_pattern(part))
     tail = parts[first:]

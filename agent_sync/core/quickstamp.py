@@ -1,4 +1,4 @@
-"""The post-tool hook's quickest answer, read without importing `os`.
+"""The hooks' quickest answers, read without importing `os`.
 
 The post-tool hook runs after every tool call and the prompt hook on every
 prompt, and importing `os` alone costs a sixth to a fifth of the interpreter's
@@ -10,6 +10,11 @@ It answers only True ("provably settled") or None ("take the full path"):
 anything unusual (a linked worktree, AGENT_SYNC_ROOT, a push setting, no
 session, Windows) gets None, and the full path (hooks/push.py) decides with
 the same stamps. A wrong None only costs time; True needs both stamps.
+
+The pre-tool hook asks the same way about an edit (`edit_allowed`): True only
+when every target is a plain path inside this checkout (no symlink, no nested
+checkout, no `..`) and the lock index (indexfile.py) shows no live lock of
+another agent that could cover it; anything else, the full path decides.
 """
 
 try:
@@ -28,7 +33,10 @@ CHECKIN_THROTTLE = 30.0  # seconds between check-ins written by hooks (config.CH
 ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 MAX_ID = 64
 _DIR = 0o040000
+_LINK = 0o120000
 _TYPE = 0o170000
+BACKEND_VAR = "AGENT_SYNC_BACKEND"  # set at all, the edit check takes the full path
+CONFIG_PARTS = (".claude", "agent-sync.json")  # the committed backend choice (core.backend reads it)
 
 
 def session_agent_id(session_id: str) -> str:
@@ -98,20 +106,29 @@ def _etcd_fresh(path: str, now: float) -> bool:
         return False
 
 
-def settled(cwd: str | None, session_id: str | None, now: float, no_waiter: bool = False) -> bool | None:
-    """True when this agent's stamps prove nothing new waits for it and its check-in is recent; else None.
-    `no_waiter` (the prompt hook's question): and no idle waiter of this agent's is left to retire."""
+def _place(cwd: str | None, session_id: str | None) -> "tuple[str, str, str] | None":
+    """(checkout, its state folder, this agent's id) when the quick answers apply; else None."""
     if _sys_os is None or not isinstance(cwd, str) or not cwd.startswith("/") or "\x00" in cwd:
         return None
-    if _env("AGENT_SYNC_ROOT") or _env("AGENT_SYNC_PUSH"):
+    if _env("AGENT_SYNC_ROOT"):
         return None
     agent = _agent(session_id)
-    root = _checkout(cwd) if agent else None
-    if root is None:
+    root = _checkout(cwd) if agent and _is_dir(cwd) else None
+    if agent is None or root is None:
         return None
     state = "/".join((root.rstrip("/"), *STATE_PARTS))
     if not _env("AGENT_SYNC_ID") and _exists(f"{state}/{SUBAGENTS_DIR}/{session_id}"):
         return None  # a subagent acting as its parent: identity.resolve maps it
+    return root, state, agent
+
+
+def settled(cwd: str | None, session_id: str | None, now: float, no_waiter: bool = False) -> bool | None:
+    """True when this agent's stamps prove nothing new waits for it and its check-in is recent; else None.
+    `no_waiter` (the prompt hook's question): and no idle waiter of this agent's is left to retire."""
+    place = _place(cwd, session_id)
+    if place is None or _env("AGENT_SYNC_PUSH"):
+        return None
+    _root, state, agent = place
     if no_waiter and _exists(f"{state}/{WAKE_DIR}/{agent}"):
         return None
     if not _etcd_fresh(f"{state}/{ETCD_STAMP}", now):
@@ -126,3 +143,71 @@ def settled(cwd: str | None, session_id: str | None, now: float, no_waiter: bool
     except OSError:
         return None
     return True if now - checked_at < CHECKIN_THROTTLE else None
+
+
+def edit_allowed(cwd: str | None, session_id: str | None, paths: "list[str]", now: float) -> bool | None:
+    """True when no live lock of another agent can cover any of an edit's `paths`; else None."""
+    place = _place(cwd, session_id)
+    if place is None or not paths or _env(BACKEND_VAR):
+        return None
+    root, state, agent = place
+    if _exists("/".join((root.rstrip("/"), *CONFIG_PARTS))) or _exists(f"{state}/{ETCD_STAMP}"):
+        return None  # etcd, or a backend choice to read: the full path
+    from . import indexfile, lockspec  # here, not above: the post-tool answer needs neither
+
+    keys = []
+    for raw in paths:
+        key = _plain_key(root, str(cwd), raw)
+        if key is None:
+            return None
+        keys.append(key)
+    try:
+        with open(f"{state}/{indexfile.NAME}", encoding="utf-8") as handle:
+            index = indexfile.parse(handle.read())
+    except (OSError, UnicodeDecodeError):
+        return None
+    if index is None or index[0]:
+        return None  # no index, or keys folded for a case-insensitive filesystem: the full path
+    specs = [lockspec.Spec(key, key, lockspec.FILE) for key in keys]
+    return None if indexfile.may_block(index[1], agent, specs, now) else True
+
+
+def _plain_key(root: str, cwd: str, raw: object) -> str | None:
+    """`raw`'s repo-relative key when it is provably a plain file path inside this checkout:
+    no `~`, `.`, `..` or empty part, no symbolic link and no nested checkout on the way, not a
+    directory, no glob character. None otherwise (repo.relative_path then resolves it)."""
+    if not isinstance(raw, str) or not raw or "\x00" in raw or raw.startswith("~"):
+        return None
+    path = raw if raw.startswith("/") else f"{cwd.rstrip('/')}/{raw}"
+    top = root.rstrip("/")
+    if not path.startswith(top + "/"):
+        return None
+    parts = path[len(top) + 1:].split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return None
+    key = "/".join(parts)
+    from . import wildmatch
+
+    if wildmatch.is_pattern(key):
+        return None
+    here = top
+    for depth, part in enumerate(parts, 1):
+        here = f"{here}/{part}"
+        try:
+            kind = _sys_os.lstat(here).st_mode & _TYPE
+        except FileNotFoundError:
+            return key  # not there yet: nothing below it can be a link
+        except (OSError, ValueError):
+            return None
+        if kind == _LINK or (kind == _DIR) == (depth == len(parts)):
+            return None  # a link, a directory as the target, or a file on the way
+        if depth < len(parts) and _exists(f"{here}/.git"):
+            return None  # a nested checkout (a linked worktree keys paths from itself)
+    return key
+
+
+def _is_dir(path: str) -> bool:
+    try:
+        return _sys_os.stat(path).st_mode & _TYPE == _DIR
+    except (OSError, ValueError):
+        return False

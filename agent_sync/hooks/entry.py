@@ -101,6 +101,13 @@ def run_hook(argv, by_hand=True):
             return _answer(adapter, event, model.Outcome(note=unread), by_hand)
         if event.kind == model.PRE_TOOL and event.tool == model.OTHER:
             return 0  # not a write: answer before importing anything else
+        if event.kind == model.PRE_TOOL and event.tool == model.EDIT:
+            import time
+
+            from ..core import quickstamp
+
+            if quickstamp.edit_allowed(event.cwd, event.session_id, event.paths, time.time()):
+                return _answer(adapter, event, model.ALLOW, by_hand)  # no lock can cover it: the index said so
         if event.kind == model.POST_TOOL and event.tool == model.OTHER:
             import time
 

@@ -99,23 +99,13 @@ def _specs(where, raw_paths, fold):
 
 def _index_may_block(where, raw_paths):
     """False only when no live lock of another agent can cover any target."""
-    from ..core import lockindex, lockspec
+    from ..core import indexfile, lockindex
 
     index = lockindex.read(where.root)
     if index is None:
         return where.has_db
     case_insensitive, entries = index
-    specs = _specs(where, raw_paths, case_insensitive)
-    now = time.time()
-    for entry in entries:
-        if entry == lockindex.ANY:
-            return True
-        expires, kind, _mode, owner, key = entry
-        if expires <= now or owner == where.me.id or kind == lockspec.RESOURCE:
-            continue
-        if any(lockspec.overlaps(s.key, s.kind, key, kind) for s in specs):
-            return True
-    return False
+    return indexfile.may_block(entries, where.me.id, _specs(where, raw_paths, case_insensitive), time.time())
 
 
 def pre_tool(event):

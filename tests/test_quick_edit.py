@@ -1,0 +1,203 @@
+"""The pre-tool hook's os-free answer for an edit (quickstamp.edit_allowed) never allows what the full path
+would check.
+
+Black-box: the installed hook command runs with a probe that reports whether `os` was imported, so each case
+shows both the decision and which path took it: an unlocked plain file is allowed without `os`; a lock, a
+symbolic link, `..`, a nested worktree, a directory, a glob character, a backend setting or a missing index
+goes to the full path, which decides as before. Then a property test compares the quick answer with the
+full path's index check on random trees, locks and paths: whenever the quick answer allows, the full path
+finds nothing to check either.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import conftest
+from conftest import clean_env
+from test_hooks_contract import ALICE, BOB, Session, payload
+
+sys.path.insert(0, str(conftest.ROOT))
+from agent_sync.core import indexfile, lockspec, quickstamp  # noqa: E402
+from agent_sync.hooks import handlers, model  # noqa: E402
+
+PROBE = ("import sys, atexit\n"
+         "atexit.register(lambda: sys.stderr.write('os loaded: %s' % ('os' in sys.modules)))\n"
+         "sys.path.insert(0, sys.argv[1]); from agent_sync.hooks.entry import main; main()\n")
+
+
+@pytest.fixture
+def team(repo):
+    for rel in ("src/free.py", "src/locked.py", "src/mine.py", "lib/held.py", "docs/a*b.md"):
+        (repo.path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo.path / rel).write_text("x\n")
+    alice, bob = Session(repo, ALICE, "alice"), Session(repo, BOB, "bob")
+    bob.ok("lock", "src/locked.py", *[f"gen/f{i:02d}.py" for i in range(50)])
+    bob.ok("lock", "lib/")
+    bob.ok("lock", "docs/*.txt")
+    alice.ok("lock", "src/mine.py")
+    return repo, alice, bob
+
+
+def edit(repo, session, path, cwd=None, env=None):
+    """(denied, os loaded) for an Edit of `path` by `session`, through the installed hook command."""
+    data = payload("pre_tool_use_edit", repo, tool_input={"file_path": str(path)}, session_id=session.session_id,
+                   cwd=str(cwd or repo.path))
+    proc = subprocess.run([sys.executable, "-I", "-S", "-c", PROBE, str(conftest.PYZ), "pre-tool-use"],
+                          input=json.dumps(data).encode(), capture_output=True, cwd=repo.path,
+                          env=clean_env(repo.home, **(env or {})), timeout=60)
+    assert proc.returncode == 0, proc
+    out, err = proc.stdout.decode(), proc.stderr.decode()
+    denied = bool(out) and json.loads(out)["hookSpecificOutput"]["permissionDecision"] == "deny"
+    assert err.endswith(("os loaded: True", "os loaded: False")), err
+    return denied, err.endswith("os loaded: True")
+
+
+def test_an_unlocked_file_is_allowed_without_os_and_a_locked_one_refused(team):
+    repo, alice, _ = team
+    assert edit(repo, alice, repo.path / "src" / "free.py") == (False, False)
+    assert edit(repo, alice, repo.path / "src" / "new-file.py") == (False, False)  # not there yet
+    assert edit(repo, alice, repo.path / "src" / "mine.py") == (False, False)  # her own lock
+    assert edit(repo, alice, "free.py", cwd=repo.path / "src") == (False, False)  # relative to the cwd
+    assert edit(repo, alice, repo.path / "src" / "locked.py") == (True, True)
+    assert edit(repo, alice, "locked.py", cwd=repo.path / "src") == (True, True)
+    assert edit(repo, alice, repo.path / "lib" / "held.py") == (True, True)  # a directory lock
+    assert edit(repo, alice, repo.path / "docs" / "x.txt") == (True, True)  # a pattern lock
+    assert edit(repo, alice, repo.path / "docs" / "x.md") == (False, False)  # outside the pattern
+
+
+def test_links_dot_dot_and_odd_names_take_the_full_path(team):
+    repo, alice, _ = team
+    (repo.path / "alias.py").symlink_to("src/locked.py")
+    (repo.path / "srcdir").symlink_to("src")
+    (repo.path / "free-link.py").symlink_to("src/free.py")
+    assert edit(repo, alice, repo.path / "alias.py") == (True, True)
+    assert edit(repo, alice, repo.path / "srcdir" / "locked.py") == (True, True)
+    assert edit(repo, alice, repo.path / "src" / ".." / "src" / "locked.py") == (True, True)
+    assert edit(repo, alice, f"{repo.path}//src/locked.py") == (True, True)
+    assert edit(repo, alice, repo.path / "free-link.py") == (False, True)  # allowed, by the full path
+    assert edit(repo, alice, repo.path / "docs" / "a*b.md") == (False, True)  # a glob character
+    assert edit(repo, alice, repo.path / "src") == (True, True)  # a directory as the target: it holds a lock
+
+
+def test_a_nested_worktree_takes_the_full_path(team):
+    repo, alice, bob = team
+    subprocess.run(["git", "-C", str(repo.path), "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q",
+                    "--allow-empty", "-m", "init"], check=True)
+    subprocess.run(["git", "-C", str(repo.path), "worktree", "add", "-q", "nested"], check=True, capture_output=True)
+    # nested/src/locked.py is src/locked.py of the same repository: bob's lock covers it there too
+    assert edit(repo, alice, repo.path / "nested" / "src" / "locked.py") == (True, True)
+    assert edit(repo, alice, repo.path / "nested" / "src" / "free.py") == (False, True)
+
+
+def test_settings_and_a_missing_index_take_the_full_path(team):
+    repo, alice, _ = team
+    assert edit(repo, alice, repo.path / "src" / "free.py", env={"AGENT_SYNC_BACKEND": "sqlite"}) == (False, True)
+    assert edit(repo, alice, repo.path / "src" / "locked.py", env={"AGENT_SYNC_BACKEND": "sqlite"}) == (True, True)
+    index = repo.path / ".claude" / "coordination" / indexfile.NAME
+    index.unlink()
+    assert edit(repo, alice, repo.path / "src" / "free.py") == (False, True)
+    assert edit(repo, alice, repo.path / "src" / "locked.py") == (True, True)
+
+
+def test_an_expired_lock_no_longer_sends_edits_to_the_full_path(team):
+    repo, alice, bob = team
+    bob.ok("lock", "src/free.py", "--ttl", "1s")
+    assert edit(repo, alice, repo.path / "src" / "free.py") == (True, True)
+    time.sleep(1.2)
+    assert edit(repo, alice, repo.path / "src" / "free.py") == (False, False)
+
+
+def test_another_agents_lease_is_refused(team):
+    repo, alice, bob = team
+    bob.hook("post-tool-use", "post_tool_use_edit", tool_input={"file_path": str(repo.path / "src" / "free.py")})
+    assert edit(repo, alice, repo.path / "src" / "free.py") == (True, True)
+
+
+# ---- the quick answer against the full path's index check, on random trees ---------------------------
+
+SEGMENT = st.sampled_from(["a", "b", "src", "x.py", "y.txt", "..", ".", "", "l", "d*", "wt"])
+ME, OTHER = "s-aaaaaaaaaaaa", "s-bbbbbbbbbbbb"
+
+
+@st.composite
+def cases(draw):
+    tree = draw(st.lists(st.tuples(st.sampled_from(["file", "dir", "link", "git"]),
+                                   st.lists(st.sampled_from(["a", "b", "src", "x.py", "l", "wt"]), min_size=1,
+                                            max_size=3),
+                                   st.lists(st.sampled_from(["a", "b", "src", "x.py", ".."]), min_size=1, max_size=3)),
+                         max_size=8))
+    locks = draw(st.lists(st.tuples(st.sampled_from([ME, OTHER]),
+                                    st.sampled_from([lockspec.FILE, lockspec.DIR, lockspec.GLOB]),
+                                    st.lists(st.sampled_from(["a", "b", "src", "x.py", "l", "wt", "*"]), min_size=1,
+                                             max_size=3)), max_size=5))
+    paths = draw(st.lists(st.lists(SEGMENT, min_size=1, max_size=4), min_size=1, max_size=3))
+    absolute = draw(st.booleans())
+    cwd = draw(st.sampled_from(["", "src", "a"]))
+    return tree, locks, paths, absolute, cwd
+
+
+def _build(root, tree):
+    for kind, parts, target in tree:
+        path = root.joinpath(*parts)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if kind == "file":
+                path.write_text("x")
+            elif kind == "dir":
+                path.mkdir(exist_ok=True)
+            elif kind == "link":
+                path.symlink_to(os.path.join(*target))
+            else:  # a linked worktree of this repository, as `git worktree add` leaves it
+                path.mkdir(exist_ok=True)
+                gitdir = root / ".git" / "worktrees" / "-".join(parts)
+                gitdir.mkdir(parents=True, exist_ok=True)
+                (gitdir / "commondir").write_text("../..\n")
+                (path / ".git").write_text(f"gitdir: {gitdir}\n")
+        except OSError:
+            pass  # a part of the way is a file or a link: that shape simply does not exist
+
+
+def _write_index(state, locks, now):
+    lines = {indexfile.line(now + 600, kind, "exclusive", owner,
+                            "/".join(parts) + ("/" if kind == lockspec.DIR else ""))
+             for owner, kind, parts in locks}
+    (state / indexfile.NAME).write_text("\n".join([indexfile.HEADER, "ci\t0", *sorted(lines)]) + "\n")
+
+
+@settings(max_examples=int(os.environ.get("AGENT_SYNC_QUICK_EDIT_CASES", "150")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=cases())
+@example(case=([("file", ["src", "x.py"], ["a"]), ("link", ["l"], ["src"])],  # l/x.py is src/x.py
+               [(OTHER, lockspec.FILE, ["src", "x.py"])], [["l", "x.py"]], False, ""))
+@example(case=([("git", ["wt"], ["a"]), ("file", ["wt", "x.py"], ["a"])],  # wt/x.py is x.py of worktree wt
+               [(OTHER, lockspec.FILE, ["x.py"])], [["wt", "x.py"]], False, ""))
+@example(case=([("dir", ["src"], ["a"])], [(OTHER, lockspec.FILE, ["src", "x.py"])], [["a", "..", "src", "x.py"]],
+               True, ""))
+def test_the_quick_answer_allows_only_what_the_index_check_allows(tmp_path_factory, monkeypatch, case):
+    tree, locks, paths, absolute, cwd_rel = case
+    root = tmp_path_factory.mktemp("quick")
+    (root / ".git").mkdir()
+    state = root / ".claude" / "coordination"
+    state.mkdir(parents=True)
+    _build(root, tree)
+    now = time.time()
+    _write_index(state, locks, now)
+    monkeypatch.setenv("AGENT_SYNC_ID", ME)
+    for name in ("AGENT_SYNC_ROOT", "AGENT_SYNC_BACKEND", "AGENT_SYNC_PUSH"):
+        monkeypatch.delenv(name, raising=False)
+    cwd = root / cwd_rel if cwd_rel and (root / cwd_rel).is_dir() and not (root / cwd_rel).is_symlink() else root
+    raws = [("/".join([str(cwd), *p]) if absolute else "/".join(p)) for p in paths]
+    quick = quickstamp.edit_allowed(str(cwd), "session", raws, now)
+    assert quick in (True, None)
+    if quick:
+        event = model.Event(model.PRE_TOOL, session_id="session", cwd=str(cwd), tool=model.EDIT, paths=raws)
+        where = handlers.Where(event)
+        assert where.me.id == ME
+        assert not handlers._index_may_block(where, raws), (tree, locks, raws)
