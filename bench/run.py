@@ -24,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +33,7 @@ SKILL_PYZ = Path(".claude") / "skills" / "agent-sync" / "agent-sync.pyz"
 UPSTREAM = "claude-agent-sync==0.4.0"
 sys.path.insert(0, str(ROOT))
 
+from agent_sync.install import archive as packer  # noqa: E402
 from agent_sync.install import command_line as hookcommand  # noqa: E402
 
 ALICE = "3f6b2c1e-8a4d-4e0b-9c57-2d1f0a9b7e64"  # the session whose hooks are timed
@@ -193,15 +193,9 @@ def hook_cases(live, patterns, leased):
 
 
 def archive_without_pyc(target):
-    """dist/agent-sync.pyz minus its .pyc entries (the shebang and everything else kept)."""
-    data = PYZ.read_bytes()
-    head = data[: data.index(b"PK\x03\x04")]
-    with zipfile.ZipFile(PYZ) as src, open(target, "wb") as raw:
-        raw.write(head)
-        with zipfile.ZipFile(raw, "w") as dst:
-            for info in src.infolist():
-                if not info.filename.endswith(".pyc"):
-                    dst.writestr(info, src.read(info))
+    """dist/agent-sync.pyz without bytecode: every module compiled from its source at import."""
+    sources, data, _compiled, when, shebang = packer.unpack(PYZ.read_bytes())
+    target.write_bytes(packer.pack(sources, data, {}, when=when, shebang=shebang))
     target.chmod(0o755)
     return target
 
@@ -215,10 +209,11 @@ def build_shiv(target, shiv_root):
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
-    with zipfile.ZipFile(PYZ) as src:
-        for name in src.namelist():
-            if name.startswith("agent_sync/") and not name.endswith(".pyc"):
-                src.extract(name, staging)
+    sources, data, _compiled, _when, _shebang = packer.unpack(PYZ.read_bytes())
+    for name, payload in [*((n, t.encode("utf-8")) for n, t in sources.items()), *data.items()]:
+        if name.startswith("agent_sync/"):
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            (staging / name).write_bytes(payload)
     env = base_env(SHIV_ROOT=str(shiv_root))
     proc = subprocess.run([str(shiv), "-o", str(target), "-e", "agent_sync.__main__:main",
                            "--site-packages", str(staging), "--reproducible"],
@@ -364,7 +359,7 @@ def main(argv=None):
     print()
 
     # bytecode
-    print("== Bytecode: dist/agent-sync.pyz vs the same archive without its .pyc entries (real interpreter)")
+    print("== Bytecode: dist/agent-sync.pyz vs the same archive without bytecode (real interpreter)")
     nopyc = archive_without_pyc(OUT / "agent-sync-nopyc.pyz")
     py = shlex.quote(real)
     edit_name, edit_repo, edit_event, edit_data, _, _ = cases[0]
