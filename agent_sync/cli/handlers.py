@@ -11,9 +11,9 @@ from ..core.errors import OK, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ..core import clock, config, documents, lockspec, messages, render
+    from ..core import clock, config, documents, lockspec, messages, render, sanitize
 else:  # each imported on first use: a command loads only what it prints with
-    lazy.modules("agent_sync.core", "clock config documents lockspec messages render", globals())
+    lazy.modules("agent_sync.core", "clock config documents lockspec messages render sanitize", globals())
 
 
 # Characters json.dumps(ensure_ascii=False) leaves raw that a terminal may obey: C1 controls (0x9b is
@@ -141,14 +141,14 @@ def cmd_lock(ctx, args):
     rows = ctx.store.acquire(_specs(ctx, args), reason=args.reason or "", ttl=_ttl(args), mode=mode, wait=wait)
     for row in rows:
         shared = " (shared)" if row["mode"] == "shared" else ""
-        print(f"locked {render.field(row['path'], 200)}{shared} for {format_duration(row['expires_at'] - ctx.now)}"
+        print(f"locked {sanitize.field(row['path'], 200)}{shared} for {format_duration(row['expires_at'] - ctx.now)}"
               f" until {clock.iso(row['expires_at'])} (token {row['token']})")
     return OK
 
 
 def cmd_unlock(ctx, args):
     for path in ctx.store.release(_specs(ctx, args), force=args.force):
-        print(f"unlocked {render.field(path, 200)}")
+        print(f"unlocked {sanitize.field(path, 200)}")
     return OK
 
 
@@ -156,7 +156,7 @@ def cmd_renew(ctx, args):
     specs = lockspec.parse_many(ctx, args.paths) if args.paths else None
     ttl = parse_duration(args.ttl, bare_unit="m", minimum=1) if args.ttl is not None else None
     renewed = ctx.store.renew(specs, ttl)
-    print("renewed " + ", ".join(render.field(p, 200) for p in renewed) if renewed else "you hold no live locks")
+    print("renewed " + ", ".join(sanitize.field(p, 200) for p in renewed) if renewed else "you hold no live locks")
     return OK
 
 

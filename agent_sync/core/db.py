@@ -128,6 +128,13 @@ class Database:
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from None
 
+    def insert(self, sql: str, params: "Params" = ()) -> int:
+        """Run one INSERT; the rowid of the row it added (no second statement to ask for it)."""
+        row_id = self.execute(sql, params).lastrowid
+        if row_id is None:
+            raise StorageError(f"not an INSERT: {sql[:60]}")
+        return row_id
+
     def scalar(self, sql: str, params: "Params" = ()) -> "Any":
         """The first column of the first row (None without a row): whatever SQL type it holds."""
         row = self.one(sql, params)

@@ -8,11 +8,11 @@ one line per live lock, `expires_at<TAB>kind<TAB>mode<TAB>owner<TAB>key`, or ANY
 matches; every line ends with a newline.
 """
 
-from . import lockspec
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from . import lockspec
 
     Entry = tuple[float, str, str, str, str] | str  # (expires_at, kind, mode, owner, key), or ANY
 
@@ -52,6 +52,8 @@ def parse(text: str) -> "tuple[bool, list[Entry]] | None":
 
 def may_block(entries: "Iterable[Entry]", me: str, specs: "Iterable[lockspec.Spec]", now: float) -> bool:
     """False only when no live lock of another agent among `entries` can cover any of `specs`."""
+    from . import lockspec  # here: every writer imports this module (through lockindex), only hooks ask this
+
     specs = list(specs)
     for entry in entries:
         if isinstance(entry, str):  # ANY

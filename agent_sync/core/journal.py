@@ -9,13 +9,14 @@ if TYPE_CHECKING:
     from .context import Context
 
 
-def log(ctx: "Context", kind: str, message: str, path: str | None = None) -> None:
-    """Append to the activity feed (inside the caller's write transaction)."""
-    ctx.db.execute(
+def log(ctx: "Context", kind: str, message: str, path: str | None = None) -> int:
+    """Append to the activity feed (inside the caller's write transaction); the entry's id."""
+    entry_id = ctx.db.insert(
         "INSERT INTO activity (agent, type, message, path, created_at) VALUES (?, ?, ?, ?, ?)",
         (ctx.me.id, kind, message, path, ctx.now),
     )
-    gc.maybe_prune(ctx, ctx.db.scalar("SELECT last_insert_rowid()"))
+    gc.maybe_prune(ctx, entry_id)
+    return entry_id
 
 
 def add_entry(ctx: "Context", kind: str, message: str, path: str | None = None) -> int:
@@ -24,16 +25,14 @@ def add_entry(ctx: "Context", kind: str, message: str, path: str | None = None) 
     message = validate.text(message, "message", multiline=True)
     rel = ctx.repo_path(path) if path else None
     with ctx.db.write():
-        log(ctx, kind, message, rel)
-        return ctx.db.scalar("SELECT last_insert_rowid()")
+        return log(ctx, kind, message, rel)
 
 
 def decide(ctx: "Context", text: str) -> int:
     text = validate.text(text, "decision", multiline=True)
     with ctx.db.write():
-        ctx.db.execute("INSERT INTO decisions (agent, text, created_at) VALUES (?, ?, ?)",
-                       (ctx.me.id, text, ctx.now))
-        decision_id = ctx.db.scalar("SELECT last_insert_rowid()")
+        decision_id = ctx.db.insert("INSERT INTO decisions (agent, text, created_at) VALUES (?, ?, ?)",
+                                    (ctx.me.id, text, ctx.now))
         log(ctx, "decision", text[:200])
     return decision_id
 

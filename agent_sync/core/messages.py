@@ -110,12 +110,11 @@ def send(ctx: "Context", recipient: str, body: str, reply_to: int | None = None,
 
 def _insert(ctx: "Context", me: "Row", recipient: str, key: str, body: str, reply_to: int | None,
             kind: str) -> int:
-    ctx.db.execute(
+    message_id = ctx.db.insert(
         "INSERT INTO messages (sender, sender_name, recipient, to_key, kind, body, reply_to, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (me["id"], me["name"], recipient, key, kind, body, reply_to, ctx.now),
     )
-    message_id = ctx.db.scalar("SELECT last_insert_rowid()")
     journal.log(ctx, "message", f"#{message_id} to {recipient}")
     mailstamp.publish(ctx.root, message_id)
     return message_id

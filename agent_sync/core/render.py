@@ -6,11 +6,15 @@ comes framed, since an agent reads these answers as readily as a person does;
 a one-line answer quotes the agent-written value it names (`quoted`).
 """
 
-from . import clock, sanitize, suggest
+from . import clock, lazy, sanitize
 from .durations import format_duration
-from .sanitize import defuse, frame, inline, one_line, quote
+from .sanitize import defuse, field, frame, inline, one_line, quote
 
 TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from . import suggest
+else:  # only views that print a command need it
+    lazy.modules("agent_sync.core", "suggest", globals())
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -23,11 +27,6 @@ COMPACT_CAP = 6
 def _clock(iso_text: str | None) -> str:
     """HH:MM, with the date in front once it is not today."""
     return clock.shown_iso(iso_text)
-
-
-def field(text: str | None, limit: int = 120) -> str:
-    """A field inside a frame: one line, no controls, unable to forge a marker; nothing else changed."""
-    return defuse(one_line(text or "", limit))
 
 
 def quoted(text: str | None, limit: int = 120) -> str:

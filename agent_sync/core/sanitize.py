@@ -137,3 +137,8 @@ def one_line(text: str | None, limit: int = 200) -> str:
     """Control-free single line for terminals and stderr, cut to `limit`."""
     clean = strip_controls(text or "")
     return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+def field(text: str | None, limit: int = 120) -> str:
+    """A field inside a frame: one line, no controls, unable to forge a marker; nothing else changed."""
+    return defuse(one_line(text or "", limit))

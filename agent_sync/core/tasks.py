@@ -1,10 +1,14 @@
 """The task board: create, claim, complete, block, cancel, reopen."""
 
-from . import agents, config, journal, locks, lockspec, validate
+from . import agents, config, journal, lazy, lockspec, validate
 from .sanitize import quote
 from .errors import Conflict, NotFound, UsageError
 
 TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from . import locks
+else:  # claims and releases only: creating or listing tasks leaves the lock code unloaded
+    lazy.modules("agent_sync.core", "locks", globals())
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,12 +26,11 @@ def create(ctx: "Context", title: str, description: str = "", files: "Iterable[s
     title, description, paths = check_new(ctx, title, description, files)
     with ctx.db.write():
         deps = [find(ctx, ref)["id"] for ref in depends_on]
-        ctx.db.execute(
+        task_id = ctx.db.insert(
             "INSERT INTO tasks (title, title_key, description, priority, created_by, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (title, validate.key(title), description, priority, ctx.me.id, ctx.now, ctx.now),
         )
-        task_id = ctx.db.scalar("SELECT last_insert_rowid()")
         for path in dict.fromkeys(paths):
             ctx.db.execute("INSERT INTO task_files (task_id, path) VALUES (?, ?)", (task_id, path))
         for dep in dict.fromkeys(deps):

@@ -140,11 +140,10 @@ def behind(specs: "Sequence[Spec]", ahead: "Sequence[Row]") -> Conflict:
 def _enqueue(ctx: "Context", specs: "Sequence[Spec]", mode: str) -> int:
     with ctx.db.write():
         _check_deadlock(ctx, specs, mode)
-        ctx.db.execute(
+        return ctx.db.insert(
             "INSERT INTO lock_waiters (agent, specs, polled_at) VALUES (?, ?, ?)",
             (ctx.me.id, encode(specs, mode), ctx.now),
         )
-        return ctx.db.scalar("SELECT last_insert_rowid()")
 
 
 def _leave(ctx: "Context", waiter: int) -> None:
