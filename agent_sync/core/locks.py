@@ -1,15 +1,15 @@
 """Locks: grant, renew, release and explain, all in short write transactions."""
 
 
-from . import agents, clock, journal, lazy, lockspec, sanitize, validate, waitqueue
+from . import agents, clock, journal, lazy, lockspec, sanitize, validate
 from .durations import format_duration
 from .errors import Conflict, NotFound
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from . import suggest
-else:  # only a refusal prints a command
-    lazy.modules("agent_sync.core", "suggest", globals())
+    from . import suggest, waitqueue
+else:  # only a refusal prints a command, and only `lock` consults the wait queue
+    lazy.modules("agent_sync.core", "suggest waitqueue", globals())
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterable, Sequence
