@@ -144,9 +144,12 @@ class Database:
         return self.conn.in_transaction
 
     def locks_changed(self, removed: bool = False) -> None:
-        """Mark that this transaction changed locks, so the lock index follows."""
-        self._locks_touched = True
-        self._locks_removed = self._locks_removed or removed
+        """Mark that this transaction changed locks, so the lock index follows: an added or extended lock
+        is published before the commit, a removal only after it (a superset stays a superset when rows go)."""
+        if removed:
+            self._locks_removed = True
+        else:
+            self._locks_touched = True
 
     def write(self, wait: float | None = None) -> "_Write":
         """A BEGIN IMMEDIATE transaction (`with db.write():`); the lock index is kept a superset of the truth.
