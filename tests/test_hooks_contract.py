@@ -47,6 +47,12 @@ def _rebase(value, root):
     return value
 
 
+# The installed hook command, reporting on stderr whether `os` was imported (the os-free answers).
+OS_PROBE = ("import sys, atexit\n"
+            "atexit.register(lambda: sys.stderr.write('os loaded: %s' % ('os' in sys.modules)))\n"
+            "sys.path.insert(0, sys.argv[1]); from agent_sync.hooks.entry import main; main()\n")
+
+
 def payload(name, repo=None, tool_input=None, **top):
     """A fixture payload, its paths moved into `repo`, with top-level fields and tool_input keys overridden."""
     data = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))

@@ -21,7 +21,8 @@ import time
 
 import pytest
 from conftest import ROOT, clean_env
-from test_hooks_contract import ALICE, BOB, CAROL, FRAME_CLOSE, FRAME_OPEN, Session, context_of, payload
+from test_hooks_contract import (ALICE, BOB, CAROL, FRAME_CLOSE, FRAME_OPEN, OS_PROBE, Session, context_of,
+                                 payload)
 
 sys.path.insert(0, str(ROOT))
 from agent_sync.hooks import handlers, push, wake  # noqa: E402,F401
@@ -118,17 +119,11 @@ def test_nothing_pending_says_nothing_and_a_fresh_repo_stays_untouched(repo):
     assert not (repo.path / ".claude").exists()  # no database was created for a Read
 
 
-# The installed hook command, reporting on stderr whether `os` was imported.
-NO_OS_PROBE = ("import sys, atexit\n"
-               "atexit.register(lambda: sys.stderr.write('os loaded: %s' % ('os' in sys.modules)))\n"
-               "sys.path.insert(0, sys.argv[1]); from agent_sync.hooks.entry import main; main()\n")
-
-
 def _prompt_hook_probed(repo, session):
     import conftest
 
     data = json.dumps(payload("user_prompt_submit", repo, session_id=session.session_id)).encode()
-    proc = subprocess.run([sys.executable, "-I", "-S", "-c", NO_OS_PROBE, str(conftest.PYZ), "user-prompt-submit"],
+    proc = subprocess.run([sys.executable, "-I", "-S", "-c", OS_PROBE, str(conftest.PYZ), "user-prompt-submit"],
                           input=data, capture_output=True, cwd=repo.path, env=clean_env(repo.home), timeout=60)
     return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
 

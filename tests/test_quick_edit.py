@@ -21,15 +21,11 @@ from hypothesis import strategies as st
 
 import conftest
 from conftest import clean_env
-from test_hooks_contract import ALICE, BOB, Session, payload
+from test_hooks_contract import ALICE, BOB, OS_PROBE, Session, payload
 
 sys.path.insert(0, str(conftest.ROOT))
 from agent_sync.core import indexfile, lockspec, quickstamp  # noqa: E402
 from agent_sync.hooks import handlers, model  # noqa: E402
-
-PROBE = ("import sys, atexit\n"
-         "atexit.register(lambda: sys.stderr.write('os loaded: %s' % ('os' in sys.modules)))\n"
-         "sys.path.insert(0, sys.argv[1]); from agent_sync.hooks.entry import main; main()\n")
 
 
 @pytest.fixture
@@ -49,7 +45,7 @@ def edit(repo, session, path, cwd=None, env=None):
     """(denied, os loaded) for an Edit of `path` by `session`, through the installed hook command."""
     data = payload("pre_tool_use_edit", repo, tool_input={"file_path": str(path)}, session_id=session.session_id,
                    cwd=str(cwd or repo.path))
-    proc = subprocess.run([sys.executable, "-I", "-S", "-c", PROBE, str(conftest.PYZ), "pre-tool-use"],
+    proc = subprocess.run([sys.executable, "-I", "-S", "-c", OS_PROBE, str(conftest.PYZ), "pre-tool-use"],
                           input=json.dumps(data).encode(), capture_output=True, cwd=repo.path,
                           env=clean_env(repo.home, **(env or {})), timeout=60)
     assert proc.returncode == 0, proc

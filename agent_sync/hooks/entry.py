@@ -101,31 +101,16 @@ def run_hook(argv, by_hand=True):
             return _answer(adapter, event, model.Outcome(note=unread), by_hand)
         if event.kind == model.PRE_TOOL and event.tool == model.OTHER:
             return 0  # not a write: answer before importing anything else
-        if event.kind == model.PRE_TOOL and event.tool == model.EDIT:
-            import time
-
-            from ..core import quickstamp
-
-            if quickstamp.edit_allowed(event.cwd, event.session_id, event.paths, time.time()):
-                return _answer(adapter, event, model.ALLOW, by_hand)  # no lock can cover it: the index said so
+        if (event.kind == model.PRE_TOOL and event.tool == model.EDIT) or event.kind == model.PROMPT:
+            if _quickly_allowed(event):
+                return _answer(adapter, event, model.ALLOW, by_hand)
         if event.kind == model.POST_TOOL and event.tool == model.OTHER:
-            import time
-
-            from ..core import quickstamp
-
-            if quickstamp.settled(event.cwd, event.session_id, time.time()):
+            if _quickly_allowed(event):
                 return 0  # nothing written, nothing new: the stamps said so, without even `os`
             from . import push
 
             if push.quiet(event):
                 return 0  # the same answer, for worktrees, settings and local ids
-        if event.kind == model.PROMPT:
-            import time
-
-            from ..core import quickstamp
-
-            if quickstamp.settled(event.cwd, event.session_id, time.time(), no_waiter=True):
-                return _answer(adapter, event, model.ALLOW, by_hand)  # nothing to push, no waiter to retire
         from ..core import perms
         from .handlers import handle
 
@@ -134,6 +119,20 @@ def run_hook(argv, by_hand=True):
     except Exception as exc:  # noqa: BLE001 - the fail-open boundary
         outcome = model.Outcome(note=_fail_open_note(exc))
     return _answer(adapter, event, outcome, by_hand)
+
+
+def _quickly_allowed(event):
+    """True when the os-free checks (core/quickstamp.py) prove the event needs nothing: an edit no
+    other agent's lock can cover, or a prompt or quiet tool call with nothing waiting (and, for a
+    prompt, no idle waiter to retire). False means the full path decides."""
+    import time
+
+    from ..core import quickstamp
+
+    now = time.time()
+    if event.kind == model.PRE_TOOL:
+        return quickstamp.edit_allowed(event.cwd, event.session_id, event.paths, now) is True
+    return quickstamp.settled(event.cwd, event.session_id, now, no_waiter=event.kind == model.PROMPT) is True
 
 
 def _answer(adapter, event, outcome, by_hand):
