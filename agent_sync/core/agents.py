@@ -1,6 +1,6 @@
 """Agents: registration, check-ins and presence (active, stale, idle, offline)."""
 
-from . import clock, config, journal, lazy, validate
+from . import clock, config, journal, lazy, presence, validate
 from .errors import Busy, Conflict, NotFound, UsageError
 from .identity import OPERATOR
 
@@ -18,43 +18,20 @@ if TYPE_CHECKING:
 
 CHECKIN_WAIT = 0.25  # seconds a presence refresh waits for a busy database before it is skipped
 
-# Effective presence, from the stored state and the time since the last check-in.
-STATUS_SQL = """CASE
-    WHEN {a}.state = 'offline' OR {a}.last_seen < :offline_before THEN 'offline'
-    WHEN {a}.state = 'idle' THEN 'idle'
-    WHEN {a}.last_seen < :stale_before THEN 'stale'
-    ELSE 'active' END"""
-
-# Does this agent still hold its locks and tasks? Active and idle agents do.
-HOLDS_SQL = """({a}.last_seen >= :offline_before AND (
-    {a}.state = 'idle' OR ({a}.state = 'active' AND {a}.last_seen >= :stale_before)))"""
-
 
 def status_of(row: "Row", ctx: "Context") -> str:
-    """STATUS_SQL for a row already read (the etcd store): the same rule, in Python."""
-    if row["state"] == "offline" or row["last_seen"] < ctx.now - ctx.offline_after:
-        return "offline"
-    if row["state"] == "idle":
-        return "idle"
-    return "stale" if row["last_seen"] < ctx.now - ctx.stale_after else "active"
+    """Presence of a row already read (the etcd store), by the caller's thresholds."""
+    return presence.status_of(row, ctx.now, ctx.stale_after, ctx.offline_after)
 
 
 def holds(row: "Row | None", ctx: "Context") -> bool:
-    """HOLDS_SQL in Python: active and idle agents keep their locks and tasks."""
+    """Active and idle agents keep their locks and tasks (presence.HOLDS_SQL, in Python)."""
     return row is not None and status_of(row, ctx) in ("active", "idle")
-
-
-def status_sql(alias: str) -> str:
-    return STATUS_SQL.format(a=alias)
-
-
-def holds_sql(alias: str) -> str:
-    return HOLDS_SQL.format(a=alias)
 
 
 def get(ctx: "Context", agent_id: str) -> "sqlite3.Row | None":
     params = dict(ctx.presence(), id=agent_id)
-    return ctx.db.one(f"SELECT *, {status_sql('a')} AS status FROM agents a WHERE a.id = :id", params)
+    return ctx.db.one(f"SELECT *, {presence.status_sql('a')} AS status FROM agents a WHERE a.id = :id", params)
 
 
 def check_in(ctx: "Context", state: str = "active") -> None:
@@ -201,7 +178,7 @@ def register(ctx: "Context", name: str, role: str | None = None) -> "sqlite3.Row
     with ctx.db.write():
         _touch(ctx, "active")
         params = dict(ctx.presence(), key=validate.key(name), me=ctx.me.id)
-        others = ctx.db.all(f"SELECT a.*, {status_sql('a')} AS status FROM agents a WHERE id != :me", params)
+        others = ctx.db.all(f"SELECT a.*, {presence.status_sql('a')} AS status FROM agents a WHERE id != :me", params)
         refuse_hijack(ctx.me.id, name, role, others)
         other = next((r for r in others if r["name_key"] == params["key"]), None)
         if other is not None:
@@ -230,7 +207,7 @@ def set_state(ctx: "Context", state: str) -> None:
 
 
 def listing(ctx: "Context", include_offline: bool = True) -> "list[sqlite3.Row]":
-    sql = f"""SELECT a.*, {status_sql('a')} AS status, t.title AS task_title
+    sql = f"""SELECT a.*, {presence.status_sql('a')} AS status, t.title AS task_title
               FROM agents a LEFT JOIN tasks t ON t.id = a.current_task
               ORDER BY a.kind = 'operator', a.last_seen DESC"""
     rows = ctx.db.all(sql, ctx.presence())

@@ -69,7 +69,9 @@ class Context:
 
     def presence(self) -> dict[str, float]:
         """Named parameters for the presence SQL in `agents`."""
-        return {"stale_before": self.now - self.stale_after, "offline_before": self.now - self.offline_after}
+        from . import presence
+
+        return presence.params(self.now, self.stale_after, self.offline_after)
 
     def repo_path(self, raw: str) -> str:
         return repo.relative_path(self.tree, raw, self.cwd, repo_root=self.root)

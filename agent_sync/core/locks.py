@@ -1,15 +1,15 @@
 """Locks: grant, renew, release and explain, all in short write transactions."""
 
 
-from . import agents, clock, journal, lazy, lockspec, sanitize, validate
-from .durations import format_duration
+from . import agents, blocking, clock, journal, lazy, lockspec, presence, sanitize, validate
+from .blocking import LOCK_COLUMNS
 from .errors import Conflict, NotFound
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from . import suggest, waitqueue
-else:  # only a refusal prints a command, and only `lock` consults the wait queue
-    lazy.modules("agent_sync.core", "suggest waitqueue", globals())
+    from . import waitqueue
+else:  # only `lock` consults the wait queue
+    lazy.modules("agent_sync.core", "waitqueue", globals())
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterable, Sequence
@@ -21,31 +21,11 @@ if TYPE_CHECKING:
 
     R = TypeVar("R", bound=Row)  # a lock row: sqlite3.Row here, a dict in the etcd store
 
-LOCK_COLUMNS = ("l.id, l.key, l.path, l.kind, l.mode, l.owner, l.reason, l.task_id, l.token, l.ttl, l.created_at,"
-                " l.expires_at, l.auto_lease")
-
-
 def _live_by_others(ctx: "Context", holding_only: bool = True,
                     file_keys: list[str] | None = None) -> "list[sqlite3.Row]":
-    """Unexpired locks of other agents, with their owner's name and presence.
-
-    An agent with automatic leases off (AGENT_SYNC_AUTO_LEASE=off) does not see
-    other agents' leases. With `file_keys`, only the locks that could cover
-    those files: the same key, or a directory, pattern or resource lock.
-    """
-    hold = f"AND {agents.holds_sql('a')}" if holding_only else ""
-    leases = "" if ctx.auto_lease else "AND l.auto_lease = 0"
-    params = dict(ctx.presence(), now=ctx.now, me=ctx.me.id)
-    narrow = ""
-    if file_keys is not None:
-        params.update({f"k{i}": key for i, key in enumerate(file_keys)})
-        narrow = f"AND (l.kind != 'file' OR l.key IN ({', '.join(f':k{i}' for i in range(len(file_keys)))}))"
-    return ctx.db.all(
-        f"""SELECT {LOCK_COLUMNS}, a.name AS owner_name, {agents.status_sql('a')} AS owner_status
-            FROM locks l JOIN agents a ON a.id = l.owner
-            WHERE l.expires_at > :now AND l.owner != :me {hold} {leases} {narrow}""",
-        params,
-    )
+    """Unexpired locks of other agents, with their owner's name and presence (blocking.others_query)."""
+    return ctx.db.all(*blocking.others_query(ctx.me.id, ctx.now, ctx.presence(), bool(ctx.auto_lease),
+                                             holding_only, file_keys))
 
 
 def find_conflicts(ctx: "Context", specs: "Sequence[Spec]", mode: str) -> "list[tuple[Spec, sqlite3.Row]]":
@@ -87,7 +67,7 @@ def grant(ctx: "Context", specs: "Sequence[Spec]", reason: str, ttl: float, mode
     """Inside a write transaction: raise Conflict, or take every lock."""
     clashes = find_conflicts(ctx, specs, mode)
     if clashes:
-        raise Conflict(explain(ctx, clashes))
+        raise Conflict(blocking.explain(clashes, ctx.now))
     void_abandoned(ctx, specs)
     granted = []
     for spec in specs:
@@ -102,7 +82,7 @@ def void_abandoned(ctx: "Context", specs: "Iterable[Spec]") -> None:
         rows = ctx.db.all(
             f"""SELECT l.id, l.owner FROM locks l JOIN agents a ON a.id = l.owner
                 WHERE l.key = :key AND l.owner != :me
-                  AND (l.expires_at <= :now OR NOT {agents.holds_sql('a')})""",
+                  AND (l.expires_at <= :now OR NOT {presence.holds_sql('a')})""",
             dict(ctx.presence(), key=spec.key, me=ctx.me.id, now=ctx.now),
         )
         for row in rows:
@@ -259,8 +239,8 @@ def listing(ctx: "Context", include_expired: bool = False, mine: bool = False) -
     if mine:
         where.append("l.owner = :me")
     return ctx.db.all(
-        f"""SELECT {LOCK_COLUMNS}, a.name AS owner_name, {agents.status_sql('a')} AS owner_status,
-                   {agents.holds_sql('a')} AS enforced
+        f"""SELECT {LOCK_COLUMNS}, a.name AS owner_name, {presence.status_sql('a')} AS owner_status,
+                   {presence.holds_sql('a')} AS enforced
             FROM locks l JOIN agents a ON a.id = l.owner
             WHERE {' AND '.join(where)} ORDER BY l.path, l.id""",
         params,
@@ -272,12 +252,10 @@ def blockers(ctx: "Context", specs: "Sequence[Spec]") -> "list[tuple[Spec, sqlit
     if not specs:
         return []
     _settle_clock(ctx)
-    files = [s.key for s in specs if s.kind == lockspec.FILE]
-    others = _live_by_others(ctx, file_keys=files if len(files) == len(specs) else None)
+    others = _live_by_others(ctx, file_keys=blocking.file_keys(specs))
     if not others:
         return []
-    mine = ctx.db.all("SELECT key, kind FROM locks WHERE owner = ? AND expires_at > ?", (ctx.me.id, ctx.now))
-    return blocking(specs, others, mine)
+    return blocking.covering(specs, others, ctx.db.all(blocking.MINE_SQL, (ctx.me.id, ctx.now)))
 
 
 def _settle_clock(ctx: "Context") -> None:
@@ -291,73 +269,3 @@ def _settle_clock(ctx: "Context") -> None:
             clock.settle(ctx.db, ctx.now)
     except Busy:
         pass
-
-
-def blocking(specs: "Iterable[Spec]", others: "Sequence[R]", mine: "Sequence[Row]") -> "list[tuple[Spec, R]]":
-    """[(spec, row)]: others' live locks that cover specs, unless shared and the caller shares them too."""
-    found: "list[tuple[Spec, R]]" = []
-    for spec in specs:
-        covering = [r for r in others if lockspec.overlaps(spec.key, spec.kind, r["key"], r["kind"])]
-        if not covering:
-            continue
-        shared_only = all(r["mode"] == "shared" for r in covering)
-        if shared_only and any(lockspec.overlaps(spec.key, spec.kind, m["key"], m["kind"]) for m in mine):
-            continue
-        found.extend((spec, r) for r in covering)
-    return found
-
-
-def explain(ctx: "Context", clashes: "Iterable[Clash]") -> str:
-    """One line per clash: what, who, why, until when, and how to reach them.
-
-    Every agent-written value (paths, the owner's name, the reason) is a quoted
-    value, so none can read as our words, and the ready `send` command is built
-    by core.suggest, so none can run as shell code.
-    """
-    lines = []
-    for spec, row in clashes:
-        if row["auto_lease"]:
-            lines.append(_lease_clash(ctx, spec, row))
-            continue
-        left = format_duration(row["expires_at"] - ctx.now)
-        until = _clock(row["expires_at"], ctx.now)
-        why = _shown(row["reason"]) if row["reason"] else "no reason given"
-        path, held = _shown(spec.path), _shown(row["path"])
-        shared = " (shared)" if row["mode"] == "shared" else ""
-        if spec.key == row["key"]:
-            what = f"{path} is locked{shared}"
-        elif spec.kind == lockspec.FILE:
-            what = f"{path} (covered by {held}) is locked{shared}"
-        else:  # a pattern or directory: name both locks, since neither need contain the other
-            what = f"{path} overlaps {held}, which is locked{shared}"
-        ask = _ask(row, f"please release {row['path']}", "please release the lock that blocks me")
-        lines.append(f"{what} by {_shown(row['owner_name'])} [{row['owner']}] - reason: {why}"
-                     f" - expires in {left} ({until}). Ask them: {ask}")
-    return "\n".join(lines)
-
-
-def _lease_clash(ctx: "Context", spec: "Spec", row: "Row") -> str:
-    """The refusal for a file another agent holds only because it edited it (an automatic lease)."""
-    path, held = _shown(spec.path), _shown(row["path"])
-    what = f"{path} is" if spec.key == row["key"] else f"{path} covers {held}, which is"
-    edited = row["expires_at"] - row["ttl"]
-    ask = _ask(row, f"I need to edit {row['path']}; tell me when you are done with it",
-               "I need to edit a file you hold under an automatic lease; tell me when you are done with it")
-    return (f"{what} under an automatic lease of {_shown(row['owner_name'])} [{row['owner']}]: they last edited it "
-            f"{format_duration(ctx.now - edited)} ago ({_clock(edited, ctx.now)}), and the lease lapses in "
-            f"{format_duration(row['expires_at'] - ctx.now)} ({_clock(row['expires_at'], ctx.now)}) unless they "
-            f"edit it again. Ask them: {ask}")
-
-
-def _ask(row: "Row", text: str, plain: str) -> str:
-    """The `send` command to the lock's owner; `plain` (no agent text) when `text` cannot be printed safely."""
-    return suggest.command_or({"to": row["owner"], "message": plain}, "send", to=row["owner"], message=text)
-
-
-def _clock(ts: float, now: float) -> str:
-    return f"{clock.shown(ts, now)} UTC"
-
-
-def _shown(text: str | None) -> str:
-    return sanitize.quote(text, 300)
-

@@ -4,7 +4,7 @@ Delivery state is per agent (a receipt row), whichever way the message
 reached it: pushed by a hook, listed by `inbox`, or opened with read-message.
 """
 
-from . import agents, journal, mailstamp, sanitize, suggest, validate
+from . import journal, mailstamp, presence, sanitize, suggest, validate
 from .errors import NotAllowed, NotFound, UsageError
 
 TYPE_CHECKING = False
@@ -129,7 +129,7 @@ def directive(ctx: "Context", recipient: str, body: str) -> list[int]:
             key = resolve_recipient(ctx, recipient)
             return [_insert(ctx, me, recipient, key, body, None, "directive")]
         rows = ctx.db.all(
-            f"SELECT id FROM agents a WHERE kind = 'agent' AND id != :me AND {agents.status_sql('a')} = 'active'"
+            f"SELECT id FROM agents a WHERE kind = 'agent' AND id != :me AND {presence.status_sql('a')} = 'active'"
             " ORDER BY id",
             dict(ctx.presence(), me=ctx.me.id),
         )

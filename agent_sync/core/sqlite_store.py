@@ -11,7 +11,7 @@ from .store import Store
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from . import agents, gc, journal, leases, locks, messages, tasks
+    from . import agents, blocking, gc, journal, leases, locks, messages, tasks
     from collections.abc import Callable, Iterable, Sequence
     from contextlib import AbstractContextManager
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .lockspec import Spec
     from .store import Clash, Row
 else:  # each imported on first use: a command loads only the modules it calls
-    lazy.modules(__package__, "agents gc journal leases locks messages tasks", globals())
+    lazy.modules(__package__, "agents blocking gc journal leases locks messages tasks", globals())
 
 
 class SqliteStore(Store):
@@ -93,15 +93,12 @@ class SqliteStore(Store):
         return leases.release_all(self.ctx, why)
 
     def record_refusal(self, clashes: "Iterable[Clash]", tool_name: str, wait: float | None = None) -> None:
-        owners: dict[str, list[str]] = {}
-        for spec, row in clashes:
-            owners.setdefault(spec.path, []).append(f"{row['owner_name']} [{row['owner']}]")
         with self.db.write(wait=wait):
-            for path, who in owners.items():
-                journal.log(self.ctx, "blocked", f"{tool_name} {path} refused: locked by {', '.join(who)}", path)
+            for path, message in blocking.refusal_entries(clashes, tool_name):
+                journal.log(self.ctx, "blocked", message, path)
 
     def explain(self, clashes: "Iterable[Clash]") -> str:
-        return locks.explain(self.ctx, clashes)
+        return blocking.explain(clashes, self.ctx.now)
 
     # tasks
     def create_task(self, title: str, description: str = "", files: "Iterable[str]" = (), priority: int = 0,

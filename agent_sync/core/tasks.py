@@ -1,6 +1,6 @@
 """The task board: create, claim, complete, block, cancel, reopen."""
 
-from . import agents, config, journal, lazy, lockspec, validate
+from . import config, journal, lazy, lockspec, presence, validate
 from .sanitize import quote
 from .errors import Conflict, NotFound, UsageError
 
@@ -41,7 +41,7 @@ def create(ctx: "Context", title: str, description: str = "", files: "Iterable[s
 
 def get(ctx: "Context", task_id: int) -> "sqlite3.Row":
     row = ctx.db.one(
-        f"""SELECT t.*, a.name AS owner_name, {agents.holds_sql('a')} AS owner_holds
+        f"""SELECT t.*, a.name AS owner_name, {presence.holds_sql('a')} AS owner_holds
             FROM tasks t LEFT JOIN agents a ON a.id = t.owner WHERE t.id = :id""",
         dict(ctx.presence(), id=task_id),
     )
@@ -209,7 +209,7 @@ def _candidates(ctx: "Context") -> "Iterator[Row]":
     """Open tasks and abandoned in-progress ones, best first, read lazily."""
     abandoned = ctx.db.all(
         f"""SELECT t.id, t.priority FROM tasks t LEFT JOIN agents a ON a.id = t.owner
-            WHERE t.status = :in_progress AND (a.id IS NULL OR NOT {agents.holds_sql('a')})""",
+            WHERE t.status = :in_progress AND (a.id IS NULL OR NOT {presence.holds_sql('a')})""",
         dict(ctx.presence(), in_progress=IN_PROGRESS),
     )
     cursor = ctx.db.execute("SELECT id, priority FROM tasks WHERE status = ? ORDER BY priority DESC, id", (OPEN,))
@@ -270,7 +270,7 @@ def listing(ctx: "Context", states: "Sequence[str] | None" = None) -> "list[sqli
         where = f"WHERE t.status IN ({marks})"
         params.update({f"s{i}": s for i, s in enumerate(states)})
     return ctx.db.all(
-        f"""SELECT t.*, a.name AS owner_name, {agents.holds_sql('a')} AS owner_holds
+        f"""SELECT t.*, a.name AS owner_name, {presence.holds_sql('a')} AS owner_holds
             FROM tasks t LEFT JOIN agents a ON a.id = t.owner {where}
             ORDER BY {order}, t.priority DESC, t.id""",
         params,

@@ -7,7 +7,7 @@ up or died, and no longer holds its place.
 
 import time
 
-from . import agents, lockspec, sanitize
+from . import agents, lockspec, presence, sanitize
 from .errors import Busy, Conflict, StorageError
 
 TYPE_CHECKING = False
@@ -170,7 +170,7 @@ def _check_deadlock(ctx: "Context", specs: "Sequence[Spec]", mode: str) -> None:
     queue = [(row["id"], row["agent"], list(decode(row["specs"]))) for row in _live_waiters(ctx)]
     held = ctx.db.all(
         f"""SELECT l.owner, l.key, l.kind, l.mode, l.path FROM locks l JOIN agents a ON a.id = l.owner
-            WHERE l.expires_at > :now AND {agents.holds_sql('a')}""",
+            WHERE l.expires_at > :now AND {presence.holds_sql('a')}""",
         dict(ctx.presence(), now=ctx.now),
     )
     refuse_deadlock(ctx.me.id, specs, mode, queue, held)

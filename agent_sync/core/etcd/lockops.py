@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import math
 
-from .. import agents, lockspec, locks, waitqueue
+from .. import agents, blocking, lockspec, locks, waitqueue
 from ..errors import Conflict
 from . import agentops, journalops
 from .engine import Plan, View, read, transact, translated
@@ -105,12 +105,12 @@ def grant(store: "EtcdStore", seen: Seen, plan: Plan, specs: Any, reason: str, t
           task_id: int | None, lease: int, auto_lease: bool = False) -> list:
     """core.locks.grant on a view: raise Conflict, or add every lock to `plan`. Returns the rows.
 
-    An automatic lease is taken after core.locks.blocking said no one else holds the file.
+    An automatic lease is taken after core.blocking.covering said no one else holds the file.
     """
     ctx, keys = store.ctx, store.keys
     clashes = [] if auto_lease else locks.clashing(seen.others(), specs, mode)
     if clashes:
-        raise Conflict(locks.explain(ctx, clashes))
+        raise Conflict(blocking.explain(clashes, ctx.now))
     void_abandoned(store, seen, plan, specs)
     mine = {r["key"]: r for r in seen.mine(live=False)}
     granted = []
@@ -343,7 +343,7 @@ def blockers(store: "EtcdStore", specs: Any) -> Any:
         return []
     seen = Seen(store, read(store, [store.keys.locks, store.keys.agents, store.keys.presences],
                             revision=store.pinned))
-    return [(spec, public(row)) for spec, row in locks.blocking(specs, seen.others(), seen.mine())]
+    return [(spec, public(row)) for spec, row in blocking.covering(specs, seen.others(), seen.mine())]
 
 
 def record_edit(store: "EtcdStore", specs: Any, tool_name: str) -> Any:
@@ -363,7 +363,7 @@ def record_edit(store: "EtcdStore", specs: Any, tool_name: str) -> Any:
             renewing.update((r["key"], r) for r in covering)
             if ctx.auto_lease is None or spec.kind != lockspec.FILE or covering:
                 continue
-            held = locks.blocking([spec], seen.others(), mine)
+            held = blocking.covering([spec], seen.others(), mine)
             if held:
                 plan.result += [[spec.key, spec.path, spec.kind, public(row)] for _s, row in held]
                 continue
@@ -384,14 +384,12 @@ def record_edit(store: "EtcdStore", specs: Any, tool_name: str) -> Any:
 
 
 def record_refusal(store: "EtcdStore", clashes: Any, tool_name: str, wait: Any = None) -> Any:
-    owners: dict = {}
-    for spec, row in clashes:
-        owners.setdefault(spec.path, []).append(f"{row['owner_name']} [{row['owner']}]")
+    entries = blocking.refusal_entries(clashes, tool_name)
 
     def decide(_view):
         plan = Plan()
-        for path, who in owners.items():
-            journalops.log(store, plan, "blocked", f"{tool_name} {path} refused: locked by {', '.join(who)}", path)
+        for path, message in entries:
+            journalops.log(store, plan, "blocked", message, path)
         return plan
 
     store.with_timeout(wait, lambda: transact(store, [], decide))

@@ -22,7 +22,7 @@ write this process made (the local cache for hooks).
 
 import contextlib
 
-from .. import locks
+from .. import blocking
 from ..store import Store
 from . import agentops, gcops, journalops, lockops, mailops, taskops
 from .engine import Plan, transact, translated
@@ -190,7 +190,7 @@ class EtcdStore(Store):
         return lockops.record_refusal(self, clashes, tool_name, wait)
 
     def explain(self, clashes: 'Iterable[Clash]') -> str:
-        return locks.explain(self.ctx, clashes)
+        return blocking.explain(clashes, self.ctx.now)
 
     # -- tasks ----------------------------------------------------------------------
     def create_task(self, title: str, description: str='', files: 'Iterable[str]'=(), priority: int=0, depends_on: 'Iterable[str]'=()) -> 'Row':
