@@ -48,9 +48,21 @@ def _rebase(value, root):
 
 
 # The installed hook command, reporting on stderr whether `os` was imported (the os-free answers).
-OS_PROBE = ("import sys, atexit\n"
-            "atexit.register(lambda: sys.stderr.write('os loaded: %s' % ('os' in sys.modules)))\n"
-            "sys.path.insert(0, sys.argv[1]); from agent_sync.hooks.entry import main; main()\n")
+def _probe(report):
+    """A hook command line that writes `report` (an expression) on stderr as the hook leaves. The entry
+    ends with entry._leave, an immediate exit that runs no atexit handler, so the probe wraps that."""
+    return ("import sys\n"
+            "sys.path.insert(0, sys.argv[1]); from agent_sync.hooks import entry\n"
+            "leave = entry._leave\n"
+            "def report(code):\n"
+            f"    sys.stderr.write({report}); leave(code)\n"
+            "entry._leave = report; entry.main()\n")
+
+
+OS_PROBE = _probe("'os loaded: %s' % ('os' in sys.modules)")
+# Which path answered an edit: the lock index alone, the database read directly (core/refusal.py), or the store.
+ANSWER_PROBE = _probe("'answered by %s; os loaded: %s' % ('store' if 'agent_sync.hooks.handlers' in sys.modules else "
+                      "'database' if 'agent_sync.core.refusal' in sys.modules else 'index', 'os' in sys.modules)")
 
 
 def payload(name, repo=None, tool_input=None, **top):

@@ -19,11 +19,16 @@ SLACK = 5.0  # seconds of skew between processes' clocks that is left alone
 _SEEN = (("agents", "last_seen"), ("messages", "created_at"), ("activity", "created_at"))
 
 
-def skewed(db: "Database", now: float) -> bool:
-    """True when some stored time lies further in the future than its rule allows."""
+def skew_query(now: float) -> "tuple[str, dict[str, float]]":
+    """(SQL, parameters) of `skewed`'s question: one statement, since every command asks it."""
     checks = [f"EXISTS (SELECT 1 FROM {table} WHERE {column} > :ahead)" for table, column in _SEEN]
     checks.append("EXISTS (SELECT 1 FROM locks WHERE expires_at > :ahead + ttl OR created_at > :ahead)")
-    row = db.one("SELECT " + " OR ".join(checks), {"ahead": now + SLACK})  # one statement: every command asks
+    return "SELECT " + " OR ".join(checks), {"ahead": now + SLACK}
+
+
+def skewed(db: "Database", now: float) -> bool:
+    """True when some stored time lies further in the future than its rule allows."""
+    row = db.one(*skew_query(now))
     return bool(row and row[0])
 
 

@@ -6,7 +6,6 @@ setting falls back to its default, and the process says so once on stderr
 for `doctor`, over any environment (a settings file's `env` block, say).
 """
 
-import os
 import sys
 
 from . import quickstamp
@@ -51,6 +50,15 @@ MAX_COUNT = 10 ** 9
 _noted: set[str] = set()
 
 
+def _environ(given: "Mapping[str, str] | None") -> "Mapping[str, str]":
+    """`given`, or the process's environment (the hooks' quick paths pass theirs and never load os)."""
+    if given is not None:
+        return given
+    import os
+
+    return os.environ
+
+
 def _fallback(name: str, raw: object, wanted: str, default: "_T") -> "_T":
     """The default, after one stderr line per setting and process."""
     if name not in _noted:
@@ -81,7 +89,7 @@ def _parse(text: str) -> float | None:
 
 def duration(name: str, environ: "Mapping[str, str] | None" = None) -> float:
     """Seconds configured for `name`, or its default."""
-    raw = (os.environ if environ is None else environ).get(name)
+    raw = _environ(environ).get(name)
     seconds, wanted = _duration(name, raw)
     if seconds is None:
         return parse_duration(_fallback(name, raw, wanted, DURATIONS[name][0]), bare_unit="s")
@@ -91,7 +99,7 @@ def duration(name: str, environ: "Mapping[str, str] | None" = None) -> float:
 def auto_lease(environ: "Mapping[str, str] | None" = None) -> float | None:
     """Seconds an automatic lease lasts after an edit, or None when the feature is off."""
     name, default = AUTO_LEASE
-    raw = (os.environ if environ is None else environ).get(name)
+    raw = _environ(environ).get(name)
     if _lease_off(raw):
         return None
     seconds, wanted = _duration(name, raw)
@@ -109,7 +117,7 @@ def _count(raw: str | None) -> int | None:
 
 def count(name: str, environ: "Mapping[str, str] | None" = None) -> int:
     """Whole number configured for `name`, or its default."""
-    raw = (os.environ if environ is None else environ).get(name)
+    raw = _environ(environ).get(name)
     if not raw:
         return COUNTS[name][0]
     value = _count(raw)
@@ -120,7 +128,7 @@ def count(name: str, environ: "Mapping[str, str] | None" = None) -> int:
 
 def choice(name: str, environ: "Mapping[str, str] | None" = None) -> str:
     """One of the allowed words for `name` (case-insensitive), or its default."""
-    raw = (os.environ if environ is None else environ).get(name, "")
+    raw = _environ(environ).get(name, "")
     default, allowed = CHOICES[name]
     value = raw.strip().lower() or default
     if value not in allowed:
@@ -130,7 +138,7 @@ def choice(name: str, environ: "Mapping[str, str] | None" = None) -> str:
 
 def flag(name: str, environ: "Mapping[str, str] | None" = None) -> bool:
     """True when an opt-in variable is set to 1/true/yes/on; anything unknown is off, with a note."""
-    raw = (os.environ if environ is None else environ).get(name, "")
+    raw = _environ(environ).get(name, "")
     value = raw.strip().lower()
     if value and value not in ON_WORDS and value not in OFF_WORDS:
         return _fallback(name, raw, "1 or 0 (on or off)", False)

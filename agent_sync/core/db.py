@@ -11,7 +11,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # the checker reads the package's stubs; the names are the C module's own
     import sqlite3
 
-from . import lockindex, repo, schema, sqlite_module
+from . import lockindex, repo, schema, spool, sqlite_module
 from .errors import Busy, StorageError
 
 if not TYPE_CHECKING:
@@ -35,6 +35,7 @@ class Database:
     def __init__(self, root: str, busy_timeout: float) -> None:
         self.root = root
         self.path = repo.db_path(root)
+        self.state = repo.state_dir(root)
         self.busy_timeout = busy_timeout
         self._locks_touched = False
         self._locks_removed = False
@@ -206,6 +207,8 @@ class _Write:
                 raise translate(exc, db.path) from None
             return False
         try:
+            if spool.pending(db.state):  # refusals the quick path spooled join the feed with this commit
+                spool.drain(db, db.state)
             if db._locks_touched:
                 lockindex.publish(db, merge_existing=True)
             db.conn.execute("COMMIT")

@@ -7,16 +7,20 @@ if TYPE_CHECKING:
     import sqlite3
 
     from .context import Context
+    from .db import Database
 
 
 def log(ctx: "Context", kind: str, message: str, path: str | None = None) -> int:
     """Append to the activity feed (inside the caller's write transaction); the entry's id."""
-    entry_id = ctx.db.insert(
-        "INSERT INTO activity (agent, type, message, path, created_at) VALUES (?, ?, ?, ?, ?)",
-        (ctx.me.id, kind, message, path, ctx.now),
-    )
+    entry_id = insert(ctx.db, ctx.me.id, kind, message, path, ctx.now)
     gc.maybe_prune(ctx, entry_id)
     return entry_id
+
+
+def insert(db: "Database", agent: str, kind: str, message: str, path: str | None, created_at: float) -> int:
+    """One activity row (inside a write transaction), as any agent at any time: the spool's entries too."""
+    return db.insert("INSERT INTO activity (agent, type, message, path, created_at) VALUES (?, ?, ?, ?, ?)",
+                     (agent, kind, message, path, created_at))
 
 
 def add_entry(ctx: "Context", kind: str, message: str, path: str | None = None) -> int:

@@ -23,6 +23,7 @@ except ImportError:  # Windows: the full path answers
     _sys_os = None  # type: ignore[assignment]
 
 STATE_PARTS = (".claude", "coordination")
+DB_NAME = "state.sqlite"  # the database, in that folder
 SEQ = "mail.seq"
 SEEN_DIR = "seen"
 ETCD_STAMP = "etcd.stamp"  # cachestamp.NAME: with etcd, the stamps are a cache and must be fresh
@@ -50,6 +51,12 @@ def session_agent_id(session_id: str) -> str:
 def _env(name: str) -> str:
     value = _sys_os.environ.get(name.encode())
     return value.decode("utf-8", "surrogateescape") if value else ""
+
+
+def environ() -> dict[str, str]:
+    """The process environment as os.environ would give it, read from the builtin module."""
+    return {k.decode("utf-8", "surrogateescape"): v.decode("utf-8", "surrogateescape")
+            for k, v in _sys_os.environ.items()}
 
 
 def _agent(session_id: str | None) -> str | None:
@@ -145,8 +152,25 @@ def settled(cwd: str | None, session_id: str | None, now: float, no_waiter: bool
     return True if now - checked_at < CHECKIN_THROTTLE else None
 
 
+class EditCheck:
+    """What the index says of an edit whose every target is a plain path: `may_block` False proves no
+    other agent's lock covers one; True sends the question to the database (refusal.confirm)."""
+
+    __slots__ = ("root", "state", "agent", "keys", "may_block")
+
+    def __init__(self, root: str, state: str, agent: str, keys: "list[str]", may_block: bool) -> None:
+        self.root, self.state, self.agent, self.keys, self.may_block = root, state, agent, keys, may_block
+
+
 def edit_allowed(cwd: str | None, session_id: str | None, paths: "list[str]", now: float) -> bool | None:
     """True when no live lock of another agent can cover any of an edit's `paths`; else None."""
+    check = edit_check(cwd, session_id, paths, now)
+    return True if check is not None and not check.may_block else None
+
+
+def edit_check(cwd: str | None, session_id: str | None, paths: "list[str]", now: float) -> EditCheck | None:
+    """The index's answer for an edit when every target is a plain path in this checkout, on SQLite,
+    with an index that does not fold case; None when the full path must decide."""
     place = _place(cwd, session_id)
     if place is None or not paths or _env(BACKEND_VAR):
         return None
@@ -169,7 +193,7 @@ def edit_allowed(cwd: str | None, session_id: str | None, paths: "list[str]", no
     if index is None or index[0]:
         return None  # no index, or keys folded for a case-insensitive filesystem: the full path
     specs = [lockspec.Spec(key, key, lockspec.FILE) for key in keys]
-    return None if indexfile.may_block(index[1], agent, specs, now) else True
+    return EditCheck(root, state, agent, keys, indexfile.may_block(index[1], agent, specs, now))
 
 
 def _plain_key(root: str, cwd: str, raw: object) -> str | None:

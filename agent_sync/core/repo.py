@@ -6,14 +6,13 @@ Imported by the hook fast path, so it uses nothing beyond `os`.
 import os
 
 from .errors import UsageError
-from .quickstamp import STATE_PARTS  # the one place the coordination folder is named (os-free, for the fast path)
+from .quickstamp import DB_NAME, STATE_PARTS  # where the state lives, named once, os-free (for the fast paths)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 STATE_DIR = os.path.join(*STATE_PARTS)
-DB_NAME = "state.sqlite"
 
 
 def find_root(cwd: str | None = None, environ: "Mapping[str, str]" = os.environ) -> str:

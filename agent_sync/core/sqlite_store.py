@@ -5,7 +5,7 @@ locks (with waitqueue), tasks, messages, journal and gc. Those modules are
 the SQLite implementation of the coordination model.
 """
 
-from . import lazy
+from . import lazy, spool
 from .db import Database
 from .store import Store
 
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from .store import Clash, Row
 else:  # each imported on first use: a command loads only the modules it calls
     lazy.modules(__package__, "agents blocking gc journal leases locks messages tasks", globals())
+
+
+SPOOL_WAIT = 0.25  # seconds a reader waits to move spooled refusals into the feed before it reads without them
 
 
 class SqliteStore(Store):
@@ -188,6 +191,7 @@ class SqliteStore(Store):
         return journal.decisions(self.ctx, limit)
 
     def recent_activity(self, limit: int = 20, after_id: int = 0) -> "Sequence[Row]":
+        self._take_spooled()
         return journal.recent(self.ctx, limit, after_id)
 
     # upkeep
@@ -195,7 +199,20 @@ class SqliteStore(Store):
         return gc.collect(self.ctx)
 
     def snapshot(self) -> "AbstractContextManager[object]":
+        self._take_spooled()
         return self.db.read()
+
+    def _take_spooled(self) -> None:
+        """Before the feed is read: a short write, whose commit moves spooled refusals in (spool.py)."""
+        from .errors import AgentSyncError
+
+        if self.db.in_transaction() or not spool.pending(self.db.state):
+            return
+        try:
+            with self.db.write(wait=SPOOL_WAIT):
+                pass
+        except AgentSyncError:
+            pass  # busy or read-only: the next writer moves them
 
     def version(self) -> int:
         return self.db.scalar("PRAGMA data_version")

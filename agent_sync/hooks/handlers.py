@@ -15,8 +15,6 @@ from . import model
 # Each event imports only what its fast path needs (lockindex and lockspec for edits, push and the mail
 # stamps for prompts): every module is start-up time on every tool call.
 
-BLOCK_ADVICE = ("Do not work around this lock with another tool or a shell command. "
-                "Message the owner, or pick other work (agent-sync status --compact).")
 HELD_ADVICE = ("Your change and theirs may collide: check the file, and do not edit it again before its holder "
                "answers you.")
 REFUSAL_LOG_WAIT = 0.25  # seconds a refusal waits to be logged: a busy database must not slow the answer
@@ -133,24 +131,20 @@ def pre_tool(event):
             return model.Outcome(note=f"{stale}; etcd did not answer ({exc}): allowed, nothing was blocked")
         if not found:
             return model.Outcome(note=stale) if stale else model.ALLOW
-        reason = f"[agent-sync] BLOCKED: {ctx.store.explain(found)}\n{BLOCK_ADVICE}"
-        note = _log_refusal(ctx, event, found)
-        return model.Outcome(block_reason=reason, note=note)
+        return model.refused(ctx.store.explain(found), _log_refusal(ctx, event, found))
     finally:
         ctx.close()
 
 
 def _log_refusal(ctx, event, found):
-    """Put the refusal in the activity feed (no later hook fires for a refused tool).
-
-    Only a note when that fails: a busy or read-only database must never turn the refusal into an allow.
-    """
+    """Put the refusal in the activity feed (no later hook fires for a refused tool); the error, if
+    that fails: a busy or read-only database must never turn the refusal into an allow."""
     from ..core.errors import AgentSyncError
 
     try:
         ctx.store.record_refusal(found, event.tool_name, wait=REFUSAL_LOG_WAIT)
     except AgentSyncError as exc:  # logging is best effort; the block stands
-        return f"agent-sync hook: the refusal was not logged in the activity feed ({exc}); it still holds"
+        return exc
     return None
 
 

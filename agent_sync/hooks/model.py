@@ -54,3 +54,15 @@ class Outcome:
 
 
 ALLOW = Outcome()
+
+BLOCK_ADVICE = ("Do not work around this lock with another tool or a shell command. "
+                "Message the owner, or pick other work (agent-sync status --compact).")
+
+
+def refused(explanation, log_error=None):
+    """The Outcome of a lock conflict: the store's explanation, our advice, and a note when the
+    refusal could not be put in the activity feed (it holds all the same)."""
+    note = None
+    if log_error is not None:
+        note = f"agent-sync hook: the refusal was not logged in the activity feed ({log_error}); it still holds"
+    return Outcome(block_reason=f"[agent-sync] BLOCKED: {explanation}\n{BLOCK_ADVICE}", note=note)
