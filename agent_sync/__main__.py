@@ -68,11 +68,24 @@ def main():
         sys.stderr.write("agent-sync: internal error: %s: %s (set AGENT_SYNC_DEBUG=1 for details)\n"
                          % (type(exc).__name__, exc))
         code = 1
+    leave(code)
+
+
+def leave(code):
+    """Exit at once with `code`, for the CLI and the hooks alike. The output is flushed here, and every
+    file and connection was closed by its with-block or finally clause; nothing runs at exit. The
+    interpreter's own teardown would only free memory the system takes back anyway, and it costs a
+    sixth of the start-up on every command and every tool call."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
     try:
-        sys.stdout.flush()
-    except (BrokenPipeError, OSError):
-        pass
-    sys.exit(code)
+        from posix import _exit
+    except ImportError:  # Windows
+        from nt import _exit
+    _exit(code)
 
 
 if __name__ == "__main__":

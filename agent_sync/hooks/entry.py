@@ -71,19 +71,9 @@ def main():
 
 
 def _leave(code):
-    """Exit at once with `code`. The answer is written and flushed, every file and connection is closed
-    (with-blocks and finally clauses), and nothing runs at exit: the interpreter's own teardown would only
-    free memory the system takes back anyway, and it costs a sixth of the start-up on every tool call."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (AttributeError, OSError, ValueError):
-            pass
-    try:
-        from posix import _exit
-    except ImportError:  # Windows
-        from nt import _exit
-    _exit(code)
+    from ..__main__ import leave  # at once, without the interpreter's teardown (see there)
+
+    leave(code)
 
 
 def run_hook(argv, by_hand=True):
