@@ -220,3 +220,26 @@ def test_register_agent_id_binds_the_connection_to_the_hooks_identity(repo):
     assert own.code == 0, own
     other = repo.run("hook", "--agent", "gemini", "BeforeTool", input=json.dumps(dict(write, session_id="another")))
     assert other.code == 2 and "gemini-1" in other.err, other
+
+
+def test_a_removed_or_replaced_database_is_reopened_between_calls(repo):
+    """The server keeps one connection between calls; none may write to a file no longer there."""
+    import shutil
+
+    (repo.path / "src").mkdir()
+    state = repo.path / ".claude" / "coordination"
+
+    async def main():
+        async with client(repo, AGENT_SYNC_ID="keeper") as agent:
+            assert not (await agent.call_tool("lock", {"paths": ["src/a.py"]})).is_error
+            shutil.rmtree(state)  # the state folder deleted while the server runs
+            assert not (await agent.call_tool("lock", {"paths": ["src/b.py"]})).is_error
+            assert [lk["path"] for lk in repo.json("locks")["locks"]] == ["src/b.py"]
+            moved = state.with_name("moved.sqlite")
+            shutil.copyfile(repo.db, moved)  # a replaced file, as doctor --repair leaves it
+            repo.db.unlink()
+            moved.rename(repo.db)
+            assert not (await agent.call_tool("lock", {"paths": ["src/c.py"]})).is_error
+            assert [lk["path"] for lk in repo.json("locks")["locks"]] == ["src/b.py", "src/c.py"]
+
+    run(main)

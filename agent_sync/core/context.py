@@ -44,6 +44,12 @@ class Context:
             return None
         return (st.st_dev, st.st_ino)
 
+    def file_moved(self) -> bool:
+        """True when the SQLite file this context opened was since replaced or removed (never with etcd)."""
+        if self.backend is not None and self.backend.is_etcd:
+            return False
+        return self._db_identity() != self._db_file
+
     def reopen_if_replaced(self) -> "str | None":
         """For long readers (watch, console): reopen the database when its file was swapped.
 

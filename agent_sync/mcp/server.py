@@ -46,17 +46,26 @@ class Server:
         self.started = time.time_ns()
         self.client_name = None
         self.me = None
+        self.ctx = None  # kept between requests (see _context)
 
     # -- the loop --------------------------------------------------------------------------------------
 
     def serve(self, stdin, stdout):
         """Answer every line of `stdin` (bytes) on `stdout` (bytes) until end of input."""
-        for line in iter(stdin.readline, b""):
-            reply = self.handle_line(line)
-            if reply:
-                stdout.write(reply)
-                stdout.flush()
+        try:
+            for line in iter(stdin.readline, b""):
+                reply = self.handle_line(line)
+                if reply:
+                    stdout.write(reply)
+                    stdout.flush()
+        finally:
+            self.close()
         return 0
+
+    def close(self):
+        if self.ctx is not None:
+            ctx, self.ctx = self.ctx, None
+            ctx.close()
 
     def handle_line(self, line):
         """The bytes to send back for one incoming line (None for notifications and responses)."""
@@ -168,20 +177,35 @@ class Server:
         self.me = identity.Identity(agent_id, "mcp-register")
 
     def _with_context(self, work):
+        try:
+            ctx = self._context()
+            ctx.store.check_in()
+            return work(ctx)
+        except OSError as exc:
+            self.close()
+            raise StorageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+        except StorageError:
+            self.close()  # the next request starts from a new connection
+            raise
+
+    def _context(self):
+        """The connection's context, kept open between requests: a connection closed after every call
+        would be the database's last one each time, and pay for creating, syncing, checkpointing and
+        deleting the WAL file on every tool call. A new one when the root moved or the database file
+        was replaced or removed (doctor --repair, a deleted folder), so no call writes to a lost file."""
         from ..core.context import Context
 
         root = repo.find_root(self.cwd, environ=self.environ)
         tree = repo.find_tree(self.cwd, environ=self.environ)
-        ctx = None
-        try:
-            ctx = Context(root=root, tree=tree, cwd=self.cwd, me=self.identity(root))
-            ctx.store.check_in()
-            return work(ctx)
-        except OSError as exc:
-            raise StorageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
-        finally:
-            if ctx is not None:
-                ctx.close()
+        ctx = self.ctx
+        if ctx is not None and (ctx.root != root or ctx.tree != tree or ctx.file_moved()):
+            self.close()
+            ctx = None
+        if ctx is None:
+            ctx = self.ctx = Context(root=root, tree=tree, cwd=self.cwd, me=self.identity(root))
+        ctx.me = self.identity(root)
+        ctx.tick()
+        return ctx
 
 
 METHODS = {
