@@ -20,7 +20,7 @@ from test_hooks_contract import ALICE, BOB, Session, payload
 
 sys.path.insert(0, str(conftest.ROOT))
 from agent_sync.core import db as dbmod  # noqa: E402
-from agent_sync.core import spool  # noqa: E402
+from agent_sync.core import journal, spool  # noqa: E402
 
 REFUSERS, REFUSALS_EACH = 6, 5
 WRITERS, WRITES_EACH = 3, 5
@@ -90,21 +90,24 @@ def test_the_drain_drops_what_it_did_not_write_and_waits_for_half_written_files(
     assert rows == [("s-aaaaaaaaaaaa", "blocked", "Edit a.py refused: locked by x [s-x]", "a.py", 1000.0)]
 
 
-def test_a_failed_transaction_leaves_the_spool_for_the_next(repo):
+def test_a_rolled_back_transaction_spools_them_again_and_they_come_before_its_own_entries(repo):
     Session(repo, BOB, "bob")
     state = str(repo.path / ".claude" / "coordination")
-    spool.add(state, "s-aaaaaaaaaaaa", [("a.py", "refused")], 1000.0)
+    spool.add(state, "s-aaaaaaaaaaaa", [("a.py", "refused first")], 1000.0)
+    spool.add(state, "s-aaaaaaaaaaaa", [("b.py", "refused second")], 1001.0)
     db = dbmod.Database(str(repo.path), 5.0)
     try:
         try:
             with db.write():
-                raise RuntimeError("the command failed")
+                raise RuntimeError("the command failed")  # a conflict, say: the transaction rolls back
         except RuntimeError:
             pass
-        assert spool.pending(state)  # only a commit moves refusals: a rollback would have lost them
+        assert spool.pending(state) and _blocked_in_feed(repo) == []  # back in the spool, not in the feed
         with db.write():
-            pass
+            journal.insert(db, "s-bbbbbbbbbbbb", "note", "the command's own entry", None, 2000.0)
     finally:
         db.close()
     assert not spool.pending(state)
-    assert len(_blocked_in_feed(repo)) == 1
+    with sqlite3.connect(repo.db) as conn:
+        rows = conn.execute("SELECT message FROM activity WHERE created_at < 3000 ORDER BY id").fetchall()
+    assert rows == [("refused first",), ("refused second",), ("the command's own entry",)]

@@ -189,6 +189,7 @@ class Database:
 class _Write:
     def __init__(self, db: Database, wait: float | None) -> None:
         self.db, self.wait = db, wait
+        self.moved: "list[spool.Record]" = []  # spooled refusals this transaction put in the feed
 
     def __enter__(self) -> Database:
         db = self.db
@@ -197,26 +198,38 @@ class _Write:
             db._begin(self.wait)
         except sqlite3.Error as exc:
             raise translate(exc, db.path) from None
+        if spool.pending(db.state):  # refusals the quick path spooled join the feed first
+            try:
+                self.moved = spool.drain(db, db.state)
+            except BaseException as exc:
+                self._undo()
+                if isinstance(exc, sqlite3.Error):
+                    raise translate(exc, db.path) from None
+                raise
         return db
+
+    def _undo(self) -> None:
+        _rollback(self.db.conn)
+        if self.moved:
+            spool.restore(self.db.state, self.moved)
+            self.moved = []
 
     def __exit__(self, kind: "type[BaseException] | None", exc: BaseException | None, _tb: object) -> "Literal[False]":
         db = self.db
         if kind is not None:
-            _rollback(db.conn)
+            self._undo()
             if isinstance(exc, sqlite3.Error):
                 raise translate(exc, db.path) from None
             return False
         try:
-            if spool.pending(db.state):  # refusals the quick path spooled join the feed with this commit
-                spool.drain(db, db.state)
             if db._locks_touched:
                 lockindex.publish(db, merge_existing=True)
             db.conn.execute("COMMIT")
         except sqlite3.Error as error:
-            _rollback(db.conn)
+            self._undo()
             raise translate(error, db.path) from None
         except BaseException:
-            _rollback(db.conn)
+            self._undo()
             raise
         if db._locks_removed:
             try:

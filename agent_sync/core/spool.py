@@ -4,12 +4,13 @@ The pre-tool hook's quick refusal (refusal.py) reads SQLite but never writes to 
 is the database's only connection, one write creates the WAL file, syncs it and its folder, and
 checkpoints and deletes it on close, which would double the refusal's cost. So the refusal goes to
 `.claude/coordination/refusals/`, written whole under a hidden name and then renamed, and every write
-transaction (db.py) moves what it finds there into the feed before it commits, keeping each
-entry's own time. Readers of the feed (the store's snapshot and recent activity) start such a write
-first, so the feed they show holds every refusal made before it.
+transaction (db.py) moves what it finds there into the feed as it begins, so they come before its own
+entries, each with its own time. Readers of the feed (the store's snapshot and recent activity) start
+such a write first, so the feed they show holds every refusal made before it.
 
-A file is removed in the transaction that inserts it: if that transaction fails, its entries are
-lost, never doubled. Logging a refusal is best effort; the refusal itself never depends on it.
+A file is removed in the transaction that inserts it, and written again if that transaction rolls
+back: an entry is never doubled, and is lost only if the process dies in between. Logging a refusal
+is best effort; the refusal itself never depends on it.
 The quick refusal runs without `os`, so this module uses the builtin module `os` is made of.
 """
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
     from .db import Database
 
+    Record = tuple[str, float, list[tuple[str, str]]]  # (agent, time, [(path, message)])
+
 DIR = "refusals"
 KIND = "blocked"  # the activity entry's type, as the store's own refusal log writes it
 MAX_FILE = 64 * 1024  # bytes: more is not a refusal we wrote
@@ -45,7 +48,7 @@ def add(state: str, agent: str, entries: "Iterable[tuple[str, str]]", now: float
         _fs.mkdir(folder)
     except FileExistsError:
         pass
-    name = f"{time.time_ns():020d}-{_fs.getpid()}-{_serial}.json"
+    name = f"{int(now * 1e6):017d}-{_fs.getpid()}-{_serial}.json"  # in the order of the refusals
     hidden = f"{folder}/.{name}"
     text = fastjson.dumps({"agent": agent, "at": now, "entries": [list(e) for e in entries]})
     try:
@@ -69,16 +72,17 @@ def pending(state: str) -> bool:
         return False
 
 
-def drain(db: "Database", state: str) -> int:
-    """Inside a write transaction: move every spooled refusal into the feed. Returns entries added."""
+def drain(db: "Database", state: str) -> "list[Record]":
+    """Inside a write transaction: move every spooled refusal into the feed. Returns what it moved,
+    for `restore` should the transaction roll back."""
     from . import journal
 
     folder = f"{state}/{DIR}"
     try:
         names = sorted(_fs.listdir(folder))
     except OSError:
-        return 0
-    added = 0
+        return []
+    moved = []
     for name in names:
         path = f"{folder}/{name}"
         if name.startswith("."):
@@ -91,14 +95,23 @@ def drain(db: "Database", state: str) -> int:
             continue  # another writer took it first, or it cannot go: never insert it twice
         if record is None:
             continue  # not ours, or damaged: gone without an entry
+        moved.append(record)
         agent, at, entries = record
         for entry_path, message in entries:
             journal.insert(db, agent, KIND, message, entry_path, at)
-            added += 1
-    return added
+    return moved
 
 
-def _read(path: str) -> "tuple[str, float, list[tuple[str, str]]] | None":
+def restore(state: str, records: "Iterable[Record]") -> None:
+    """Spool again what a rolled-back transaction had moved (best effort)."""
+    for agent, at, entries in records:
+        try:
+            add(state, agent, entries, at)
+        except OSError:
+            pass
+
+
+def _read(path: str) -> "Record | None":
     """(agent, time, entries) of one spooled file; None for anything we did not write."""
     try:
         with open(path, encoding="utf-8") as handle:
