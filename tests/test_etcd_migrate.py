@@ -52,3 +52,26 @@ def test_migrate_copies_open_tasks_live_locks_and_unread_messages(repo, etcd):  
         assert again.code == 3 and "already holds" in again.err, again  # never into a non-empty namespace
     finally:
         stop_watchers(repo)
+
+
+def test_a_running_mcp_server_follows_the_repository_onto_etcd(repo, etcd):  # noqa: F811
+    """The MCP server keeps its store between calls; a backend configured meanwhile must take over."""
+    import anyio
+    from test_mcp import client
+
+    commit(repo)
+    (repo.path / "src").mkdir()
+
+    async def main():
+        async with client(repo, AGENT_SYNC_ID="keeper") as agent:
+            assert not (await agent.call_tool("lock", {"paths": ["src/a.py"]})).is_error  # SQLite
+            (repo.path / ".claude" / "agent-sync.json").write_text(json.dumps({"backend": etcd.url}))
+            assert not (await agent.call_tool("lock", {"paths": ["src/b.py"]})).is_error  # now etcd
+            status = (await agent.call_tool("status", {})).structured_content
+            assert status["backend"]["kind"] == "etcd", status
+
+    try:
+        anyio.run(main)
+        assert [lk["path"] for lk in repo.json("locks")["locks"]] == ["src/b.py"]  # the engine's, as the CLI sees
+    finally:
+        stop_watchers(repo)

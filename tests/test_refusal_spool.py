@@ -111,3 +111,34 @@ def test_a_rolled_back_transaction_spools_them_again_and_they_come_before_its_ow
     with sqlite3.connect(repo.db) as conn:
         rows = conn.execute("SELECT message FROM activity WHERE created_at < 3000 ORDER BY id").fetchall()
     assert rows == [("refused first",), ("refused second",), ("the command's own entry",)]
+
+
+def test_a_folder_or_an_odd_time_in_the_spool_never_counts_and_a_failed_insert_never_fails_the_write(repo, monkeypatch):
+    Session(repo, BOB, "bob")
+    state = str(repo.path / ".claude" / "coordination")
+    folder = repo.path / ".claude" / "coordination" / spool.DIR
+    folder.mkdir()
+    (folder / "x.json").mkdir()  # not a file we wrote: no write or read is spent on it
+    assert not spool.pending(state)
+    (folder / "nan.json").write_text('{"agent": "s", "at": NaN, "entries": [["p", "m"]]}')
+    spool.add(state, "s-aaaaaaaaaaaa", [("a.py", "refused")], 1000.0)
+    assert spool.pending(state)
+
+    def broken(*_args):
+        raise dbmod.StorageError("disk I/O error")
+
+    monkeypatch.setattr(journal, "insert", broken)
+    db = dbmod.Database(str(repo.path), 5.0)
+    try:
+        with db.write():
+            db.execute("UPDATE agents SET role = 'still written' WHERE name = 'bob'")
+        assert spool.pending(state)  # given back, for the next writer
+        monkeypatch.undo()
+        with db.write():
+            pass
+    finally:
+        db.close()
+    assert not spool.pending(state)
+    with sqlite3.connect(repo.db) as conn:
+        assert conn.execute("SELECT role FROM agents WHERE name = 'bob'").fetchone() == ("still written",)
+    assert [row[1] for row in _blocked_in_feed(repo)] == ["refused"]  # NaN's file dropped, without an entry

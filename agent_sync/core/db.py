@@ -199,20 +199,35 @@ class _Write:
         except sqlite3.Error as exc:
             raise translate(exc, db.path) from None
         if spool.pending(db.state):  # refusals the quick path spooled join the feed first
-            try:
-                self.moved = spool.drain(db, db.state)
-            except BaseException as exc:
-                self._undo()
-                if isinstance(exc, sqlite3.Error):
-                    raise translate(exc, db.path) from None
-                raise
+            self._take_spooled()
         return db
+
+    def _take_spooled(self) -> None:
+        """spool.drain under a savepoint: a failure there puts the refusals back and never fails the write."""
+        db = self.db
+        try:
+            db.conn.execute("SAVEPOINT spool")
+            spool.drain(db, db.state, self.moved)
+            db.conn.execute("RELEASE spool")
+        except (sqlite3.Error, StorageError):
+            try:
+                db.conn.execute("ROLLBACK TO spool")
+                db.conn.execute("RELEASE spool")
+            except sqlite3.Error:
+                pass
+            self._give_back()
+        except BaseException:
+            self._undo()
+            raise
+
+    def _give_back(self) -> None:
+        if self.moved:
+            moved, self.moved = self.moved, []
+            spool.restore(self.db.state, moved)
 
     def _undo(self) -> None:
         _rollback(self.db.conn)
-        if self.moved:
-            spool.restore(self.db.state, self.moved)
-            self.moved = []
+        self._give_back()
 
     def __exit__(self, kind: "type[BaseException] | None", exc: BaseException | None, _tb: object) -> "Literal[False]":
         db = self.db
@@ -225,6 +240,7 @@ class _Write:
             if db._locks_touched:
                 lockindex.publish(db, merge_existing=True)
             db.conn.execute("COMMIT")
+            self.moved = []  # in the feed for good: nothing to give back from here on
         except sqlite3.Error as error:
             self._undo()
             raise translate(error, db.path) from None

@@ -117,6 +117,8 @@ def _place(cwd: str | None, session_id: str | None) -> "tuple[str, str, str] | N
     """(checkout, its state folder, this agent's id) when the quick answers apply; else None."""
     if _sys_os is None or not isinstance(cwd, str) or not cwd.startswith("/") or "\x00" in cwd:
         return None
+    if any(part in ("", ".", "..") for part in cwd.rstrip("/").split("/")[1:]):
+        return None  # `..`, `.` or `//` in it: the full path resolves it first
     if _env("AGENT_SYNC_ROOT"):
         return None
     agent = _agent(session_id)

@@ -37,12 +37,13 @@ def confirm(check: "EditCheck", tool_name: str, now: float) -> "Refusal | bool |
     found = _clashes(check, now)
     if found is None or found is False:
         return found  # the store decides, or no lock covers the edit
+    explanation = blocking.explain(found, now)  # first: the feed never shows a refusal the hook did not make
     try:
         spool.add(check.state, check.agent, blocking.refusal_entries(found, tool_name), now)
         error = None
     except OSError as exc:
         error = exc
-    return Refusal(blocking.explain(found, now), error)
+    return Refusal(explanation, error)
 
 
 def _clashes(check: "EditCheck", now: float) -> "Sequence[Clash] | Literal[False] | None":

@@ -26,6 +26,8 @@ else:
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import os
+
     from collections.abc import Iterable
 
     from .db import Database
@@ -63,43 +65,52 @@ def add(state: str, agent: str, entries: "Iterable[tuple[str, str]]", now: float
         raise
 
 
+_stuck: set[str] = set()  # spooled names this process could not remove: never counted again
+
+
+def _waiting(entry: "os.DirEntry[str]") -> bool:
+    return (entry.name.endswith(".json") and not entry.name.startswith(".") and entry.name not in _stuck
+            and entry.is_file(follow_symlinks=False))
+
+
 def pending(state: str) -> bool:
     """True when a refusal waits (a cheap look: one small folder, usually missing or empty)."""
     try:
         with _fs.scandir(f"{state}/{DIR}") as found:
-            return any(not entry.name.startswith(".") for entry in found)
+            return any(_waiting(entry) for entry in found)
     except OSError:
         return False
 
 
-def drain(db: "Database", state: str) -> "list[Record]":
-    """Inside a write transaction: move every spooled refusal into the feed. Returns what it moved,
-    for `restore` should the transaction roll back."""
+def drain(db: "Database", state: str, moved: "list[Record]") -> None:
+    """Inside a write transaction: move every spooled refusal into the feed, appending each to `moved`
+    (for `restore`, should the transaction roll back) once its file is gone."""
     from . import journal
 
     folder = f"{state}/{DIR}"
     try:
-        names = sorted(_fs.listdir(folder))
+        with _fs.scandir(folder) as found:
+            entries = sorted(found, key=lambda entry: entry.name)
     except OSError:
-        return []
-    moved = []
-    for name in names:
-        path = f"{folder}/{name}"
-        if name.startswith("."):
-            _remove_if_stale(path)
+        return
+    for entry in entries:
+        if entry.name.startswith(".") and entry.is_file(follow_symlinks=False):
+            _remove_if_stale(entry.path)
             continue
-        record = _read(path)
+        if not _waiting(entry):
+            continue
+        record = _read(entry.path)
         try:
-            _fs.remove(path)
+            _fs.remove(entry.path)
         except OSError:
-            continue  # another writer took it first, or it cannot go: never insert it twice
+            _stuck.add(entry.name)  # another writer took it first, or it cannot go: never insert it twice
+            continue
         if record is None:
             continue  # not ours, or damaged: gone without an entry
         moved.append(record)
-        agent, at, entries = record
-        for entry_path, message in entries:
+        agent, at, texts = record
+        for entry_path, message in texts:
             journal.insert(db, agent, KIND, message, entry_path, at)
-    return moved
 
 
 def restore(state: str, records: "Iterable[Record]") -> None:
@@ -107,7 +118,7 @@ def restore(state: str, records: "Iterable[Record]") -> None:
     for agent, at, entries in records:
         try:
             add(state, agent, entries, at)
-        except OSError:
+        except (OSError, ValueError, OverflowError):
             pass
 
 
@@ -122,6 +133,8 @@ def _read(path: str) -> "Record | None":
         return None
     agent, at, entries = value.get("agent"), value.get("at"), value.get("entries")
     if not (isinstance(agent, str) and isinstance(at, (int, float)) and isinstance(entries, list)):
+        return None
+    if not 0 <= at < 1e11:  # a time we could have written (no NaN or infinity)
         return None
     good = [(e[0], e[1]) for e in entries
             if isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and isinstance(e[1], str)]

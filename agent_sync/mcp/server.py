@@ -191,21 +191,30 @@ class Server:
     def _context(self):
         """The connection's context, kept open between requests: a connection closed after every call
         would be the database's last one each time, and pay for creating, syncing, checkpointing and
-        deleting the WAL file on every tool call. A new one when the root moved or the database file
-        was replaced or removed (doctor --repair, a deleted folder), so no call writes to a lost file."""
+        deleting the WAL file on every tool call. A new one when the root or the configured backend
+        changed (a migration to etcd, or back), or the database file was replaced or removed (doctor
+        --repair, a deleted folder), so no call writes where the others no longer look."""
+        from ..core import backend
         from ..core.context import Context
 
         root = repo.find_root(self.cwd, environ=self.environ)
         tree = repo.find_tree(self.cwd, environ=self.environ)
+        choice = backend.resolve(root, self.environ)
         ctx = self.ctx
-        if ctx is not None and (ctx.root != root or ctx.tree != tree or ctx.file_moved()):
+        if ctx is not None and (ctx.root != root or ctx.tree != tree or not _same_backend(ctx.backend, choice)
+                                or ctx.file_moved()):
             self.close()
             ctx = None
         if ctx is None:
-            ctx = self.ctx = Context(root=root, tree=tree, cwd=self.cwd, me=self.identity(root))
+            ctx = self.ctx = Context(root=root, tree=tree, cwd=self.cwd, me=self.identity(root), backend_choice=choice)
         ctx.me = self.identity(root)
         ctx.tick()
         return ctx
+
+
+def _same_backend(one, other):
+    return one is not None and (one.kind, one.url, one.configured_namespace) == (
+        other.kind, other.url, other.configured_namespace)
 
 
 METHODS = {
