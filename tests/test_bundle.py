@@ -198,10 +198,13 @@ def test_sqlite_loads_without_functools_and_caches_statements_right(python):
 
 def test_commands_that_open_the_database_import_no_functools(repo):
     """Through the archive, as people run it: `status` opens the database and leaves functools out."""
-    code = ("import sys, atexit; sys.path.insert(0, sys.argv[1]); sys.argv = sys.argv[1:]\n"
-            "atexit.register(lambda: sys.stderr.write('functools=%s sqlite=%s' % ('functools' in sys.modules,"
-            " '_sqlite3' in sys.modules)))\n"
-            "from agent_sync.__main__ import main; main()\n")
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); sys.argv = sys.argv[1:]\n"
+            "import agent_sync.__main__ as entry\n"
+            "leave = entry.leave\n"  # main() ends there, at once: no atexit handler runs
+            "def report(code):\n"
+            "    sys.stderr.write('functools=%s sqlite=%s' % ('functools' in sys.modules, '_sqlite3' in sys.modules))\n"
+            "    leave(code)\n"
+            "entry.leave = report; entry.main()\n")
     repo.ok("init")
     proc = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(conftest.PYZ), "status"], cwd=repo.path,
                           env=conftest.clean_env(repo.home), capture_output=True, text=True, timeout=60)
