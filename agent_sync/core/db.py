@@ -199,10 +199,10 @@ class _Write:
         except sqlite3.Error as exc:
             raise translate(exc, db.path) from None
         if spool.pending(db.state):  # refusals the quick path spooled join the feed first
-            self._take_spooled()
+            self._drain_spool()
         return db
 
-    def _take_spooled(self) -> None:
+    def _drain_spool(self) -> None:
         """spool.drain under a savepoint: a failure there puts the refusals back and never fails the write."""
         db = self.db
         try:

@@ -191,7 +191,7 @@ class SqliteStore(Store):
         return journal.decisions(self.ctx, limit)
 
     def recent_activity(self, limit: int = 20, after_id: int = 0) -> "Sequence[Row]":
-        self._take_spooled()
+        self._move_spooled_refusals_in()
         return journal.recent(self.ctx, limit, after_id)
 
     # upkeep
@@ -199,10 +199,10 @@ class SqliteStore(Store):
         return gc.collect(self.ctx)
 
     def snapshot(self) -> "AbstractContextManager[object]":
-        self._take_spooled()
+        self._move_spooled_refusals_in()
         return self.db.read()
 
-    def _take_spooled(self) -> None:
+    def _move_spooled_refusals_in(self) -> None:
         """Before the feed is read: a short write, whose commit moves spooled refusals in (spool.py)."""
         from .errors import AgentSyncError
 
